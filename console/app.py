@@ -1,0 +1,118 @@
+"""The application factory: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from starlette.staticfiles import StaticFiles
+
+from console import __version__
+from console.api import audit, auth, meta, tokens, units, users, ws
+from console.errors import install_handlers
+from console.middleware import BodyLimit, RequestMetrics, SecurityHeaders
+from console.modules import ConsoleModule, installed_modules
+from console.services import Services
+from console.settings import Settings
+from console.store.engine import DataDirLock, prepare_data_dir
+
+log = logging.getLogger(__name__)
+
+
+def web_root() -> Path:
+    """The static front end: inside the wheel, or web/ in a source checkout."""
+    packaged = Path(__file__).resolve().parent / "_web"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "web"
+
+
+async def start_services(services: Services, modules: list[ConsoleModule]) -> DataDirLock:
+    """Check the data dir, take its lock, migrate, load caches and start modules."""
+    prepare_data_dir(services.settings.data_dir)
+    lock = DataDirLock(services.settings.data_dir)
+    lock.acquire()
+    try:
+        await services.store.upgrade()
+        async with services.store.session() as db:
+            await services.units.load(db)
+        for module in modules:
+            await module.start(services)
+            services.features.add(module.name)
+    except BaseException:
+        lock.release()
+        await services.store.close()
+        raise
+    return lock
+
+
+async def stop_services(
+    services: Services, modules: list[ConsoleModule], lock: DataDirLock
+) -> None:
+    """Stop modules in reverse order, then the bus and the store."""
+    for module in reversed(modules):
+        try:
+            await module.stop()
+        except Exception:
+            log.exception("module %s failed to stop cleanly", module.name)
+    for hook in services.on_stop:
+        await hook(services)
+    await services.bus.close()
+    await services.store.close()
+    lock.release()
+
+
+def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -> FastAPI:
+    """Build the app; services start and stop with its lifespan."""
+    services = Services.build(settings)
+    mods = installed_modules() if modules is None else modules
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lock = await start_services(services, mods)
+        log.info("EOC Console %s ready (data dir %s)", __version__, settings.data_dir)
+        try:
+            yield
+        finally:
+            await stop_services(services, mods, lock)
+
+    app = FastAPI(
+        title="EOC Console",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    install_handlers(app)
+    for router in (
+        auth.router,
+        users.router,
+        units.router,
+        tokens.router,
+        audit.router,
+        meta.router,
+        ws.router,
+    ):
+        app.include_router(router)
+    for module in mods:
+        for router in module.routers():
+            app.include_router(router)
+
+    root = web_root()
+    index = root / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    async def index_page() -> FileResponse:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.mount("/", StaticFiles(directory=root, check_dir=False), name="web")
+    app.add_middleware(RequestMetrics, metrics=services.metrics)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    return app

@@ -1,0 +1,159 @@
+"""The append-only audit log: who, when, from where, action, target, outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from console.auth.policy import Principal
+from console.events import Audience, EventBus
+from console.store.engine import Store
+from console.store.models import AuditEntry
+
+ADMIN_AUDIENCE = Audience(permission="audit.read")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something when there may be no principal (failed logins, CLI)."""
+
+    id: int | None
+    name: str
+    unit_id: int | None
+    ip: str
+
+    @classmethod
+    def of(cls, principal: Principal) -> Actor:
+        """The actor behind an authenticated principal."""
+        return cls(principal.user_id, principal.username, principal.unit_id, principal.ip)
+
+
+CLI_ACTOR = Actor(None, "cli", None, "local")
+
+
+def entry_dict(entry: AuditEntry) -> dict[str, Any]:
+    """The API/CSV form of an audit row."""
+    return {
+        "id": entry.id,
+        "ts": entry.ts.isoformat(),
+        "actor_id": entry.actor_id,
+        "actor": entry.actor,
+        "unit_id": entry.unit_id,
+        "ip": entry.ip,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+    }
+
+
+class AuditLog:
+    """Writes audit rows, inside a caller's transaction or on their own."""
+
+    def __init__(self, store: Store, bus: EventBus) -> None:
+        self.store = store
+        self.bus = bus
+
+    @staticmethod
+    def add(
+        db: AsyncSession,
+        actor: Actor,
+        action: str,
+        *,
+        outcome: str = "success",
+        target_type: str = "",
+        target_id: str | int = "",
+        detail: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Add a row to the caller's transaction so it commits (or not) with the change."""
+        entry = AuditEntry(
+            actor_id=actor.id,
+            actor=actor.name[:64],
+            unit_id=actor.unit_id,
+            ip=actor.ip[:64],
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id)[:64],
+            outcome=outcome,
+            detail=detail or {},
+        )
+        db.add(entry)
+        return entry
+
+    async def announce(self, *entries: AuditEntry) -> None:
+        """Publish committed rows to admins' consoles."""
+        for entry in entries:
+            await self.bus.publish("audit.appended", entry_dict(entry), audience=ADMIN_AUDIENCE)
+
+    async def record(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        outcome: str = "success",
+        target_type: str = "",
+        target_id: str | int = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Write one row in its own transaction (denials, logins, live views)."""
+        async with self.store.session() as db, db.begin():
+            entry = self.add(
+                db,
+                actor,
+                action,
+                outcome=outcome,
+                target_type=target_type,
+                target_id=target_id,
+                detail=detail,
+            )
+        await self.announce(entry)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Filters for reading the audit log."""
+
+    actor: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None
+
+    def select(self) -> Select[AuditEntry]:
+        """The SELECT for these filters, newest first."""
+        stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
+        if self.actor:
+            stmt = stmt.where(AuditEntry.actor == self.actor)
+        if self.action:
+            # A trailing dot selects a family, e.g. "user." for every user change.
+            if self.action.endswith("."):
+                stmt = stmt.where(AuditEntry.action.startswith(self.action))
+            else:
+                stmt = stmt.where(AuditEntry.action == self.action)
+        if self.outcome:
+            stmt = stmt.where(AuditEntry.outcome == self.outcome)
+        if self.target_type:
+            stmt = stmt.where(AuditEntry.target_type == self.target_type)
+        if self.target_id:
+            stmt = stmt.where(AuditEntry.target_id == self.target_id)
+        if self.since:
+            stmt = stmt.where(AuditEntry.ts >= self.since)
+        if self.until:
+            stmt = stmt.where(AuditEntry.ts < self.until)
+        if self.before_id:
+            stmt = stmt.where(AuditEntry.id < self.before_id)
+        return stmt
+
+
+async def query_audit(db: AsyncSession, q: AuditQuery, limit: int) -> Sequence[AuditEntry]:
+    """Rows matching `q`, newest first."""
+    return (await db.scalars(q.select().limit(limit))).all()

@@ -1,0 +1,1 @@
+"""Authentication (sessions, tokens, passwords) and the single authorization function."""

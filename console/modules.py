@@ -1,0 +1,32 @@
+"""Feature modules (cameras, wall, GIS, drills) plug routers and services into the app."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi import APIRouter
+
+from console.services import Services
+
+
+class ConsoleModule(Protocol):
+    """What a feature module gives the app."""
+
+    name: str
+
+    def routers(self) -> list[APIRouter]:
+        """Routers to mount."""
+
+    async def start(self, services: Services) -> None:
+        """Start background work (after migrations)."""
+
+    async def stop(self) -> None:
+        """Stop background work; close every task, thread and peer."""
+
+    async def seed_demo(self, services: Services) -> None:
+        """Add this module's demo data to a fresh demo district."""
+
+
+def installed_modules() -> list[ConsoleModule]:
+    """The feature modules shipped with this build, in start order."""
+    return []

@@ -1,0 +1,72 @@
+"""The services an app holds on `app.state.services`, reached through typed dependencies."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.audit import AuditLog
+from console.auth.ratelimit import LoginThrottle
+from console.events import InProcessBus
+from console.metrics import Metrics
+from console.settings import Settings
+from console.store.engine import Store
+from console.units import UnitTree
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Services"], Awaitable[None]]
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The server secret: configured, or generated once into the data dir (development)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path: Path = settings.data_dir / "secret_key"
+    if path.exists():
+        return path.read_bytes().strip()
+    value = secrets.token_urlsafe(48).encode()
+    path.write_bytes(value)
+    path.chmod(0o600)
+    log.info("generated a new secret key in %s", path)
+    return value
+
+
+@dataclass
+class Services:
+    """Everything long-lived that request handlers need."""
+
+    settings: Settings
+    store: Store
+    bus: InProcessBus
+    audit: AuditLog
+    throttle: LoginThrottle
+    metrics: Metrics
+    units: UnitTree
+    secret: bytes
+    features: set[str] = field(default_factory=set)
+    on_stop: list[Hook] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        """Create (not start) the services for these settings."""
+        store = Store(settings)
+        bus = InProcessBus(replay=settings.events.replay_buffer)
+        sec = settings.security
+        return cls(
+            settings=settings,
+            store=store,
+            bus=bus,
+            audit=AuditLog(store, bus),
+            throttle=LoginThrottle(
+                sec.login_failures_per_account,
+                sec.login_failures_per_address,
+                sec.login_window_seconds,
+            ),
+            metrics=Metrics(),
+            units=UnitTree(),
+            secret=load_secret(settings),
+        )
