@@ -13,7 +13,7 @@ from console.auth.ratelimit import LoginThrottle
 from console.events import InProcessBus
 from console.metrics import Metrics
 from console.settings import Settings
-from console.store.engine import Store
+from console.store.engine import Store, prepare_data_dir
 from console.units import UnitTree
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ def load_secret(settings: Settings) -> bytes:
     """The server secret: configured, or generated once into the data dir (development)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
+    prepare_data_dir(settings.data_dir)
     path: Path = settings.data_dir / "secret_key"
     if path.exists():
         return path.read_bytes().strip()

@@ -42,6 +42,8 @@ async def events_ws(ws: WebSocket) -> None:
     """Push events the user may see; `?since=<id>` resumes after a reconnect."""
     services = get_services(ws)
     principal = await resolve_principal(services, ws.headers, ws.cookies, client_ip(ws))
+    # Accept before refusing: browsers only see close codes, never the handshake status.
+    await ws.accept()
     if principal is None or not _same_origin(ws):
         await ws.close(code=CLOSE_UNAUTHENTICATED, reason="sign in first")
         return
@@ -50,7 +52,6 @@ async def events_ws(ws: WebSocket) -> None:
         return
     since_raw = ws.query_params.get("since")
     since = int(since_raw) if since_raw and since_raw.isdigit() else None
-    await ws.accept()
     sub, complete = services.bus.subscribe(since, services.settings.events.client_queue)
     services.metrics.ws_clients.inc()
     reader = asyncio.create_task(_read(ws), name=f"ws-read-{principal.username}")

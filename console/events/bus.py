@@ -132,14 +132,16 @@ class InProcessBus:
 
     def subscribe(self, since: int | None = None, maxsize: int = 256) -> tuple[Subscription, bool]:
         """Subscribe, replaying buffered events after `since` when they are still held."""
-        sub = Subscription(maxsize)
         complete = True
+        backlog: list[Event] = []
         if since is not None and since < self._last:
             oldest = self._ring[0].id if self._ring else self._last + 1
             complete = since >= oldest - 1
-            for event in self._ring:
-                if event.id > since and not sub.offer(event):
-                    break
+            backlog = [e for e in self._ring if e.id > since]
+        # Room for the backlog on top of the live allowance, so resuming never overflows.
+        sub = Subscription(maxsize + len(backlog))
+        for event in backlog:
+            sub.offer(event)
         self._subs.add(sub)
         return sub, complete
 

@@ -1,0 +1,157 @@
+"""Walk every route of the OpenAPI document for every role and for a user of another unit.
+
+A new route without an entry in MATRIX fails this test: decide who may call it first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from console.auth.policy import Role
+from console.store.models import AuditEntry
+from tests.conftest import login, new_client
+
+PUBLIC = "public"
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+
+# (method, path template) -> roles allowed (or PUBLIC); "scoped" routes are also tried by an
+# admin of another unit against a resource of street-a, who must get 403.
+MATRIX: dict[tuple[str, str], Any] = {
+    ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/logout"): ALL,
+    ("GET", "/api/auth/session"): ALL,
+    ("GET", "/api/users"): ADMIN,
+    ("POST", "/api/users"): ADMIN,
+    ("GET", "/api/users/{user_id}"): ADMIN,
+    ("PATCH", "/api/users/{user_id}"): ADMIN,
+    ("POST", "/api/users/{user_id}/password"): ADMIN,
+    ("GET", "/api/units"): ALL,
+    ("POST", "/api/units"): ADMIN,
+    ("PATCH", "/api/units/{unit_id}"): ADMIN,
+    ("GET", "/api/tokens"): ADMIN,
+    ("POST", "/api/tokens"): ADMIN,
+    ("DELETE", "/api/tokens/{token_id}"): ADMIN,
+    ("GET", "/api/audit"): ADMIN,
+    ("GET", "/api/audit.csv"): ADMIN,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/meta"): PUBLIC,
+    ("GET", "/metrics"): frozenset({Role.admin, Role.maintenance}),
+}
+# Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
+# and a token created for the viewer.
+SCOPED = {
+    ("GET", "/api/users/{user_id}"),
+    ("PATCH", "/api/users/{user_id}"),
+    ("POST", "/api/users/{user_id}/password"),
+    ("PATCH", "/api/units/{unit_id}"),
+    ("DELETE", "/api/tokens/{token_id}"),
+}
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/users/{user_id}"): {"display_name": "renamed"},
+    ("PATCH", "/api/units/{unit_id}"): {"name_en": "Dongshan"},
+    ("POST", "/api/users/{user_id}/password"): {"password": "another-pass-9"},
+}
+
+
+def routes(app: Any) -> list[tuple[str, str]]:
+    spec = app.openapi()
+    return [(m.upper(), p) for p, ops in spec["paths"].items() for m in ops]
+
+
+def fill(path: str, ids: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+async def denied_count(app: Any) -> int:
+    async with app.state.services.store.session() as db:
+        q = select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
+        return int(await db.scalar(q) or 0)
+
+
+@pytest.mark.asyncio
+async def test_every_route_is_in_the_matrix(app: Any) -> None:
+    missing = sorted(set(routes(app)) - set(MATRIX))
+    assert not missing, f"routes without an authorization decision: {missing}"
+    stale = sorted(set(MATRIX) - set(routes(app)))
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+async def call(c: httpx.AsyncClient, method: str, path: str, ids: dict[str, int]) -> httpx.Response:
+    body = BODIES.get((method, path), {})
+    kwargs: dict[str, Any] = {"json": body} if method in {"POST", "PATCH", "PUT"} else {}
+    return await c.request(method, fill(path, ids), **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> None:
+    await login(client, "admin")
+    ids = {"user_id": 5, "unit_id": 4}
+    r = await client.post("/api/tokens", json={"name": "matrix", "user_id": 5})
+    ids["token_id"] = r.json()["id"]
+    for role in Role:
+        r = await client.post(
+            "/api/users",
+            json={
+                "username": f"m-{role.value}",
+                "password": "matrix-pass-1",
+                "unit_id": 1,
+                "roles": [role.value],
+            },
+        )
+        assert r.status_code == 201, r.text
+    r = await client.post(
+        "/api/users",
+        json={
+            "username": "m-other-admin",
+            "password": "matrix-pass-1",
+            "unit_id": 5,
+            "roles": ["admin"],
+        },
+    )
+    assert r.status_code == 201
+
+    ordered = sorted(routes(app), key=lambda rt: rt == ("POST", "/api/auth/logout"))
+    anon = await new_client(app)
+    failures: list[str] = []
+    try:
+        for method, path in ordered:
+            allowed = MATRIX[(method, path)]
+            r = await call(anon, method, path, ids)
+            if allowed != PUBLIC and r.status_code != 401:
+                failures.append(f"anonymous {method} {path} -> {r.status_code}, want 401")
+        for role in Role:
+            c = await new_client(app, f"m-{role.value}", password="matrix-pass-1")
+            try:
+                for method, path in ordered:
+                    allowed = MATRIX[(method, path)]
+                    before = await denied_count(app)
+                    r = await call(c, method, path, ids)
+                    ok = allowed == PUBLIC or role in allowed
+                    if ok and r.status_code in (401, 403):
+                        failures.append(f"{role} {method} {path} -> {r.status_code}, want access")
+                    if not ok:
+                        if r.status_code != 403:
+                            failures.append(f"{role} {method} {path} -> {r.status_code}, want 403")
+                        elif await denied_count(app) != before + 1:
+                            failures.append(f"{role} {method} {path}: 403 without an audit row")
+            finally:
+                await c.aclose()
+        other = await new_client(app, "m-other-admin", password="matrix-pass-1")
+        try:
+            for method, path in sorted(SCOPED):
+                r = await call(other, method, path, ids)
+                if r.status_code != 403:
+                    failures.append(
+                        f"other-unit admin {method} {path} -> {r.status_code}, want 403"
+                    )
+        finally:
+            await other.aclose()
+    finally:
+        await anon.aclose()
+    assert not failures, "\n".join(failures)
