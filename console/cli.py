@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from console import __version__
 from console.accounts import AccountError, add_unit, add_user, set_password
@@ -29,11 +30,11 @@ from console.settings import (
     describe_errors,
     load_settings,
 )
-from console.store.engine import DataDirLock, prepare_data_dir
+from console.store.engine import DataDirLock, explain_db_error, prepare_data_dir
 from console.store.models import Unit, User
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -71,6 +72,9 @@ def _run(fn: Callable[[Services], Awaitable[T]], settings: Settings) -> T:
         return asyncio.run(go())
     except (StartupError, AccountError) as exc:
         err.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from exc
+    except DBAPIError as exc:
+        err.print(f"[red]error:[/red] {explain_db_error(exc, settings)}")
         raise SystemExit(2) from exc
 
 

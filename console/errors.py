@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,16 @@ def install_handlers(app: FastAPI) -> None:
         return problem_response(
             exc.status_code, detail, headers=dict(exc.headers) if exc.headers else None
         )
+
+    @app.exception_handler(OperationalError)
+    async def _db_busy(request: Request, exc: OperationalError) -> JSONResponse:
+        if "locked" in str(exc.orig).lower():
+            # Another process holds the SQLite write lock: nothing was written; retry shortly.
+            return problem_response(
+                503, "the database is busy; nothing was changed, try again",
+                code="db-busy", headers={"Retry-After": "2"},
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -157,6 +157,11 @@ class Store:
                 before = await conn.run_sync(_current)
                 await conn.run_sync(_upgrade)
                 after = await conn.run_sync(_current)
+            if self.settings.is_sqlite:
+                # Fail now, not on the first write, when another process holds the write lock.
+                async with self.engine.connect() as probe:
+                    await probe.exec_driver_sql("BEGIN IMMEDIATE")
+                    await probe.exec_driver_sql("ROLLBACK")
         except (OperationalError, DBAPIError, OSError) as exc:
             raise StartupError(explain_db_error(exc, self.settings)) from exc
         if before != after:
