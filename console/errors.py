@@ -135,8 +135,10 @@ def install_handlers(app: FastAPI) -> None:
         if "locked" in str(exc.orig).lower():
             # Another process holds the SQLite write lock: nothing was written; retry shortly.
             return problem_response(
-                503, "the database is busy; nothing was changed, try again",
-                code="db-busy", headers={"Retry-After": "2"},
+                503,
+                "the database is busy; nothing was changed, try again",
+                code="db-busy",
+                headers={"Retry-After": "2"},
             )
         return await _unexpected(request, exc)
 

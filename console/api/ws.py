@@ -19,6 +19,7 @@ router = APIRouter()
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008
+RECHECK_S = 30.0
 
 
 def may_see(principal: Principal, event: Event) -> bool:
@@ -54,6 +55,7 @@ async def events_ws(ws: WebSocket) -> None:
     since = int(since_raw) if since_raw and since_raw.isdigit() else None
     sub, complete = services.bus.subscribe(since, services.settings.events.client_queue)
     services.metrics.ws_clients.inc()
+    loop = asyncio.get_running_loop()
     reader = asyncio.create_task(_read(ws), name=f"ws-read-{principal.username}")
     try:
         hello: dict[str, Any] = {"user": principal.username, "resumed": since is not None}
@@ -70,12 +72,25 @@ async def events_ws(ws: WebSocket) -> None:
                     "data": {"reason": "events since your last id are gone"},
                 }
             )
+        recheck_at = loop.time() + RECHECK_S
         while True:
             getter = asyncio.ensure_future(sub.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {getter, reader},
+                timeout=max(0.0, recheck_at - loop.time()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if reader in done:
                 getter.cancel()
                 break
+            if not done:
+                getter.cancel()
+                # A session revoked or a user disabled while connected loses the stream too.
+                if await resolve_principal(services, ws.headers, ws.cookies, client_ip(ws)) is None:
+                    await ws.close(code=CLOSE_UNAUTHENTICATED, reason="session ended")
+                    break
+                recheck_at = loop.time() + RECHECK_S
+                continue
             event = getter.result()
             if event is None:
                 services.metrics.ws_dropped.inc()

@@ -149,3 +149,24 @@ async def test_slow_client_dropped_and_resumes(live_app: tuple[str, Any]) -> Non
         assert (await next_of(ws, "hello"))["data"]["resumed"] is True
         got = [(await next_of(ws, "drill.tick"))["data"]["i"] for _ in range(10)]
         assert got == list(range(40, 50))
+
+
+@pytest.mark.asyncio
+async def test_ws_closed_when_session_revoked(
+    live_app: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.api import ws as ws_module
+
+    monkeypatch.setattr(ws_module, "RECHECK_S", 0.2)
+    live = live_app[0]
+    cookie, csrf = await session_cookie(live, "viewer")
+    async with websockets.connect(f"ws://{live}/ws", additional_headers={"Cookie": cookie}) as ws:
+        await next_of(ws, "hello")
+        async with httpx.AsyncClient(
+            base_url=f"http://{live}", headers={"Cookie": cookie, "X-CSRF-Token": csrf}
+        ) as c:
+            assert (await c.post("/api/auth/logout")).status_code == 204
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert info.value.rcvd is not None and info.value.rcvd.code == 4401

@@ -37,9 +37,21 @@ class Server:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "console", "serve", "--data-dir", str(self.data_dir),
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "serve",
+                "--data-dir",
+                str(self.data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -77,16 +89,22 @@ def server(data_dir: Path) -> Iterator[Server]:
 def test_login_ws_change_event(server: Server) -> None:
     async def go() -> None:
         async with httpx.AsyncClient(base_url=f"http://{server.base}") as c:
-            r = await c.post("/api/auth/login", json={"username": "admin", "password": "demo-pass-2026"})
+            r = await c.post(
+                "/api/auth/login", json={"username": "admin", "password": "demo-pass-2026"}
+            )
             assert r.status_code == 200
             csrf = r.json()["csrf_token"]
             cookie = f"eoc_session={c.cookies['eoc_session']}"
             assert (await c.get("/")).text.count("<html") == 1
-            async with websockets.connect(f"ws://{server.base}/ws",
-                                          additional_headers={"Cookie": cookie}) as ws:
+            async with websockets.connect(
+                f"ws://{server.base}/ws", additional_headers={"Cookie": cookie}
+            ) as ws:
                 assert json.loads(await ws.recv())["type"] == "hello"
-                r = await c.post("/api/units", json={"code": "live-unit", "name": "现场单位", "parent_id": 1},
-                                 headers={"X-CSRF-Token": csrf})
+                r = await c.post(
+                    "/api/units",
+                    json={"code": "live-unit", "name": "现场单位", "parent_id": 1},
+                    headers={"X-CSRF-Token": csrf},
+                )
                 assert r.status_code == 201
                 async with asyncio.timeout(10):
                     while True:
@@ -100,12 +118,38 @@ def test_login_ws_change_event(server: Server) -> None:
 
 def test_second_server_on_same_data_dir_refused(server: Server) -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "console", "serve", "--data-dir", str(server.data_dir),
-         "--port", str(free_port())], capture_output=True, text=True, timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "serve",
+            "--data-dir",
+            str(server.data_dir),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert r.returncode == 2 and "in use by another EOC server" in r.stderr
     r = subprocess.run(
-        [sys.executable, "-m", "console", "serve", "--data-dir", str(server.data_dir.parent / "x"),
-         "--port", str(server.port)], capture_output=True, text=True, timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "serve",
+            "--data-dir",
+            str(server.data_dir.parent / "x"),
+            "--port",
+            str(server.port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert r.returncode == 2 and f"cannot listen on 127.0.0.1:{server.port}" in r.stderr
 
 
@@ -117,8 +161,15 @@ def _durability(srv: Server) -> None:
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         for i in range(20):
             name = f"durable-{i}"
-            r = c.post("/api/users", json={"username": name, "password": "durable-pass",
-                                           "unit_id": 2, "roles": ["viewer"]})
+            r = c.post(
+                "/api/users",
+                json={
+                    "username": name,
+                    "password": "durable-pass",
+                    "unit_id": 2,
+                    "roles": ["viewer"],
+                },
+            )
             assert r.status_code == 201
             created.append(name)
     srv.kill9()
@@ -130,7 +181,9 @@ def _durability(srv: Server) -> None:
             assert set(created) <= names
             audit = c.get("/api/audit", params={"action": "user.create", "limit": 1000}).json()
             assert {i["detail"]["username"] for i in audit["items"]} >= set(created)
-            r = c.post("/api/auth/login", json={"username": created[-1], "password": "durable-pass"})
+            r = c.post(
+                "/api/auth/login", json={"username": created[-1], "password": "durable-pass"}
+            )
             assert r.status_code == 200
     finally:
         srv.stop()
@@ -144,7 +197,13 @@ def test_durability_sqlite_kill9(data_dir: Path) -> None:
 def test_durability_postgres_kill9(tmp_path: Path, pg_url: str) -> None:
     env = {"EOC_DATABASE_URL": pg_url}
     d = tmp_path / "pgdata"
-    r = subprocess.run([sys.executable, "-m", "console", "demo", "--data-dir", str(d), "--no-serve"],
-                       env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "console", "demo", "--data-dir", str(d), "--no-serve"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     _durability(Server(d, env))
