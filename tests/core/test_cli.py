@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from console.store.engine import head_revision
+
 EOC = [sys.executable, "-m", "console"]
 
 
