@@ -6,9 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from console import __version__
@@ -21,6 +23,16 @@ from console.settings import Settings
 from console.store.engine import DataDirLock, prepare_data_dir
 
 log = logging.getLogger(__name__)
+
+
+class RevalidatedStatic(StaticFiles):
+    """Static files that browsers revalidate (ETag) so an upgrade never runs stale modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        """Add Cache-Control: no-cache."""
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def web_root() -> Path:
@@ -111,7 +123,7 @@ def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -
     async def index_page() -> FileResponse:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    app.mount("/", StaticFiles(directory=root, check_dir=False), name="web")
+    app.mount("/", RevalidatedStatic(directory=root, check_dir=False), name="web")
     app.add_middleware(RequestMetrics, metrics=services.metrics)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)

@@ -29,4 +29,6 @@ class ConsoleModule(Protocol):
 
 def installed_modules() -> list[ConsoleModule]:
     """The feature modules shipped with this build, in start order."""
-    return []
+    from console.cameras.module import CamerasModule
+
+    return [CamerasModule()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,9 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         """Create (not start) the services for these settings."""
         store = Store(settings)
-        bus = InProcessBus(replay=settings.events.replay_buffer)
+        # Ids start at the current time in microseconds so they keep rising across restarts
+        # and a reconnecting client's ?since= never points into a new server's future.
+        bus = InProcessBus(replay=settings.events.replay_buffer, start_id=time.time_ns() // 1000)
         sec = settings.security
         return cls(
             settings=settings,

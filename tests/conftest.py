@@ -111,7 +111,7 @@ def settings(data_dir: Path) -> Settings:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Any]:
     """The app with its lifespan running."""
-    application = create_app(settings, modules=[])
+    application = create_app(settings)
     async with LifespanManager(application):
         yield application
 

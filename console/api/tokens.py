@@ -13,6 +13,7 @@ from console.auth.credentials import expires_in, keyed_hash, new_token
 from console.auth.policy import Principal, Resource
 from console.deps import DbDep, ServicesDep, check, require
 from console.errors import ProblemError
+from console.events import Audience
 from console.store.models import ApiToken, User, utcnow
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
@@ -82,7 +83,13 @@ async def create_token(
     await db.commit()
     await db.refresh(token, ["user"])
     await services.audit.announce(entry)
-    return TokenCreated(token=raw, **_out(token).model_dump())
+    out = _out(token)
+    await services.bus.publish(
+        "token.created",
+        out.model_dump(mode="json"),
+        audience=Audience("tokens.manage", frozenset({user.unit_id})),
+    )
+    return TokenCreated(token=raw, **out.model_dump())
 
 
 @router.delete("/{token_id}", status_code=204)
@@ -103,4 +110,9 @@ async def revoke_token(
         )
         await db.commit()
         await services.audit.announce(entry)
+        await services.bus.publish(
+            "token.revoked",
+            _out(token).model_dump(mode="json"),
+            audience=Audience("tokens.manage", frozenset({token.user.unit_id})),
+        )
     return Response(status_code=204)

@@ -19,6 +19,7 @@ from tests.conftest import login, new_client
 PUBLIC = "public"
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.admin})
+CAMERA_WRITE = frozenset({Role.admin, Role.maintenance})
 
 # (method, path template) -> roles allowed (or PUBLIC); "scoped" routes are also tried by an
 # admin of another unit against a resource of street-a, who must get 403.
@@ -42,6 +43,14 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/meta"): PUBLIC,
     ("GET", "/metrics"): frozenset({Role.admin, Role.maintenance}),
+    ("GET", "/api/cameras"): ALL,
+    ("POST", "/api/cameras"): CAMERA_WRITE,
+    ("GET", "/api/cameras/export.csv"): ALL,
+    ("GET", "/api/cameras/export.geojson"): ALL,
+    ("POST", "/api/cameras/import"): CAMERA_WRITE,
+    ("GET", "/api/cameras/{camera_id}"): ALL,
+    ("PATCH", "/api/cameras/{camera_id}"): CAMERA_WRITE,
+    ("DELETE", "/api/cameras/{camera_id}"): CAMERA_WRITE,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -51,11 +60,15 @@ SCOPED = {
     ("POST", "/api/users/{user_id}/password"),
     ("PATCH", "/api/units/{unit_id}"),
     ("DELETE", "/api/tokens/{token_id}"),
+    ("GET", "/api/cameras/{camera_id}"),
+    ("PATCH", "/api/cameras/{camera_id}"),
+    ("DELETE", "/api/cameras/{camera_id}"),
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/users/{user_id}"): {"display_name": "renamed"},
     ("PATCH", "/api/units/{unit_id}"): {"name_en": "Dongshan"},
     ("POST", "/api/users/{user_id}/password"): {"password": "another-pass-9"},
+    ("PATCH", "/api/cameras/{camera_id}"): {"name": "renamed"},
 }
 
 
@@ -91,7 +104,17 @@ async def call(c: httpx.AsyncClient, method: str, path: str, ids: dict[str, int]
 @pytest.mark.asyncio
 async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> None:
     await login(client, "admin")
-    ids = {"user_id": 5, "unit_id": 4}
+    ids: dict[str, Any] = {"user_id": 5, "unit_id": 4, "camera_id": "street-a-cam"}
+    r = await client.post(
+        "/api/cameras",
+        json={
+            "id": "street-a-cam",
+            "name": "东山口",
+            "owner_unit_id": 4,
+            "main_url": "rtsp://10.1.1.1/x",
+        },
+    )
+    assert r.status_code == 201, r.text
     r = await client.post("/api/tokens", json={"name": "matrix", "user_id": 5})
     ids["token_id"] = r.json()["id"]
     for role in Role:
@@ -125,6 +148,16 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
             r = await call(anon, method, path, ids)
             if allowed != PUBLIC and r.status_code != 401:
                 failures.append(f"anonymous {method} {path} -> {r.status_code}, want 401")
+        other = await new_client(app, "m-other-admin", password="matrix-pass-1")
+        try:
+            for method, path in sorted(SCOPED):
+                r = await call(other, method, path, ids)
+                if r.status_code != 403:
+                    failures.append(
+                        f"other-unit admin {method} {path} -> {r.status_code}, want 403"
+                    )
+        finally:
+            await other.aclose()
         for role in Role:
             c = await new_client(app, f"m-{role.value}", password="matrix-pass-1")
             try:
@@ -142,16 +175,6 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
                             failures.append(f"{role} {method} {path}: 403 without an audit row")
             finally:
                 await c.aclose()
-        other = await new_client(app, "m-other-admin", password="matrix-pass-1")
-        try:
-            for method, path in sorted(SCOPED):
-                r = await call(other, method, path, ids)
-                if r.status_code != 403:
-                    failures.append(
-                        f"other-unit admin {method} {path} -> {r.status_code}, want 403"
-                    )
-        finally:
-            await other.aclose()
     finally:
         await anon.aclose()
     assert not failures, "\n".join(failures)

@@ -1,0 +1,1 @@
+"""The camera registry: cameras, their owning and sharing units, import and export."""

@@ -1,0 +1,33 @@
+"""The cameras feature module: registry routes and permissions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from console.auth.policy import ALL_ROLES, Role, register_permission
+from console.services import Services
+
+register_permission("cameras.read", ALL_ROLES)
+register_permission("cameras.write", {Role.admin, Role.maintenance})
+
+
+class CamerasModule:
+    """Camera registry (health and live view hook in through the hub registry)."""
+
+    name = "cameras"
+
+    def routers(self) -> list[APIRouter]:
+        """Registry routes."""
+        from console.cameras.router import router
+
+        return [router]
+
+    async def start(self, services: Services) -> None:
+        """Nothing to start for the registry alone."""
+        (services.settings.data_dir / "media").mkdir(exist_ok=True)
+
+    async def stop(self) -> None:
+        """Nothing to stop for the registry alone."""
+
+    async def seed_demo(self, services: Services) -> None:
+        """Demo cameras arrive with the camera health work."""

@@ -1,0 +1,156 @@
+"""Camera registry operations shared by the API, import and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from console.auth.policy import Principal, Resource
+from console.cameras.models import Camera, CameraShare
+from console.cameras.schemas import CameraFields, CameraOut, CameraPatch, FieldOfView
+from console.cameras.secrets import UrlVault
+from console.store.models import Unit
+from streams.urls import SourceUrlError, mask_url, parse_source_url
+
+
+class CameraError(ValueError):
+    """A problem with a camera's fields: `loc` names the field."""
+
+    def __init__(self, loc: str, msg: str, kind: str = "value_error") -> None:
+        super().__init__(f"{loc}: {msg}")
+        self.loc = loc
+        self.msg = msg
+        self.kind = kind
+
+
+def resource(camera: Camera) -> Resource:
+    """The camera as an authorization resource (owner + sharing units)."""
+    return Resource("camera", camera.id, camera.owner_unit_id, frozenset(camera.shared_unit_ids))
+
+
+def visible(scope: frozenset[int]) -> Select[Camera]:
+    """Cameras owned by or shared with any unit in `scope`."""
+    shared = exists().where(CameraShare.camera_id == Camera.id, CameraShare.unit_id.in_(scope))
+    return select(Camera).where(or_(Camera.owner_unit_id.in_(scope), shared))
+
+
+def to_out(camera: Camera) -> CameraOut:
+    """API form; URLs masked."""
+    fov = None
+    if camera.bearing is not None and camera.fov_angle is not None and camera.fov_range_m:
+        fov = FieldOfView(
+            bearing=camera.bearing, angle=camera.fov_angle, range_m=camera.fov_range_m
+        )
+    return CameraOut(
+        id=camera.id,
+        name=camera.name,
+        owner_unit_id=camera.owner_unit_id,
+        shared_unit_ids=camera.shared_unit_ids,
+        lon=camera.lon,
+        lat=camera.lat,
+        fov=fov,
+        main_url=camera.main_url_masked,
+        sub_url=camera.sub_url_masked,
+        tags=camera.tags,
+        key_camera=camera.key_camera,
+        watch_mode=camera.watch_mode,
+        enabled=camera.enabled,
+        version=camera.version,
+        created_at=camera.created_at,
+        updated_at=camera.updated_at,
+    )
+
+
+def check_url(loc: str, url: str, media_root: Path) -> str:
+    """Validate a stream URL; return it normalised or raise CameraError (message masked)."""
+    try:
+        return parse_source_url(url, media_root=media_root).url
+    except SourceUrlError as exc:
+        raise CameraError(loc, str(exc), "bad_url") from exc
+
+
+async def check_units(db: AsyncSession, loc: str, unit_ids: Sequence[int]) -> None:
+    """Every unit id must exist."""
+    if not unit_ids:
+        return
+    found = set((await db.scalars(select(Unit.id).where(Unit.id.in_(set(unit_ids))))).all())
+    for i, uid in enumerate(unit_ids):
+        if uid not in found:
+            raise CameraError(
+                loc if len(unit_ids) == 1 else f"{loc}[{i}]",
+                f"unit {uid} does not exist",
+                "unknown_reference",
+            )
+
+
+def apply(camera: Camera, fields: dict[str, Any], vault: UrlVault, media_root: Path) -> None:
+    """Copy validated fields onto a row, sealing URLs; validates everything before any change."""
+    urls = {
+        key: check_url(key, fields[key], media_root)
+        for key in ("main_url", "sub_url")
+        if fields.get(key)
+    }
+    for key, value in fields.items():
+        if key == "fov":
+            fov = value if value is None or isinstance(value, FieldOfView) else FieldOfView(**value)
+            camera.bearing = fov.bearing if fov else None
+            camera.fov_angle = fov.angle if fov else None
+            camera.fov_range_m = fov.range_m if fov else None
+        elif key == "main_url":
+            camera.main_url_enc = vault.seal(urls[key])
+            camera.main_url_masked = mask_url(urls[key])
+        elif key == "sub_url":
+            if key in urls:
+                camera.sub_url_enc = vault.seal(urls[key])
+                camera.sub_url_masked = mask_url(urls[key])
+            else:
+                camera.sub_url_enc = camera.sub_url_masked = None
+        elif key == "shared_unit_ids":
+            wanted = sorted(set(value) - {fields.get("owner_unit_id", camera.owner_unit_id)})
+            camera.shares = [CameraShare(unit_id=u) for u in wanted]
+        elif key == "tags":
+            camera.tags = sorted({t.strip() for t in value if t.strip()})
+        else:
+            setattr(camera, key, value)
+
+
+async def create(
+    db: AsyncSession, cam_id: str, data: CameraFields, vault: UrlVault, media_root: Path
+) -> Camera:
+    """Validate and add a new camera to the session (not committed)."""
+    await check_units(db, "owner_unit_id", [data.owner_unit_id])
+    await check_units(db, "shared_unit_ids", data.shared_unit_ids)
+    camera = Camera(id=cam_id, owner_unit_id=data.owner_unit_id, shares=[])
+    apply(camera, data.model_dump(), vault, media_root)
+    db.add(camera)
+    return camera
+
+
+async def update(
+    db: AsyncSession, camera: Camera, patch: CameraPatch, vault: UrlVault, media_root: Path
+) -> dict[str, Any]:
+    """Apply a patch; return the changed fields (URLs masked) for the audit row."""
+    fields = patch.model_dump(exclude_unset=True)
+    if "owner_unit_id" in fields and fields["owner_unit_id"] is not None:
+        await check_units(db, "owner_unit_id", [fields["owner_unit_id"]])
+    if fields.get("shared_unit_ids"):
+        await check_units(db, "shared_unit_ids", fields["shared_unit_ids"])
+    lon = fields.get("lon", camera.lon)
+    lat = fields.get("lat", camera.lat)
+    if (lon is None) != (lat is None):
+        raise CameraError("lon" if lon is None else "lat", "lon and lat must be given together")
+    fields = {
+        k: v for k, v in fields.items() if v is not None or k in {"sub_url", "fov", "lon", "lat"}
+    }
+    apply(camera, fields, vault, media_root)
+    camera.version += 1
+    return {k: (mask_url(v) if k.endswith("_url") and v else v) for k, v in fields.items()}
+
+
+def owner_scope_ok(principal: Principal, unit_id: int) -> bool:
+    """Whether the principal may assign a camera to this owner unit."""
+    return unit_id in principal.unit_scope

@@ -1,0 +1,1 @@
+"""drills domain package."""

@@ -1,0 +1,1 @@
+"""gis domain package."""

@@ -1,0 +1,1 @@
+"""Camera ingest: sources, per-camera hubs, packet health, image diagnosis, WebRTC relay."""

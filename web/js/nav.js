@@ -1,0 +1,30 @@
+// The console's sections. Each is a module web/js/pages/<id>.js exporting render(container, ctx)
+// and dispose(); later work fills them in without touching the shell.
+
+export const PAGES = [
+  { id: "wall", icon: "wall" },
+  { id: "map", icon: "map" },
+  { id: "drills", icon: "drills" },
+  { id: "health", icon: "health" },
+  { id: "readiness", icon: "readiness" },
+  { id: "admin", icon: "admin", roles: ["admin"], separate: true, home: "#/admin/users" },
+];
+
+export const DEFAULT_ROUTE = "#/wall";
+
+/** Split a location hash such as "#/admin/audit?actor=x" into page, rest and query. */
+export function parseRoute(hash) {
+  const raw = String(hash || "").replace(/^#\/?/, "");
+  const [path, search = ""] = raw.split("?");
+  const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+  return {
+    page: segments[0] || "",
+    rest: segments.slice(1),
+    query: Object.fromEntries(new URLSearchParams(search)),
+  };
+}
+
+/** Whether a user may open a page (pages without `roles` are open to every signed-in user). */
+export function canOpen(page, user) {
+  return !page.roles || Boolean(user?.roles?.some((r) => page.roles.includes(r)));
+}
