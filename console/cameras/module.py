@@ -30,4 +30,7 @@ class CamerasModule:
         """Nothing to stop for the registry alone."""
 
     async def seed_demo(self, services: Services) -> None:
-        """Demo cameras arrive with the camera health work."""
+        """Demo cameras playing the shipped footage, some with faults."""
+        from console.cameras.demo import seed
+
+        await seed(services)

@@ -1,0 +1,223 @@
+"""Demo cameras: the shipped sample footage looped, plus faulty variants derived from it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from console.audit import CLI_ACTOR, AuditLog
+from console.cameras import service
+from console.cameras.models import Camera
+from console.cameras.schemas import CameraFields, FieldOfView
+from console.cameras.secrets import UrlVault
+from console.services import Services
+from console.store.models import Unit
+
+log = logging.getLogger(__name__)
+SHIPPED = Path(__file__).resolve().parent / "demo_media"
+Frame = np.ndarray
+
+VARIANTS: dict[str, Callable[[Frame, int], Frame]] = {
+    "dark": lambda img, _i: (img.astype(np.float32) * 0.12).astype(np.uint8),
+    "blurred": lambda img, _i: cv2.GaussianBlur(img, (0, 0), 6),
+    "colour-cast": lambda img, _i: cv2.addWeighted(
+        img, 0.55, np.full_like(img, (40, 200, 40)), 0.45, 0
+    ),
+}
+
+
+def _encode_variant(src: Path, dst: Path, name: str) -> None:
+    """Decode `src`, transform each frame, and encode H.264 with a 2 s GOP (blocking)."""
+    tmp = dst.with_suffix(".part.mp4")
+    with av.open(str(src)) as inp, av.open(str(tmp), "w") as out:
+        vin = inp.streams.video[0]
+        rate = vin.average_rate or Fraction(25, 2)
+        vout = out.add_stream("libx264", rate=rate)
+        vout.width, vout.height, vout.pix_fmt = vin.width, vin.height, "yuv420p"
+        vout.codec_context.gop_size = max(1, round(float(rate) * 2))
+        vout.codec_context.options = {"preset": "veryfast", "bf": "0"}
+        first: Frame | None = None
+        for i, frame in enumerate(inp.decode(vin)):
+            img = frame.to_ndarray(format="bgr24")
+            if name == "frozen":
+                first = img if first is None else first
+                img = first
+            else:
+                img = VARIANTS[name](img, i)
+            for packet in vout.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in vout.encode(None):
+            out.mux(packet)
+    tmp.replace(dst)
+
+
+def prepare_media(media: Path, step: Callable[[str], None] = lambda _: None) -> None:
+    """Copy the footage into the media folder and derive the faulty variants once."""
+    media.mkdir(parents=True, exist_ok=True)
+    for clip in SHIPPED.glob("*.mp4"):
+        if not (media / clip.name).exists():
+            shutil.copyfile(clip, media / clip.name)
+    shutil.copyfile(SHIPPED / "ATTRIBUTION.md", media / "ATTRIBUTION.md")
+    for name in ("dark", "blurred", "colour-cast", "frozen"):
+        target = media / f"road-{name}.mp4"
+        if not target.exists():
+            step(f"cameras: deriving {name} footage")
+            _encode_variant(SHIPPED / "car-detection.mp4", target, name)
+    flaky = media / "road-flaky.mp4"
+    if not flaky.exists():
+        shutil.copyfile(SHIPPED / "car-detection.mp4", flaky)
+
+
+# id, name, owner, shared, file or URL, lon, lat, bearing, key, watch mode, tags
+DEMO_CAMERAS: list[
+    tuple[str, str, str, list[str], str, float, float, float, bool, str, list[str]]
+] = [
+    (
+        "YX-0001",
+        "北京路步行街口",
+        "psb",
+        ["street-a"],
+        "car-detection.mp4",
+        113.2695,
+        23.1255,
+        200,
+        True,
+        "continuous",
+        ["crossroad", "key"],
+    ),
+    (
+        "YX-0002",
+        "应急物资仓库（室内）",
+        "eqo",
+        ["psb"],
+        "bottle-detection.mp4",
+        113.2801,
+        23.1322,
+        90,
+        True,
+        "continuous",
+        ["warehouse"],
+    ),
+    (
+        "YX-0003",
+        "东山口夜间道路",
+        "psb",
+        ["street-a"],
+        "road-dark.mp4",
+        113.2978,
+        23.1301,
+        160,
+        False,
+        "patrol",
+        ["road"],
+    ),
+    (
+        "YX-0004",
+        "西湖路口",
+        "psb",
+        ["street-b"],
+        "road-blurred.mp4",
+        113.2702,
+        23.1290,
+        45,
+        False,
+        "patrol",
+        ["crossroad"],
+    ),
+    (
+        "YX-0005",
+        "中山四路（画面冻结）",
+        "psb",
+        [],
+        "road-frozen.mp4",
+        113.2760,
+        23.1280,
+        270,
+        False,
+        "continuous",
+        ["road"],
+    ),
+    (
+        "YX-0006",
+        "农林下路",
+        "street-a",
+        [],
+        "road-colour-cast.mp4",
+        113.2905,
+        23.1265,
+        10,
+        False,
+        "patrol",
+        ["road"],
+    ),
+    (
+        "YX-0007",
+        "越秀公园避难场所入口",
+        "eqo",
+        ["street-a", "street-b"],
+        "road-flaky.mp4",
+        113.2670,
+        23.1395,
+        120,
+        True,
+        "continuous",
+        ["shelter"],
+    ),
+    (
+        "YX-0008",
+        "解放北路（离线）",
+        "psb",
+        [],
+        "rtsp://demo:demo-secret@127.0.0.1:9/live",
+        113.2650,
+        23.1350,
+        300,
+        False,
+        "patrol",
+        ["road"],
+    ),
+]
+
+
+async def seed(services: Services, step: Callable[[str], None] = lambda _: None) -> None:
+    """Register the demo cameras (idempotent)."""
+    media = services.settings.data_dir / "media"
+    await asyncio.to_thread(prepare_media, media, step)
+    vault = UrlVault(services.secret)
+    async with services.store.session() as db, db.begin():
+        codes = dict((await db.execute(select(Unit.code, Unit.id))).all())
+        existing = set((await db.scalars(select(Camera.id))).all())
+        for cam_id, name, owner, shared, src, lon, lat, bearing, key, mode, tags in DEMO_CAMERAS:
+            if cam_id in existing:
+                continue
+            url = src if "://" in src else f"file://{(media / src).resolve()}"
+            fields = CameraFields(
+                name=name,
+                owner_unit_id=codes[owner],
+                shared_unit_ids=[codes[s] for s in shared],
+                lon=lon,
+                lat=lat,
+                fov=FieldOfView(bearing=bearing, angle=70, range_m=120),
+                main_url=url,
+                tags=tags,
+                key_camera=key,
+                watch_mode=mode,  # type: ignore[arg-type]
+            )
+            await service.create(db, cam_id, fields, vault, media)
+            AuditLog.add(
+                db,
+                CLI_ACTOR,
+                "camera.create",
+                target_type="camera",
+                target_id=cam_id,
+                detail={"name": name, "demo": True},
+            )
