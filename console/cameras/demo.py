@@ -210,7 +210,7 @@ async def seed(services: Services, step: Callable[[str], None] = lambda _: None)
                 main_url=url,
                 tags=tags,
                 key_camera=key,
-                watch_mode=mode,  # type: ignore[arg-type]
+                watch_mode=mode,
             )
             await service.create(db, cam_id, fields, vault, media)
             AuditLog.add(
