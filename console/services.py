@@ -50,6 +50,8 @@ class Services:
     units: UnitTree
     secret: bytes
     features: set[str] = field(default_factory=set)
+    # Feature modules publish their long-lived objects here for typed accessors to fetch.
+    extensions: dict[str, object] = field(default_factory=dict)
     on_stop: list[Hook] = field(default_factory=list)
 
     @classmethod

@@ -20,6 +20,7 @@ PUBLIC = "public"
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 CAMERA_WRITE = frozenset({Role.admin, Role.maintenance})
+HEALTH_READ = frozenset({Role.admin, Role.maintenance, Role.operator})
 
 # (method, path template) -> roles allowed (or PUBLIC); "scoped" routes are also tried by an
 # admin of another unit against a resource of street-a, who must get 403.
@@ -51,6 +52,12 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/api/cameras/{camera_id}"): ALL,
     ("PATCH", "/api/cameras/{camera_id}"): CAMERA_WRITE,
     ("DELETE", "/api/cameras/{camera_id}"): CAMERA_WRITE,
+    ("GET", "/api/health/cameras"): HEALTH_READ,
+    ("GET", "/api/health/cameras/{camera_id}"): HEALTH_READ,
+    ("GET", "/api/health/alerts"): HEALTH_READ,
+    ("POST", "/api/health/alerts/{alert_id}/ack"): CAMERA_WRITE,
+    ("POST", "/api/health/alerts/{alert_id}/close"): CAMERA_WRITE,
+    ("GET", "/api/health/availability"): HEALTH_READ,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -63,6 +70,9 @@ SCOPED = {
     ("GET", "/api/cameras/{camera_id}"),
     ("PATCH", "/api/cameras/{camera_id}"),
     ("DELETE", "/api/cameras/{camera_id}"),
+    ("GET", "/api/health/cameras/{camera_id}"),
+    ("POST", "/api/health/alerts/{alert_id}/ack"),
+    ("POST", "/api/health/alerts/{alert_id}/close"),
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/users/{user_id}"): {"display_name": "renamed"},
@@ -117,6 +127,11 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
     assert r.status_code == 201, r.text
     r = await client.post("/api/tokens", json={"name": "matrix", "user_id": 5})
     ids["token_id"] = r.json()["id"]
+    from console.health.recorder import StatusReport
+
+    recorder = app.state.services.extensions["health_recorder"]
+    await recorder.report(StatusReport("street-a-cam", "offline"))
+    ids["alert_id"] = (await client.get("/api/health/alerts")).json()["items"][0]["id"]
     for role in Role:
         r = await client.post(
             "/api/users",

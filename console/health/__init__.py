@@ -1,0 +1,1 @@
+"""Camera health in the console: status, status history, alerts, availability."""
