@@ -24,9 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 PG_ADMIN_URL = os.environ.get("EOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
-pytest_plugins = (
-    ["tests.peers.fixtures"] if (REPO / "tests" / "peers" / "fixtures.py").exists() else []
-)
+pytest_plugins = ["tests.peers.fixtures"]
 
 
 def free_port() -> int:

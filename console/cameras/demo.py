@@ -6,12 +6,8 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 
-import av
-import cv2
-import numpy as np
 from sqlalchemy import select
 
 from console.audit import CLI_ACTOR, AuditLog
@@ -21,44 +17,10 @@ from console.cameras.schemas import CameraFields, FieldOfView
 from console.cameras.secrets import UrlVault
 from console.services import Services
 from console.store.models import Unit
+from streams.faults import write_faulty_clip
 
 log = logging.getLogger(__name__)
 SHIPPED = Path(__file__).resolve().parent / "demo_media"
-Frame = np.ndarray
-
-VARIANTS: dict[str, Callable[[Frame, int], Frame]] = {
-    "dark": lambda img, _i: (img.astype(np.float32) * 0.12).astype(np.uint8),
-    "blurred": lambda img, _i: cv2.GaussianBlur(img, (0, 0), 6),
-    "colour-cast": lambda img, _i: cv2.addWeighted(
-        img, 0.55, np.full_like(img, (40, 200, 40)), 0.45, 0
-    ),
-}
-
-
-def _encode_variant(src: Path, dst: Path, name: str) -> None:
-    """Decode `src`, transform each frame, and encode H.264 with a 2 s GOP (blocking)."""
-    tmp = dst.with_suffix(".part.mp4")
-    with av.open(str(src)) as inp, av.open(str(tmp), "w") as out:
-        vin = inp.streams.video[0]
-        rate = vin.average_rate or Fraction(25, 2)
-        vout = out.add_stream("libx264", rate=rate)
-        vout.width, vout.height, vout.pix_fmt = vin.width, vin.height, "yuv420p"
-        vout.codec_context.gop_size = max(1, round(float(rate) * 2))
-        vout.codec_context.options = {"preset": "veryfast", "bf": "0"}
-        first: Frame | None = None
-        for i, frame in enumerate(inp.decode(vin)):
-            img = frame.to_ndarray(format="bgr24")
-            if name == "frozen":
-                first = img if first is None else first
-                img = first
-            else:
-                img = VARIANTS[name](img, i)
-            for packet in vout.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
-                out.mux(packet)
-        for packet in vout.encode(None):
-            out.mux(packet)
-    tmp.replace(dst)
-
 
 def prepare_media(media: Path, step: Callable[[str], None] = lambda _: None) -> None:
     """Copy the footage into the media folder and derive the faulty variants once."""
@@ -67,11 +29,11 @@ def prepare_media(media: Path, step: Callable[[str], None] = lambda _: None) -> 
         if not (media / clip.name).exists():
             shutil.copyfile(clip, media / clip.name)
     shutil.copyfile(SHIPPED / "ATTRIBUTION.md", media / "ATTRIBUTION.md")
-    for name in ("dark", "blurred", "colour-cast", "frozen"):
+    for name in ("too-dark", "blur", "colour-cast", "frozen"):
         target = media / f"road-{name}.mp4"
         if not target.exists():
             step(f"cameras: deriving {name} footage")
-            _encode_variant(SHIPPED / "car-detection.mp4", target, name)
+            write_faulty_clip(SHIPPED / "car-detection.mp4", target, name.replace("-", "_"))
     flaky = media / "road-flaky.mp4"
     if not flaky.exists():
         shutil.copyfile(SHIPPED / "car-detection.mp4", flaky)
@@ -112,7 +74,7 @@ DEMO_CAMERAS: list[
         "东山口夜间道路",
         "psb",
         ["street-a"],
-        "road-dark.mp4",
+        "road-too-dark.mp4",
         113.2978,
         23.1301,
         160,
@@ -125,7 +87,7 @@ DEMO_CAMERAS: list[
         "西湖路口",
         "psb",
         ["street-b"],
-        "road-blurred.mp4",
+        "road-blur.mp4",
         113.2702,
         23.1290,
         45,

@@ -1,0 +1,181 @@
+"""Fault injection on frames: the faulty looks a camera can have, for tests, demos and benches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from streams.features import Image
+
+
+def _dark(img: Image, rng: np.random.Generator) -> Image:
+    return (img.astype(np.float32) * rng.uniform(0.05, 0.12)).astype(np.uint8)
+
+
+def _u8(values: Image) -> Image:
+    out: Image = np.clip(values, 0, 255).astype(np.uint8)
+    return out
+
+
+def _over(img: Image, rng: np.random.Generator) -> Image:
+    return _u8(img.astype(np.float32) * 2.5 + 120)
+
+
+def _low_contrast(img: Image, rng: np.random.Generator) -> Image:
+    mean = img.mean()
+    return _u8((img.astype(np.float32) - mean) * 0.12 + 128)
+
+
+def _blur(img: Image, rng: np.random.Generator) -> Image:
+    return cv2.GaussianBlur(img, (0, 0), rng.uniform(5, 9))
+
+
+def _cast(img: Image, rng: np.random.Generator) -> Image:
+    tint = np.zeros_like(img)
+    tint[..., int(rng.integers(0, 3))] = 255
+    return cv2.addWeighted(img, 0.5, tint, 0.5, 0)
+
+
+def _noise(img: Image, rng: np.random.Generator) -> Image:
+    n = rng.normal(0, 40, img.shape)
+    return _u8(img.astype(np.float32) + n)
+
+
+def _stripes(img: Image, rng: np.random.Generator) -> Image:
+    h = img.shape[0]
+    period = int(rng.integers(6, 14))
+    band = (np.sin(np.arange(h) * 2 * np.pi / period) * 60).astype(np.float32)
+    return _u8(img.astype(np.float32) + band[:, None, None])
+
+
+def _occlusion(img: Image, rng: np.random.Generator) -> Image:
+    out = img.copy()
+    _h, w = out.shape[:2]
+    frac = rng.uniform(0.55, 0.8)
+    out[:, : int(w * frac)] = (15, 15, 15)
+    return out
+
+
+def _blank(img: Image, rng: np.random.Generator) -> Image:
+    colour = (0, 0, 0) if rng.random() < 0.5 else (200, 80, 20)
+    return np.full_like(img, colour)
+
+
+def _scene(img: Image, rng: np.random.Generator) -> Image:
+    # The camera turned: a mirrored, shifted and rotated view of somewhere else.
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(25, 60)), 1.4)
+    return cv2.warpAffine(cv2.flip(img, 1), m, (w, h), borderMode=cv2.BORDER_REFLECT)
+
+
+FAULTS: dict[str, Callable[[Image, np.random.Generator], Image]] = {
+    "too_dark": _dark,
+    "overexposed": _over,
+    "low_contrast": _low_contrast,
+    "blur": _blur,
+    "colour_cast": _cast,
+    "noise": _noise,
+    "stripes": _stripes,
+    "occlusion": _occlusion,
+    "blank": _blank,
+    "scene_change": _scene,
+}
+
+
+def shake(img: Image, rng: np.random.Generator) -> Image:
+    """The image moved by several pixels (a loose mount in the wind)."""
+    h, w = img.shape[:2]
+    angle = rng.uniform(0, 2 * np.pi)
+    size = rng.uniform(0.03, 0.06) * w
+    dx, dy = size * np.cos(angle), size * np.sin(angle)
+    m = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
+    return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+ALL = (*FAULTS, "frozen", "shake")
+
+
+def faulty_sequence(name: str, clean: list[Image], rng: np.random.Generator) -> list[Image]:
+    """The frames a camera with fault `name` would deliver instead of `clean`."""
+    if name == "frozen":
+        return [clean[0]] * len(clean)
+    if name == "shake":
+        return [shake(img, rng) if i % 2 else img for i, img in enumerate(clean)]
+    return [FAULTS[name](img, rng) for img in clean]
+
+
+def evaluate(
+    clips: list[list[Image]], rng: np.random.Generator, train: int = 8, run: int = 5
+) -> dict[str, dict[str, int]]:
+    """Stable verdicts after `run` faulty keyframes per fault, and on clean runs, per clip.
+
+    Each clip trains a diagnoser on its first `train` frames; every later window of `run`
+    frames is replayed clean and with each fault from that trained state.
+    """
+    import copy
+
+    from streams.diagnosis import Diagnoser
+    from streams.features import compute
+
+    counts = {name: {"tp": 0, "fp": 0, "fn": 0} for name in ALL}
+    clean_alarms = 0
+    windows = 0
+    for frames in clips:
+        trained = Diagnoser()
+        for img in frames[:train]:
+            trained.judge(compute(img))
+        for start in range(train, len(frames) - run + 1, run):
+            window = frames[start : start + run]
+            windows += 1
+            cases = {name: faulty_sequence(name, window, rng) for name in ALL}
+            cases["clean"] = window
+            for name, seq in cases.items():
+                d = copy.deepcopy(trained)
+                active: set[str] = set()
+                for img in seq:
+                    active = d.judge(compute(img))
+                if name == "clean":
+                    clean_alarms += bool(active)
+                else:
+                    counts[name]["tp" if name in active else "fn"] += 1
+                for other in active - {name}:
+                    counts[other]["fp"] += 1
+    counts["_clean"] = {"alarms": clean_alarms, "windows": windows}
+    return counts
+
+
+def write_faulty_clip(
+    src: Path, dst: Path, fault: str | None, gop_s: float = 2.0, seed: int = 1
+) -> None:
+    """Re-encode `src` as H.264 (baseline-like, no B-frames, GOP `gop_s`) with a fault applied.
+
+    `fault` is a key of FAULTS, "frozen" (the first frame forever) or None (clean re-encode).
+    Blocking; writes atomically.
+    """
+    rng = np.random.default_rng(seed)
+    tmp = dst.with_suffix(".part.mp4")
+    with av.open(str(src)) as inp, av.open(str(tmp), "w") as out:
+        vin = inp.streams.video[0]
+        rate = vin.average_rate or Fraction(25, 2)
+        vout = out.add_stream("libx264", rate=rate)
+        vout.width, vout.height, vout.pix_fmt = vin.width, vin.height, "yuv420p"
+        vout.codec_context.gop_size = max(1, round(float(rate) * gop_s))
+        vout.codec_context.options = {"preset": "veryfast", "bf": "0", "sc_threshold": "0"}
+        first: Image | None = None
+        for frame in inp.decode(vin):
+            img = frame.to_ndarray(format="bgr24")
+            if fault == "frozen":
+                first = img if first is None else first
+                img = first
+            elif fault is not None:
+                img = FAULTS[fault](img, rng)
+            for packet in vout.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in vout.encode(None):
+            out.mux(packet)
+    tmp.replace(dst)

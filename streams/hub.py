@@ -1,0 +1,360 @@
+"""One upstream per camera, opened on demand and fanned out to bounded consumer queues."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from streams.packets import Packet, StreamInfo
+from streams.source import OpenOptions, SourceReader
+from streams.urls import SourceUrl, mask_url
+
+log = logging.getLogger(__name__)
+
+
+class LinkState(StrEnum):
+    """Where the upstream connection is."""
+
+    idle = "idle"
+    connecting = "connecting"
+    connected = "connected"
+    backoff = "backoff"
+    closed = "closed"
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter, capped; reset after a healthy spell."""
+
+    base_s: float = 1.0
+    cap_s: float = 60.0
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        """Delay before the next attempt."""
+        delay = min(self.cap_s, self.base_s * (2**self.attempt))
+        self.attempt += 1
+        return float(delay * random.uniform(0.5, 1.0))
+
+    def reset(self) -> None:
+        """After a connection that delivered for a while."""
+        self.attempt = 0
+
+
+class Subscription:
+    """A consumer's bounded queue; when full it drops to the next keyframe."""
+
+    def __init__(self, hub: CameraHub, maxsize: int, name: str) -> None:
+        self.hub = hub
+        self.name = name
+        self.queue: asyncio.Queue[Packet | None] = asyncio.Queue(maxsize)
+        self.waiting_for_key = False
+        self.dropped = 0
+
+    def offer(self, pkt: Packet) -> None:
+        """Queue a packet without ever blocking the hub."""
+        if self.waiting_for_key:
+            if not pkt.keyframe:
+                self.dropped += 1
+                return
+            self.waiting_for_key = False
+        try:
+            self.queue.put_nowait(pkt)
+        except asyncio.QueueFull:
+            # Behind: empty the queue and resume at the next keyframe so decoding stays valid.
+            self.dropped += self.queue.qsize() + 1
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.waiting_for_key = not pkt.keyframe
+            if pkt.keyframe:
+                self.queue.put_nowait(pkt)
+
+    async def get(self) -> Packet | None:
+        """Next packet; None once the hub closed."""
+        return await self.queue.get()
+
+    def __aiter__(self) -> AsyncIterator[Packet]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[Packet]:
+        while (pkt := await self.queue.get()) is not None:
+            yield pkt
+
+    def close(self) -> None:
+        """Leave the hub (closing the upstream when this was the last consumer)."""
+        self.hub.unsubscribe(self)
+
+
+Tap = Callable[[Packet], None]
+EventHook = Callable[[str, "CameraHub"], None]
+
+
+@dataclass
+class HubStats:
+    """Counters for health and metrics."""
+
+    connects: int = 0
+    failures: int = 0
+    stalls_replaced: int = 0
+    connect_times: list[float] = field(default_factory=list)
+    last_error: str | None = None
+
+
+class CameraHub:
+    """Owns the single upstream of one camera; keeps the last keyframe and the GOP since it."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        src: SourceUrl,
+        *,
+        options: OpenOptions = OpenOptions(),
+        stall_timeout_s: float = 5.0,
+        linger_s: float = 0.0,
+        gop_limit: int = 600,
+        on_event: EventHook | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.src = src
+        self.options = options
+        self.stall_timeout_s = stall_timeout_s
+        self.linger_s = linger_s
+        self.gop_limit = gop_limit
+        self.on_event = on_event
+        self.state = LinkState.idle
+        self.info: StreamInfo | None = None
+        self.gop: list[Packet] = []
+        self.last_packet_at: float | None = None
+        self.connected_at: float | None = None
+        self.stats = HubStats()
+        self.backoff = Backoff()
+        self._subs: set[Subscription] = set()
+        self._taps: set[Tap] = set()
+        self._reader: SourceReader | None = None
+        self._generation = 0
+        self._task: asyncio.Task[None] | None = None
+        self._ended: asyncio.Event = asyncio.Event()
+        self._linger: asyncio.TimerHandle | None = None
+
+    @property
+    def masked_url(self) -> str:
+        """The URL safe for logs."""
+        return mask_url(self.src.url)
+
+    @property
+    def consumers(self) -> int:
+        """Subscriptions plus taps."""
+        return len(self._subs) + len(self._taps)
+
+    def subscribe(self, maxsize: int = 256, name: str = "", with_gop: bool = True) -> Subscription:
+        """Start receiving packets; a new consumer first gets the cached keyframe and GOP."""
+        sub = Subscription(self, maxsize, name)
+        if with_gop:
+            for pkt in self.gop[-maxsize:]:
+                sub.offer(pkt)
+            if not self.gop:
+                sub.waiting_for_key = True
+        self._subs.add(sub)
+        self._ensure_running()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Remove a consumer."""
+        if sub in self._subs:
+            self._subs.discard(sub)
+            with contextlib.suppress(asyncio.QueueFull):
+                sub.queue.put_nowait(None)
+        self._maybe_stop()
+
+    def add_tap(self, tap: Tap) -> None:
+        """A synchronous consumer called for every packet (cheap work only, e.g. health)."""
+        self._taps.add(tap)
+        self._ensure_running()
+
+    def remove_tap(self, tap: Tap) -> None:
+        """Remove a tap."""
+        self._taps.discard(tap)
+        self._maybe_stop()
+
+    def _ensure_running(self) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._supervise(), name=f"hub-{self.camera_id}")
+
+    def _maybe_stop(self) -> None:
+        if self.consumers:
+            return
+        if self.linger_s > 0:
+            loop = asyncio.get_running_loop()
+            self._linger = loop.call_later(self.linger_s, self._stop_now)
+        else:
+            self._stop_now()
+
+    def _stop_now(self) -> None:
+        self._linger = None
+        if self.consumers == 0 and self._task is not None:
+            self._task.cancel()
+
+    async def close(self) -> None:
+        """Stop the upstream and end every subscription."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for sub in list(self._subs):
+            with contextlib.suppress(asyncio.QueueFull):
+                sub.queue.put_nowait(None)
+        self._subs.clear()
+        self._taps.clear()
+        self.state = LinkState.closed
+
+    def _emit(self, what: str) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(what, self)
+            except Exception:
+                log.exception("hub event handler failed for %s", self.camera_id)
+
+    async def _supervise(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.consumers:
+                self._generation += 1
+                self.state = LinkState.connecting
+                self._ended = asyncio.Event()
+                reader = SourceReader(
+                    self.camera_id,
+                    self.src,
+                    loop,
+                    self._on_info,
+                    self._on_packet,
+                    self._on_end,
+                    self.options,
+                    self._generation,
+                )
+                self._reader = reader
+                started = time.monotonic()
+                self.last_packet_at = None
+                reader.start()
+                reason = await self._watch(started)
+                reader.stop()
+                was_connected = self.state == LinkState.connected
+                self.state = LinkState.backoff
+                self.stats.failures += 1
+                self.stats.last_error = reason
+                if was_connected:
+                    log.warning("camera %s lost (%s)", self.camera_id, reason)
+                    self._emit("disconnected")
+                    if self.connected_at and time.monotonic() - self.connected_at > 30:
+                        self.backoff.reset()
+                else:
+                    log.info(
+                        "camera %s failed to open %s: %s", self.camera_id, self.masked_url, reason
+                    )
+                    self._emit("failed")
+                self.connected_at = None
+                await asyncio.sleep(self.backoff.next_delay())
+        finally:
+            if self._reader is not None:
+                self._reader.stop()
+            # A cached picture from a closed connection would be shown as live: drop it.
+            self.gop = []
+            self.state = LinkState.idle
+            self.connected_at = None
+            self._emit("idle")
+
+    async def _watch(self, started: float) -> str:
+        """Wait until the reader ends or stalls; return why."""
+        while True:
+            try:
+                await asyncio.wait_for(self._ended.wait(), timeout=0.5)
+                return self.stats.last_error or "ended"
+            except TimeoutError:
+                pass
+            now = time.monotonic()
+            ref = self.last_packet_at or started
+            limit = self.stall_timeout_s + (
+                0 if self.last_packet_at else self.options.open_timeout_s
+            )
+            if now - ref > limit:
+                # Judge by packet arrival, not thread liveness: a deadlocked reader is abandoned.
+                self.stats.stalls_replaced += 1
+                return f"no packets for {now - ref:.1f} s"
+
+    def _on_info(self, info: StreamInfo) -> None:
+        self.info = info
+
+    def _on_end(self, error: str | None) -> None:
+        self.stats.last_error = error or "ended"
+        self._ended.set()
+
+    def _on_packet(self, pkt: Packet) -> None:
+        if self._reader is None or pkt.generation != self._reader.generation:
+            return  # a replaced reader's late packets
+        now = pkt.arrival
+        self.last_packet_at = now
+        if self.state != LinkState.connected:
+            self.state = LinkState.connected
+            self.connected_at = now
+            self.stats.connects += 1
+            self._emit("connected")
+        if pkt.keyframe:
+            self.gop = [pkt]
+        elif self.gop and len(self.gop) < self.gop_limit:
+            self.gop.append(pkt)
+        for tap in list(self._taps):
+            tap(pkt)
+        for sub in list(self._subs):
+            sub.offer(pkt)
+
+
+class HubRegistry:
+    """All hubs, one per camera."""
+
+    def __init__(self, **hub_kwargs: object) -> None:
+        self._hubs: dict[str, CameraHub] = {}
+        self._kwargs = hub_kwargs
+
+    def get(self, camera_id: str) -> CameraHub | None:
+        """The hub of a camera, if configured."""
+        return self._hubs.get(camera_id)
+
+    def configure(self, camera_id: str, src: SourceUrl) -> CameraHub:
+        """Create or re-point a camera's hub (a changed URL restarts its upstream)."""
+        hub = self._hubs.get(camera_id)
+        if hub is not None and hub.src == src:
+            return hub
+        if hub is not None:
+            hub.src = src
+            if hub._task is not None:
+                hub._task.cancel()
+                hub._task = None
+            if hub.consumers:
+                hub._ensure_running()
+            return hub
+        hub = CameraHub(camera_id, src, **self._kwargs)  # type: ignore[arg-type]
+        self._hubs[camera_id] = hub
+        return hub
+
+    async def remove(self, camera_id: str) -> None:
+        """Close and forget a camera's hub."""
+        hub = self._hubs.pop(camera_id, None)
+        if hub is not None:
+            await hub.close()
+
+    def hubs(self) -> list[CameraHub]:
+        """Every hub."""
+        return list(self._hubs.values())
+
+    async def close(self) -> None:
+        """Close every hub."""
+        await asyncio.gather(*(h.close() for h in self._hubs.values()), return_exceptions=True)
+        self._hubs.clear()
