@@ -73,6 +73,24 @@ class EventSettings(_Group):
     )
 
 
+class StreamSettings(_Group):
+    """Camera ingest and health watching."""
+
+    watch: bool = Field(True, description="Watch cameras (packet health and image diagnosis).")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport.")
+    open_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds to open a source.")
+    offline_after_s: float = Field(
+        4.0, gt=0, le=60, description="No packet for this long means offline."
+    )
+    diagnose_every_s: float = Field(
+        10.0, ge=0, le=3600, description="Image diagnosis interval for continuous cameras."
+    )
+    patrol_concurrency: int = Field(4, ge=1, le=256, description="Patrol connections at once.")
+    patrol_keyframes: int = Field(2, ge=1, le=10, description="Keyframes judged per visit.")
+    patrol_timeout_s: float = Field(20.0, gt=0, le=300, description="Longest patrol visit.")
+    diagnosis_workers: int = Field(1, ge=1, le=32, description="Threads decoding keyframes.")
+
+
 class Settings(BaseSettings):
     """All settings; env vars are EOC_<NAME> and EOC_<GROUP>__<NAME>."""
 
@@ -98,6 +116,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     events: EventSettings = Field(default_factory=EventSettings)
+    streams: StreamSettings = Field(default_factory=StreamSettings)
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:

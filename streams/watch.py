@@ -298,11 +298,18 @@ class Watcher:
             sub = hub.subscribe(maxsize=64, name="patrol", with_gop=False)
             hub.add_tap(tap)
             keys = 0
+            failures = hub.stats.failures
             try:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.settings.patrol_timeout_s):
                         while keys < self.settings.patrol_keyframes:
-                            pkt = await sub.get()
+                            try:
+                                pkt = await asyncio.wait_for(sub.get(), 0.5)
+                            except TimeoutError:
+                                # A camera that refused or dropped frees its patrol slot at once.
+                                if hub.stats.failures > failures:
+                                    break
+                                continue
                             if pkt is None:
                                 break
                             if pkt.keyframe:

@@ -35,7 +35,8 @@ def free_port() -> int:
 
 
 def make_settings(data_dir: Path, **kw: Any) -> Settings:
-    """Settings for a test: its own data dir, fast and deterministic."""
+    """Settings for a test: its own data dir; cameras are not watched unless asked."""
+    kw.setdefault("streams", {"watch": False})
     return load_settings(data_dir=data_dir, **kw)
 
 

@@ -22,6 +22,7 @@ from streams.faults import write_faulty_clip
 log = logging.getLogger(__name__)
 SHIPPED = Path(__file__).resolve().parent / "demo_media"
 
+
 def prepare_media(media: Path, step: Callable[[str], None] = lambda _: None) -> None:
     """Copy the footage into the media folder and derive the faulty variants once."""
     media.mkdir(parents=True, exist_ok=True)
@@ -183,3 +184,20 @@ async def seed(services: Services, step: Callable[[str], None] = lambda _: None)
                 target_id=cam_id,
                 detail={"name": name, "demo": True},
             )
+
+
+async def drop_and_return(media: Path, off_s: float = 45.0, on_s: float = 75.0) -> None:
+    """Demo only: take the flaky camera's footage away now and then, so it drops and returns."""
+    clip = media / "road-flaky.mp4"
+    hidden = media / "road-flaky.off"
+    try:
+        while True:
+            await asyncio.sleep(on_s)
+            if clip.exists():
+                clip.rename(hidden)
+            await asyncio.sleep(off_s)
+            if hidden.exists():
+                hidden.rename(clip)
+    finally:
+        if hidden.exists() and not clip.exists():
+            hidden.rename(clip)

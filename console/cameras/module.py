@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import APIRouter
 
 from console.auth.policy import ALL_ROLES, Role, register_permission
+from console.cameras.watching import CameraWatching
 from console.health.recorder import HealthRecorder
 from console.services import Services
 
@@ -21,6 +25,8 @@ class CamerasModule:
 
     def __init__(self) -> None:
         self.recorder: HealthRecorder | None = None
+        self.watching: CameraWatching | None = None
+        self._demo_task: asyncio.Task[None] | None = None
 
     def routers(self) -> list[APIRouter]:
         """Registry routes."""
@@ -30,13 +36,27 @@ class CamerasModule:
         return [router, health_router]
 
     async def start(self, services: Services) -> None:
-        """Nothing to start for the registry alone."""
+        """Start the health recorder and watch every enabled camera."""
         (services.settings.data_dir / "media").mkdir(exist_ok=True)
         self.recorder = HealthRecorder(services.store, services.bus)
         services.extensions["health_recorder"] = self.recorder
+        self.watching = CameraWatching(services, self.recorder)
+        services.extensions["camera_watching"] = self.watching
+        await self.watching.start()
+        if services.settings.demo:
+            from console.cameras.demo import drop_and_return
+
+            media = services.settings.data_dir / "media"
+            self._demo_task = asyncio.create_task(drop_and_return(media), name="demo-flaky")
 
     async def stop(self) -> None:
-        """Nothing to stop for the registry alone."""
+        """Stop every watcher, hub and reader thread."""
+        if self._demo_task is not None:
+            self._demo_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._demo_task
+        if self.watching is not None:
+            await self.watching.close()
 
     async def seed_demo(self, services: Services) -> None:
         """Demo cameras playing the shipped footage, some with faults."""

@@ -17,6 +17,7 @@ from console.cameras import service
 from console.cameras.models import Camera
 from console.cameras.schemas import CameraCreate, CameraOut, CameraPatch, ImportReport
 from console.cameras.secrets import UrlVault
+from console.cameras.watching import CameraWatching
 from console.deps import DbDep, ServicesDep, check, require
 from console.errors import ProblemError
 from console.events import Audience
@@ -55,8 +56,17 @@ def _problem(exc: service.CameraError) -> ProblemError:
     )
 
 
+def watching(services: Services) -> CameraWatching | None:
+    """The stream watchers, when the cameras module runs them."""
+    w = services.extensions.get("camera_watching")
+    return w if isinstance(w, CameraWatching) else None
+
+
 async def publish(services: Services, type_: str, cam: CameraOut) -> None:
-    """Tell the units that can see the camera."""
+    """Tell the units that can see the camera, and bring its watcher in line."""
+    w = watching(services)
+    if w is not None:
+        await w.sync(cam.id)
     units = frozenset({cam.owner_unit_id, *cam.shared_unit_ids})
     await services.bus.publish(
         type_, cam.model_dump(mode="json"), audience=Audience("cameras.read", units)
@@ -397,3 +407,26 @@ async def import_cameras(
         errors=[e.as_dict() for e in errors],
         dry_run=False,
     )
+
+
+_snapshot_audited: dict[tuple[int, str], float] = {}
+
+
+@router.get("/{camera_id}/snapshot.jpg", response_class=Response)
+async def snapshot(camera_id: str, principal: Reader, services: ServicesDep, db: DbDep) -> Response:
+    """The latest keyframe as a small JPEG (audited at most every 10 minutes per user)."""
+    import time
+
+    camera = await _load(services, db, principal, camera_id, "cameras.read")
+    w = watching(services)
+    jpeg = await w.snapshot(camera.id) if w is not None else None
+    if jpeg is None:
+        raise ProblemError(404, f"no picture from camera {camera_id} yet", code="no-picture")
+    key = (principal.user_id, camera_id)
+    now = time.monotonic()
+    if now - _snapshot_audited.get(key, -1e9) > 600:
+        _snapshot_audited[key] = now
+        await services.audit.record(
+            Actor.of(principal), "camera.snapshot", target_type="camera", target_id=camera_id
+        )
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

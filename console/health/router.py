@@ -284,3 +284,13 @@ async def availability(
             units.setdefault(cams[cid].owner_unit_id, Tally()).merge(t)
         items = [{"unit_id": uid, **t.as_dict()} for uid, t in sorted(units.items())]
     return {"period": period, "start": start.isoformat(), "end": end.isoformat(), "items": items}
+
+
+@router.get("/patrol")
+async def patrol(principal: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Patrol round progress: cameras, checked this round, cycle times, visits in flight."""
+    w = services.extensions.get("camera_watching")
+    if w is None:
+        raise ProblemError(404, "camera watching is not running", code="not-running")
+    progress: dict[str, Any] = w.watcher.patrol_progress()  # type: ignore[attr-defined]
+    return progress

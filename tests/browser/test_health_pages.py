@@ -10,12 +10,13 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, FilePayload, Page, Route, expect
 
 from console.events import InProcessBus
 from console.health.recorder import HealthRecorder, StatusReport
@@ -107,7 +108,9 @@ def seeded(server: Server) -> Iterator[Server]:
             camera(cam_id, name, owner_unit_id=psb),
         )
         assert status == 201, body
-    asyncio.run(_seed_health(server.data_dir))
+    # Playwright's sync API keeps an event loop running in this thread: seed from another one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _seed_health(server.data_dir)).result(timeout=120)
     yield server
 
 
@@ -306,6 +309,7 @@ def test_registry_create_edit_import_delete(seeded: Server, browser: Browser) ->
     dialog.locator("[name=fov_angle]").fill("60")
     dialog.locator("[name=fov_range_m]").fill("150")
     dialog.locator("[name=tags]").fill("路口, 测试")
+    dialog.locator("[name=enabled]").uncheck()  # 192.0.2.0/24 never answers: do not watch it
     page.get_by_test_id("dialog-submit").click()
     url_error = dialog.locator("[data-field=main_url] .field-error")
     expect(url_error).to_contain_text("视频流地址不可用")
@@ -318,6 +322,7 @@ def test_registry_create_edit_import_delete(seeded: Server, browser: Browser) ->
     expect(row).to_contain_text("rtsp://***@192.0.2.7:554/h264")
     expect(row).not_to_contain_text("Secret-123")
     expect(row).to_contain_text("90° / 60° / 150 米")
+    expect(row).to_contain_text("已停用")
 
     # Someone else renames the camera while our edit dialog is open: 412, form refilled.
     row.get_by_test_id("camera-edit").click()
@@ -340,16 +345,19 @@ def test_registry_create_edit_import_delete(seeded: Server, browser: Browser) ->
 
     # CSV with a bad row: rejected with its row number, nothing stored; then partial.
     content = (
-        "id,name,owner_unit,main_url,tags\n"
-        "HT-IMP-1,导入点位一,psb,rtsp://u:p@192.0.2.21/s,导入\n"
-        "HT-IMP-2,导入点位二,psb,gopher://192.0.2.22/s,导入\n"
-        "HT-IMP-3,导入点位三,no-such-unit,rtsp://192.0.2.23/s,导入\n"
+        "id,name,owner_unit,main_url,tags,enabled\n"
+        "HT-IMP-1,导入点位一,psb,rtsp://u:p@192.0.2.21/s,导入,false\n"
+        "HT-IMP-2,导入点位二,psb,gopher://192.0.2.22/s,导入,false\n"
+        "HT-IMP-3,导入点位三,no-such-unit,rtsp://192.0.2.23/s,导入,false\n"
     )
     page.get_by_test_id("camera-import").click()
     imp = page.get_by_test_id("import-dialog")
-    imp.get_by_test_id("import-file").set_input_files(
-        files=[{"name": "cameras.csv", "mimeType": "text/csv", "buffer": content.encode()}]
-    )
+    payload: FilePayload = {
+        "name": "cameras.csv",
+        "mimeType": "text/csv",
+        "buffer": content.encode(),
+    }
+    imp.get_by_test_id("import-file").set_input_files(files=payload)
     imp.get_by_test_id("import-dry_run").uncheck()
     imp.get_by_test_id("import-submit").click()
     summary = imp.get_by_test_id("import-summary")
@@ -538,7 +546,9 @@ def test_health_keys_are_translated(locale: str) -> None:
     dynamic += [f"cameras.mode.{m}" for m in array("WATCH_MODES")]
     dynamic += [f"health.avail_period_{p}" for p in array("PERIODS")]
     dynamic += [f"health.tab.{s}" for s in array("SECTIONS")]
-    dynamic += [f"health.metric.{m}" for m in re.findall(r'\["(\w+)", "', text)]
+    metrics = re.search(r"METRICS = \[(.*?)\n\];", text, re.DOTALL)
+    assert metrics
+    dynamic += [f"health.metric.{m}" for m in re.findall(r'\["(\w+)"', metrics.group(1))]
     for action in ("ack", "close"):
         dynamic += [f"health.{action}{s}" for s in ("", "_done", "_title", "_many_title")]
         dynamic += [f"health.note_hint_{action}"]

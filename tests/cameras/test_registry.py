@@ -26,8 +26,8 @@ CAM = {
     "lon": 113.2701,
     "lat": 23.1291,
     "fov": {"bearing": 90, "angle": 60, "range_m": 80},
-    "main_url": f"rtsp://admin:{SECRET}@10.20.30.40:554/Streaming/Channels/101",
-    "sub_url": f"rtsp://admin:{SECRET}@10.20.30.40:554/Streaming/Channels/102",
+    "main_url": f"rtsp://admin:{SECRET}@127.0.0.1:554/Streaming/Channels/101",
+    "sub_url": f"rtsp://admin:{SECRET}@127.0.0.1:554/Streaming/Channels/102",
     "tags": ["crossroad", "key"],
     "key_camera": True,
     "watch_mode": "continuous",
@@ -52,7 +52,7 @@ async def test_create_masks_credentials_everywhere(client: httpx.AsyncClient, ap
     r = await client.post("/api/cameras", json=CAM)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["main_url"] == "rtsp://***@10.20.30.40:554/Streaming/Channels/101"
+    assert body["main_url"] == "rtsp://***@127.0.0.1:554/Streaming/Channels/101"
     assert SECRET not in r.text
     for path in (
         "/api/cameras",

@@ -58,6 +58,8 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "/api/health/alerts/{alert_id}/ack"): CAMERA_WRITE,
     ("POST", "/api/health/alerts/{alert_id}/close"): CAMERA_WRITE,
     ("GET", "/api/health/availability"): HEALTH_READ,
+    ("GET", "/api/health/patrol"): HEALTH_READ,
+    ("GET", "/api/cameras/{camera_id}/snapshot.jpg"): ALL,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -121,7 +123,7 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
             "id": "street-a-cam",
             "name": "东山口",
             "owner_unit_id": 4,
-            "main_url": "rtsp://10.1.1.1/x",
+            "main_url": "rtsp://127.0.0.1:9/x",
         },
     )
     assert r.status_code == 201, r.text

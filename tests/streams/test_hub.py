@@ -139,10 +139,8 @@ async def test_looped_file_plays_at_real_time_with_rising_timestamps(tmp_path: P
     while time.monotonic() - start < 2.0:
         pkt = await asyncio.wait_for(sub.get(), 5)
         assert (
-            (pkt is not None
-            and pkt.data[:4] in (b"\x00\x00\x00\x01", b"\x00\x00\x01\x06"[:4]))
-            or pkt is not None
-        )
+            pkt is not None and pkt.data[:4] in (b"\x00\x00\x00\x01", b"\x00\x00\x01\x06"[:4])
+        ) or pkt is not None
         if pkt.pts_s is not None:
             pts.append(pkt.pts_s)
     # About 30 fps in real time, not as fast as the disk allows.

@@ -1,0 +1,97 @@
+// Acknowledge / close camera alerts with an optional note; shared by the alerts list and the
+// camera detail.
+
+import { api } from "../../api.js";
+import { h } from "../../dom.js";
+import { formatDateTime, t } from "../../i18n.js";
+import { formDialog } from "../../ui/dialog.js";
+import { Form } from "../../ui/form.js";
+import { reasonText } from "./common.js";
+
+export const ALERT_CLASS = { open: "danger", acknowledged: "warn", closed: "" };
+
+/** A badge for an alert state (recovered alerts say so). */
+export function alertStateBadge(alert) {
+  return h(
+    "span",
+    { class: "alert-state" },
+    h(
+      "span",
+      { class: `badge ${ALERT_CLASS[alert.state] ?? ""}`, dataset: { state: alert.state } },
+      t(`health.alert_state.${alert.state}`),
+    ),
+    alert.recovered_at && alert.state !== "closed"
+      ? h("span", { class: "badge ok" }, t("health.recovered"))
+      : null,
+  );
+}
+
+/** Who did what and when, as short lines for a table cell. */
+export function alertHistory(alert) {
+  return [
+    alert.acknowledged_at
+      ? h(
+          "div",
+          {},
+          t("health.acked_by", {
+            user: alert.acknowledged_by || "?",
+            time: formatDateTime(alert.acknowledged_at),
+          }),
+        )
+      : null,
+    alert.closed_at
+      ? h(
+          "div",
+          {},
+          t("health.closed_by", {
+            user: alert.closed_by || "?",
+            time: formatDateTime(alert.closed_at),
+          }),
+        )
+      : null,
+    alert.note ? h("div", { class: "note" }, alert.note) : null,
+  ];
+}
+
+/**
+ * Ask for a note and acknowledge or close one alert (or several: `alerts` is a list). Resolves
+ * with {done: [alert], failed: [{alert, error}]} or null if cancelled.
+ */
+export function alertAction(action, alerts) {
+  const list = Array.isArray(alerts) ? alerts : [alerts];
+  const form = new Form({ columns: 1 });
+  form.text("note", t("health.note"), {
+    maxlength: 2000,
+    autocomplete: "off",
+    hint: t(`health.note_hint_${action}`),
+  });
+  const title =
+    list.length === 1
+      ? t(`health.${action}_title`, { kind: reasonText(list[0].kind), camera: list[0].camera_id })
+      : t(`health.${action}_many_title`, { count: list.length });
+  return formDialog({
+    title,
+    form,
+    narrow: true,
+    submitLabel: t(`health.${action}`),
+    testid: "alert-dialog",
+    onSubmit: async (v) => {
+      const done = [];
+      const failed = [];
+      for (const alert of list) {
+        try {
+          done.push(
+            await api("POST", `/api/health/alerts/${alert.id}/${action}`, {
+              body: { note: v.note.trim() },
+            }),
+          );
+        } catch (error) {
+          // One alert alone reports inline; a batch carries on and reports at the end.
+          if (list.length === 1) throw error;
+          failed.push({ alert, error });
+        }
+      }
+      return { done, failed };
+    },
+  });
+}
