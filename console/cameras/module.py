@@ -38,7 +38,10 @@ class CamerasModule:
     async def start(self, services: Services) -> None:
         """Start the health recorder and watch every enabled camera."""
         (services.settings.data_dir / "media").mkdir(exist_ok=True)
-        self.recorder = HealthRecorder(services.store, services.bus)
+        self.recorder = HealthRecorder(
+            services.store, services.bus, registry=services.metrics.registry
+        )
+        await self.recorder.load()
         services.extensions["health_recorder"] = self.recorder
         self.watching = CameraWatching(services, self.recorder)
         services.extensions["camera_watching"] = self.watching

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import select
 
 from console.cameras.models import Camera
@@ -42,11 +43,49 @@ def fault_kinds(status: str, reasons: tuple[str, ...]) -> set[str]:
 class HealthRecorder:
     """Stores status transitions once (on failure and on recovery) and samples metrics."""
 
-    def __init__(self, store: Store, bus: EventBus, sample_every_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        sample_every_s: float = 60.0,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.sample_every = timedelta(seconds=sample_every_s)
         self._last_sample: dict[str, datetime] = {}
+        self._current: dict[str, tuple[str, int]] = {}
+        # Labels are status and unit only (never camera ids) so cardinality stays bounded.
+        self._by_unit = Gauge(
+            "eoc_cameras",
+            "Cameras by owning unit and status.",
+            ["unit_id", "status"],
+            registry=registry,
+        )
+        self._transitions = Counter(
+            "eoc_camera_transitions_total",
+            "Camera status changes by new status.",
+            ["status"],
+            registry=registry,
+        )
+
+    async def load(self) -> None:
+        """Read current statuses so the gauges start right after a restart."""
+        async with self.store.session() as db:
+            rows = await db.execute(
+                select(CameraHealth.camera_id, CameraHealth.status, Camera.owner_unit_id).join(
+                    Camera, Camera.id == CameraHealth.camera_id
+                )
+            )
+            for cam_id, status, unit in rows:
+                self._count(cam_id, status, unit)
+
+    def _count(self, camera_id: str, status: str, unit: int) -> None:
+        old = self._current.get(camera_id)
+        if old is not None:
+            self._by_unit.labels(str(old[1]), old[0]).dec()
+        self._current[camera_id] = (status, unit)
+        self._by_unit.labels(str(unit), status).inc()
 
     async def report(self, rep: StatusReport) -> bool:
         """Record a report; return True when the status or its reasons changed."""
@@ -85,7 +124,10 @@ class HealthRecorder:
                 )
             units = frozenset({camera.owner_unit_id, *camera.shared_unit_ids})
             name = camera.name
+            owner = camera.owner_unit_id
         if changed:
+            self._count(rep.camera_id, rep.status, owner)
+            self._transitions.labels(rep.status).inc()
             await self.bus.publish(
                 "camera.status",
                 {

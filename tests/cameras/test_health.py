@@ -92,6 +92,11 @@ async def test_transitions_logged_once_and_alerts_follow(
     assert av["healthy_pct"] == pytest.approx(50.0, abs=0.5)
     by_unit = (await client.get("/api/health/availability", params={"by": "unit"})).json()["items"]
     assert by_unit[0]["unit_id"] == 2
+    metrics = (await client.get("/metrics")).text
+    assert 'eoc_cameras{status="ok",unit_id="2"} 1.0' in metrics
+    assert 'eoc_cameras{status="offline",unit_id="2"} 0.0' in metrics
+    assert 'eoc_camera_transitions_total{status="degraded"} 2.0' in metrics
+    assert "gz-yx-0001" not in metrics
 
 
 @pytest.mark.asyncio

@@ -19,7 +19,9 @@ VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 
-async def poll(client: httpx.AsyncClient, cam: str, want: str, timeout: float = 20) -> dict[str, Any]:
+async def poll(
+    client: httpx.AsyncClient, cam: str, want: str, timeout: float = 20
+) -> dict[str, Any]:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         rows = (await client.get("/api/health/cameras")).json()["items"]
@@ -33,16 +35,30 @@ async def poll(client: httpx.AsyncClient, cam: str, want: str, timeout: float = 
 @pytest.mark.asyncio
 async def test_console_watches_real_camera(data_dir: Path, rtsp_peer: type[RtspPeer]) -> None:
     peer = rtsp_peer({"gate": str(VIDEO / "bottle-detection.mp4")}).start()
-    settings = make_settings(data_dir, streams={"watch": True, "open_timeout_s": 2.0,
-                                                "offline_after_s": 3.0, "diagnose_every_s": 0})
+    settings = make_settings(
+        data_dir,
+        streams={
+            "watch": True,
+            "open_timeout_s": 2.0,
+            "offline_after_s": 3.0,
+            "diagnose_every_s": 0,
+        },
+    )
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             await login(client, "admin")
-            r = await client.post("/api/cameras", json={
-                "id": "gate-1", "name": "物资仓库门口", "owner_unit_id": 3,
-                "main_url": peer.url("gate", "svc:topsecret"), "watch_mode": "continuous"})
+            r = await client.post(
+                "/api/cameras",
+                json={
+                    "id": "gate-1",
+                    "name": "物资仓库门口",
+                    "owner_unit_id": 3,
+                    "main_url": peer.url("gate", "svc:topsecret"),
+                    "watch_mode": "continuous",
+                },
+            )
             assert r.status_code == 201 and "topsecret" not in r.text
             row = await poll(client, "gate-1", "ok")
             assert row["metrics"]["codec"] == "h264" and row["metrics"]["b_frames"] is True
