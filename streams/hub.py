@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -118,6 +119,7 @@ class CameraHub:
         stall_timeout_s: float = 5.0,
         linger_s: float = 0.0,
         gop_limit: int = 600,
+        gop_max_bytes: int = 16 << 20,
         on_event: EventHook | None = None,
     ) -> None:
         self.camera_id = camera_id
@@ -126,10 +128,15 @@ class CameraHub:
         self.stall_timeout_s = stall_timeout_s
         self.linger_s = linger_s
         self.gop_limit = gop_limit
+        self.gop_max_bytes = gop_max_bytes
         self.on_event = on_event
         self.state = LinkState.idle
         self.info: StreamInfo | None = None
+        self.info_ready = asyncio.Event()
         self.gop: list[Packet] = []
+        # False once the cache had to drop frames: only its keyframe is then usable on its own.
+        self.gop_whole = True
+        self._gop_bytes = 0
         self.last_packet_at: float | None = None
         self.connected_at: float | None = None
         self.stats = HubStats()
@@ -137,6 +144,8 @@ class CameraHub:
         self._subs: set[Subscription] = set()
         self._taps: set[Tap] = set()
         self._reader: SourceReader | None = None
+        # Every thread started and not yet seen to end, stalled ones included, for close().
+        self._threads: set[SourceReader] = set()
         self._generation = 0
         self._task: asyncio.Task[None] | None = None
         self._ended: asyncio.Event = asyncio.Event()
@@ -154,15 +163,25 @@ class CameraHub:
 
     def subscribe(self, maxsize: int = 256, name: str = "", with_gop: bool = True) -> Subscription:
         """Start receiving packets; a new consumer first gets the cached keyframe and GOP."""
-        sub = Subscription(self, maxsize, name)
-        if with_gop:
-            for pkt in self.gop[-maxsize:]:
-                sub.offer(pkt)
-            if not self.gop:
-                sub.waiting_for_key = True
+        cached, contiguous = self.start_packets() if with_gop else ([], False)
+        # The cached burst comes on top of the lag budget, so a long GOP is never cut short.
+        sub = Subscription(self, maxsize + len(cached), name)
+        for pkt in cached:
+            sub.offer(pkt)
+        # Without the whole GOP, live frames would reference missing ones: wait for a key.
+        sub.waiting_for_key = not contiguous
         self._subs.add(sub)
         self._ensure_running()
         return sub
+
+    def start_packets(self) -> tuple[list[Packet], bool]:
+        """Cached packets a new consumer can decode from, and whether live packets follow on."""
+        if not self.gop:
+            return [], False
+        if self.gop_whole:
+            return list(self.gop), True
+        # Show the keyframe at once, then resume at the next one.
+        return [self.gop[0]], False
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Remove a consumer."""
@@ -186,7 +205,12 @@ class CameraHub:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
-        if self._task is None or self._task.done():
+        task = self._task
+        if task is not None and not task.done() and task.cancelling():
+            # Stopping after the last consumer left; start again once it has wound down.
+            task.add_done_callback(lambda _t: self._ensure_running() if self.consumers else None)
+            return
+        if task is None or task.done():
             self._task = asyncio.create_task(self._supervise(), name=f"hub-{self.camera_id}")
 
     def _maybe_stop(self) -> None:
@@ -203,8 +227,25 @@ class CameraHub:
         if self.consumers == 0 and self._task is not None:
             self._task.cancel()
 
-    async def close(self) -> None:
-        """Stop the upstream and end every subscription."""
+    def restart(self) -> None:
+        """Drop the current connection (e.g. the URL changed); reconnect if anyone listens."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self.consumers:
+            self._ensure_running()
+
+    @property
+    def threads(self) -> list[SourceReader]:
+        """Reader threads started by this hub that are still running."""
+        self._threads = {t for t in self._threads if t.is_alive()}
+        return list(self._threads)
+
+    async def close(self, *, join_s: float | None = None) -> None:
+        """Stop the upstream, end every subscription and wait (bounded) for reader threads."""
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -215,6 +256,10 @@ class CameraHub:
         self._subs.clear()
         self._taps.clear()
         self.state = LinkState.closed
+        if join_s is None:
+            join_s = self.options.read_timeout_s + 1.0
+        if join_s > 0 and self.threads:
+            await asyncio.to_thread(join_threads, self.threads, join_s)
 
     def _emit(self, what: str) -> None:
         if self.on_event is not None:
@@ -243,9 +288,15 @@ class CameraHub:
                 self._reader = reader
                 started = time.monotonic()
                 self.last_packet_at = None
+                self._threads = {t for t in self._threads if t.is_alive()}
+                self._threads.add(reader)
                 reader.start()
                 reason = await self._watch(started)
                 reader.stop()
+                # Frames of the next connection must not follow this one's GOP.
+                self._reset_gop()
+                for sub in self._subs:
+                    sub.waiting_for_key = True
                 was_connected = self.state == LinkState.connected
                 self.state = LinkState.backoff
                 self.stats.failures += 1
@@ -266,7 +317,7 @@ class CameraHub:
             if self._reader is not None:
                 self._reader.stop()
             # A cached picture from a closed connection would be shown as live: drop it.
-            self.gop = []
+            self._reset_gop()
             self.state = LinkState.idle
             self.connected_at = None
             self._emit("idle")
@@ -289,15 +340,36 @@ class CameraHub:
                 self.stats.stalls_replaced += 1
                 return f"no packets for {now - ref:.1f} s"
 
+    def _reset_gop(self) -> None:
+        self.gop = []
+        self.gop_whole = True
+        self._gop_bytes = 0
+
+    def _cache(self, pkt: Packet) -> None:
+        if pkt.keyframe:
+            self.gop = [pkt]
+            self.gop_whole = True
+            self._gop_bytes = pkt.size
+        elif self.gop and self.gop_whole:
+            if len(self.gop) < self.gop_limit and self._gop_bytes + pkt.size <= self.gop_max_bytes:
+                self.gop.append(pkt)
+                self._gop_bytes += pkt.size
+            else:
+                # A GOP with a hole cannot be decoded past it: keep only the keyframe.
+                self.gop_whole = False
+                del self.gop[1:]
+                self._gop_bytes = self.gop[0].size
+
     def _on_info(self, info: StreamInfo) -> None:
         self.info = info
+        self.info_ready.set()
 
     def _on_end(self, error: str | None) -> None:
         self.stats.last_error = error or "ended"
         self._ended.set()
 
     def _on_packet(self, pkt: Packet) -> None:
-        if self._reader is None or pkt.generation != self._reader.generation:
+        if pkt.generation != self._generation:
             return  # a replaced reader's late packets
         now = pkt.arrival
         self.last_packet_at = now
@@ -306,22 +378,46 @@ class CameraHub:
             self.connected_at = now
             self.stats.connects += 1
             self._emit("connected")
-        if pkt.keyframe:
-            self.gop = [pkt]
-        elif self.gop and len(self.gop) < self.gop_limit:
-            self.gop.append(pkt)
+        self._cache(pkt)
         for tap in list(self._taps):
             tap(pkt)
         for sub in list(self._subs):
             sub.offer(pkt)
 
 
-class HubRegistry:
-    """All hubs, one per camera."""
+def join_threads(threads: Iterable[threading.Thread], within_s: float) -> list[str]:
+    """Join threads against one shared deadline (blocking); return the names still running."""
+    threads = list(threads)
+    deadline = time.monotonic() + within_s
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in threads if t.is_alive()]
+    if left:
+        # Daemon threads blocked inside FFmpeg end at their read timeout or with the process.
+        log.warning("reader threads still running after %.1f s: %s", within_s, ", ".join(left))
+    return left
 
-    def __init__(self, **hub_kwargs: object) -> None:
+
+class HubRegistry:
+    """All hubs, one per camera; every hub shares the same connection settings."""
+
+    def __init__(
+        self,
+        *,
+        options: OpenOptions = OpenOptions(),
+        stall_timeout_s: float = 5.0,
+        linger_s: float = 0.0,
+        gop_limit: int = 600,
+        gop_max_bytes: int = 16 << 20,
+        on_event: EventHook | None = None,
+    ) -> None:
         self._hubs: dict[str, CameraHub] = {}
-        self._kwargs = hub_kwargs
+        self.options = options
+        self.stall_timeout_s = stall_timeout_s
+        self.linger_s = linger_s
+        self.gop_limit = gop_limit
+        self.gop_max_bytes = gop_max_bytes
+        self.on_event = on_event
 
     def get(self, camera_id: str) -> CameraHub | None:
         """The hub of a camera, if configured."""
@@ -334,13 +430,18 @@ class HubRegistry:
             return hub
         if hub is not None:
             hub.src = src
-            if hub._task is not None:
-                hub._task.cancel()
-                hub._task = None
-            if hub.consumers:
-                hub._ensure_running()
+            hub.restart()
             return hub
-        hub = CameraHub(camera_id, src, **self._kwargs)  # type: ignore[arg-type]
+        hub = CameraHub(
+            camera_id,
+            src,
+            options=self.options,
+            stall_timeout_s=self.stall_timeout_s,
+            linger_s=self.linger_s,
+            gop_limit=self.gop_limit,
+            gop_max_bytes=self.gop_max_bytes,
+            on_event=self.on_event,
+        )
         self._hubs[camera_id] = hub
         return hub
 
@@ -355,6 +456,10 @@ class HubRegistry:
         return list(self._hubs.values())
 
     async def close(self) -> None:
-        """Close every hub."""
-        await asyncio.gather(*(h.close() for h in self._hubs.values()), return_exceptions=True)
+        """Close every hub, then wait (bounded, once for all) for their reader threads."""
+        hubs = list(self._hubs.values())
         self._hubs.clear()
+        await asyncio.gather(*(h.close(join_s=0) for h in hubs), return_exceptions=True)
+        threads = [t for h in hubs for t in h.threads]
+        if threads:
+            await asyncio.to_thread(join_threads, threads, self.options.read_timeout_s + 1.0)

@@ -9,7 +9,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "file"})
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)$")
-_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+# Greedy up to the last @ of the authority, so a password holding a raw "@" is masked whole.
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+# Some cameras (HTTP snapshot/MJPEG endpoints) take credentials as query parameters.
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&](?:password|passwd|pwd|pass|token|auth|key|secret|signature)=)[^&#\s]*"
+)
 
 
 class SourceUrlError(ValueError):
@@ -41,8 +46,8 @@ class SourceUrl:
 
 
 def mask_url(text: str) -> str:
-    """Replace user:password@ in every URL inside `text` with ***@ (safe for logs and errors)."""
-    return _USERINFO.sub("***@", text)
+    """Replace user:password@ (and password-like query values) in every URL inside `text`."""
+    return _SECRET_PARAM.sub(r"\1***", _USERINFO.sub("***@", text))
 
 
 def parse_source_url(url: str, *, media_root: Path | None) -> SourceUrl:

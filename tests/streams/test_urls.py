@@ -15,6 +15,19 @@ def test_mask_every_url_in_text() -> None:
     assert mask_url("rtsp://10.0.0.5/ch1") == "rtsp://10.0.0.5/ch1"
 
 
+def test_mask_raw_at_in_password_and_query_credentials() -> None:
+    # A password with an unescaped "@" must not leak its tail.
+    assert mask_url("rtsp://admin:p@ss@10.0.0.5/ch1") == "rtsp://***@10.0.0.5/ch1"
+    # An "@" after the path is not userinfo.
+    assert mask_url("rtsp://10.0.0.5/ch1?tag=a@b") == "rtsp://10.0.0.5/ch1?tag=a@b"
+    text = "http://cam/snap.cgi?user=admin&pwd=hunter2&ch=1 and https://h/live?TOKEN=abc"
+    assert (
+        mask_url(text) == "http://cam/snap.cgi?user=admin&pwd=***&ch=1 and https://h/live?TOKEN=***"
+    )
+    src = parse_source_url("rtsp://admin:p@ss@10.0.0.5:554/ch1", media_root=None)
+    assert src.host == "10.0.0.5" and "ss@" not in src.masked
+
+
 @pytest.mark.parametrize(
     ("url", "code"),
     [

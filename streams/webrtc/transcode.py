@@ -1,0 +1,127 @@
+"""One shared transcode per camera for streams browsers cannot take as they are."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from typing import Any
+
+import av
+
+from streams.hub import CameraHub, LinkState
+from streams.packets import Packet, StreamInfo
+
+log = logging.getLogger(__name__)
+OUT_TB = Fraction(1, 90_000)
+
+
+def needs_transcode(info: StreamInfo, b_frames: bool) -> str | None:
+    """Why a stream cannot pass through to a browser (None when it can)."""
+    if info.codec != "h264":
+        return f"codec_{info.codec}"
+    if b_frames:
+        return "b_frames"
+    if info.profile and ("4:2:2" in info.profile or "4:4:4" in info.profile):
+        return "profile"
+    return None
+
+
+class _Codec:
+    """Decoder and H.264 encoder living in one worker thread."""
+
+    def __init__(self, info: StreamInfo, fps: float) -> None:
+        self.dec: Any = av.CodecContext.create(info.codec, "r")
+        if info.extradata:
+            self.dec.extradata = info.extradata
+        self.enc: Any = av.CodecContext.create("libx264", "w")
+        self.enc.width, self.enc.height = info.width - info.width % 2, info.height - info.height % 2
+        self.enc.pix_fmt = "yuv420p"
+        self.enc.time_base = OUT_TB
+        self.enc.framerate = Fraction(round(fps * 1000), 1000)
+        self.enc.gop_size = max(1, round(fps))
+        self.enc.options = {
+            "preset": "ultrafast",
+            "tune": "zerolatency",
+            "bf": "0",
+            "profile": "baseline",
+        }
+        self.n = 0
+        self.fps = fps
+
+    def run(self, pkt: Packet) -> list[tuple[bytes, int, bool]]:
+        out: list[tuple[bytes, int, bool]] = []
+        for frame in self.dec.decode(av.Packet(pkt.data)):
+            frame = frame.reformat(width=self.enc.width, height=self.enc.height, format="yuv420p")
+            frame.pts = round(self.n * 90_000 / self.fps)
+            frame.time_base = OUT_TB
+            self.n += 1
+            for p in self.enc.encode(frame):
+                out.append((bytes(p), int(p.pts), bool(p.is_keyframe)))
+        return out
+
+
+class TranscodeHub(CameraHub):
+    """A hub whose upstream is another camera's hub, decoded and re-encoded once."""
+
+    def __init__(self, source: CameraHub) -> None:
+        super().__init__(f"{source.camera_id}~tx", source.src)
+        self.source = source
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"transcode-{source.camera_id}")
+
+    async def _supervise(self) -> None:
+        sub = self.source.subscribe(maxsize=240, name="transcode")
+        self._generation += 1
+        codec: _Codec | None = None
+        loop = asyncio.get_running_loop()
+        try:
+            while self.consumers:
+                pkt = await sub.get()
+                if pkt is None:
+                    break
+                info = pkt.info or self.source.info
+                if info is None:
+                    continue
+                if codec is None:
+                    if not pkt.keyframe:
+                        continue
+                    codec = _Codec(info, info.fps or 25.0)
+                    self.info = StreamInfo(
+                        "h264",
+                        "Constrained Baseline",
+                        codec.enc.width,
+                        codec.enc.height,
+                        codec.fps,
+                        OUT_TB,
+                    )
+                try:
+                    encoded = await loop.run_in_executor(self._pool, codec.run, pkt)
+                except av.error.FFmpegError as exc:
+                    log.warning(
+                        "transcode of %s failed on a packet: %s", self.source.camera_id, exc
+                    )
+                    continue
+                for data, pts, key in encoded:
+                    self._on_packet(
+                        Packet(
+                            data,
+                            pts,
+                            pts,
+                            OUT_TB,
+                            key,
+                            time.monotonic(),
+                            self._generation,
+                            self.info,
+                        )
+                    )
+        finally:
+            sub.close()
+            self.gop = []
+            self.state = LinkState.idle
+
+    async def close(self) -> None:
+        """Stop transcoding and release the worker thread."""
+        await super().close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
