@@ -184,6 +184,10 @@ def test_maintenance_health_table_detail_and_alerts(seeded: Server, browser: Bro
     changes = page.get_by_test_id("health-changes").locator("tbody tr")
     expect(changes).to_have_count(2)
     expect(changes.first).to_contain_text("持续中")
+    page.get_by_test_id("health-window-6").click()
+    expect(page).to_have_url(re.compile(r"\?hours=6$"))
+    expect(page.get_by_test_id("health-window-6")).to_have_attribute("aria-current", "true")
+    expect(chart.locator("polyline[data-series=blur]")).to_have_count(1)
     shot(page, "health-camera-detail-zh-CN")
 
     opener, _ = api_session(seeded.url, "admin")
@@ -259,12 +263,31 @@ def test_alerts_live_bulk_and_availability(seeded: Server, browser: Browser) -> 
     assert status == 200
     expect(down.locator("td").last).to_have_text("0")
 
+    # A camera registered now whose stream refuses connections: the server's watcher reports
+    # it offline and the row follows through camera.created / camera.status, without a reload.
+    with opener.open(seeded.url + "/api/units", timeout=10) as resp:
+        psb = next(u["id"] for u in json.load(resp)["items"] if u["code"] == "psb")
+    refused = camera("HT-LIVE", "refused", owner_unit_id=psb)
+    refused.update(enabled=True, watch_mode="continuous")
+    assert call(opener, csrf, "POST", seeded.url + "/api/cameras", refused)[0] == 201
+    try:
+        live_row = page.get_by_test_id("health-row-HT-LIVE")
+        expect(live_row).to_have_attribute("data-status", "offline", timeout=30_000)
+        expect(live_row.get_by_test_id("health-status")).to_contain_text("Offline")
+    finally:
+        assert call(opener, csrf, "DELETE", seeded.url + "/api/cameras/HT-LIVE")[0] == 204
+    expect(live_row).to_have_count(0)
+
     page.get_by_test_id("health-tab-availability").click()
     avail = page.get_by_test_id(f"avail-row-{DOWN}")
     # Online for 2 of the (a little more than) 3 hours observed.
     expect(avail.locator("td").nth(1)).to_contain_text(re.compile(r"6[5-7](\.\d)? %"))
+    page.get_by_test_id("avail-period-week").click()
+    expect(page).to_have_url(re.compile(r"period=week"))
+    expect(page.get_by_test_id("avail-period-week")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id(f"avail-row-{DOWN}")).to_be_visible()
     page.get_by_test_id("avail-by-unit").click()
-    expect(page).to_have_url(re.compile(r"by=unit"))
+    expect(page).to_have_url(re.compile(r"period=week&by=unit"))
     expect(page.get_by_test_id("availability-table")).to_contain_text(
         "District Public Security Sub-bureau"
     )

@@ -62,7 +62,7 @@ class Browser:
 async def watch(manager: PeerManager, hub: CameraHub, user: str = "op") -> tuple[Browser, float]:
     b = Browser()
     start = time.monotonic()
-    viewer, answer = await manager.offer(hub, await b.offer(), user)
+    _viewer, answer = await manager.offer(hub, await b.offer(), user)
     await b.answer(answer)
     return b, start
 

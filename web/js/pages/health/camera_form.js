@@ -8,7 +8,6 @@ import { FieldError, Form } from "../../ui/form.js";
 import { unitOptions } from "../admin/common.js";
 import { WATCH_MODES } from "./common.js";
 
-
 /** The form field an error location names: "body.fov.bearing" -> "fov_bearing". */
 export function cameraField(loc) {
   const parts = String(loc || "")

@@ -51,13 +51,24 @@ export function importDialog({ onEvent }) {
       "data-testid": "import-dialog",
     });
     let imported = false;
+    // The native picker's button speaks the browser's language; ours speaks the console's.
     const file = h("input", {
       type: "file",
       id: "import-file",
       name: "file",
+      class: "visually-hidden",
+      "aria-labelledby": "import-file-label",
       accept: ".csv,.geojson,.json,text/csv,application/geo+json",
       "data-testid": "import-file",
     });
+    const fileName = h("span", { class: "muted file-name" }, t("cameras.import_no_file_chosen"));
+    const picker = h(
+      "label",
+      { class: "file-pick", for: "import-file" },
+      file,
+      h("span", { class: "btn btn-sm", "aria-hidden": "true" }, t("cameras.import_choose")),
+      fileName,
+    );
     const format = h(
       "select",
       { class: "select", id: "import-format", name: "format", "data-testid": "import-format" },
@@ -65,6 +76,7 @@ export function importDialog({ onEvent }) {
       h("option", { value: "geojson" }, t("cameras.format_geojson")),
     );
     file.addEventListener("change", () => {
+      replace(fileName, file.files[0]?.name || t("cameras.import_no_file_chosen"));
       const guess = formatOf(file.files[0]?.name);
       if (guess) format.value = guess;
     });
@@ -129,8 +141,8 @@ export function importDialog({ onEvent }) {
           h(
             "div",
             { class: "field" },
-            h("label", { for: file.id }, t("cameras.import_file")),
-            file,
+            h("span", { class: "label", id: "import-file-label" }, t("cameras.import_file")),
+            picker,
           ),
           h(
             "div",

@@ -4,7 +4,7 @@
 import { api, problemMessage } from "../../api.js";
 import { debounce, h, replace } from "../../dom.js";
 import { formatDateTime, t, unitName } from "../../i18n.js";
-import { flash, messageRow } from "../admin/common.js";
+import { flash, messageRow, unitOptions } from "../admin/common.js";
 import {
   formatDuration,
   formatNumber,
@@ -238,8 +238,9 @@ export async function render(container, ctx) {
     const selected = f.unit;
     replace(
       unitSelect,
-      h("option", { value: "" }, t("health.any")),
-      mine.units.map((u) => h("option", { value: String(u.id) }, unitName(u))),
+      unitOptions(mine.units, { none: t("health.any") }).map((o) =>
+        h("option", { value: String(o.value) }, o.label),
+      ),
     );
     unitSelect.value = selected;
   }
