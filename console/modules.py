@@ -30,5 +30,6 @@ class ConsoleModule(Protocol):
 def installed_modules() -> list[ConsoleModule]:
     """The feature modules shipped with this build, in start order."""
     from console.cameras.module import CamerasModule
+    from console.live.module import LiveModule
 
-    return [CamerasModule()]
+    return [CamerasModule(), LiveModule()]

@@ -91,6 +91,21 @@ class StreamSettings(_Group):
     diagnosis_workers: int = Field(1, ge=1, le=32, description="Threads decoding keyframes.")
 
 
+class LiveSettings(_Group):
+    """Live view over WebRTC."""
+
+    max_viewers: int = Field(128, ge=1, le=4096, description="Concurrent live views in total.")
+    max_viewers_per_user: int = Field(
+        64, ge=1, le=1024, description="Concurrent live views per user (a 64-tile wall)."
+    )
+    max_transcodes: int = Field(
+        2, ge=0, le=64, description="Cameras transcoded at once (each costs most of a core)."
+    )
+    ice_timeout_s: float = Field(
+        15.0, gt=0, le=120, description="A viewer that never connects is closed after this."
+    )
+
+
 class Settings(BaseSettings):
     """All settings; env vars are EOC_<NAME> and EOC_<GROUP>__<NAME>."""
 
@@ -117,6 +132,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     events: EventSettings = Field(default_factory=EventSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:

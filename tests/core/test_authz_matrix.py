@@ -60,6 +60,9 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/api/health/availability"): HEALTH_READ,
     ("GET", "/api/health/patrol"): HEALTH_READ,
     ("GET", "/api/cameras/{camera_id}/snapshot.jpg"): ALL,
+    ("POST", "/api/live/{camera_id}/offer"): ALL,
+    ("GET", "/api/live"): ALL,
+    ("DELETE", "/api/live/{viewer_id}"): ALL,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -81,6 +84,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/units/{unit_id}"): {"name_en": "Dongshan"},
     ("POST", "/api/users/{user_id}/password"): {"password": "another-pass-9"},
     ("PATCH", "/api/cameras/{camera_id}"): {"name": "renamed"},
+    ("POST", "/api/live/{camera_id}/offer"): {"sdp": "v=0\r\nm=audio 9 RTP/AVP 0\r\n"},
 }
 
 
@@ -116,7 +120,12 @@ async def call(c: httpx.AsyncClient, method: str, path: str, ids: dict[str, int]
 @pytest.mark.asyncio
 async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> None:
     await login(client, "admin")
-    ids: dict[str, Any] = {"user_id": 5, "unit_id": 4, "camera_id": "street-a-cam"}
+    ids: dict[str, Any] = {
+        "user_id": 5,
+        "unit_id": 4,
+        "camera_id": "street-a-cam",
+        "viewer_id": 999,
+    }
     r = await client.post(
         "/api/cameras",
         json={

@@ -1,0 +1,1 @@
+"""Live view: WebRTC signalling for the video wall, audited per viewer."""

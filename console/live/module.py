@@ -1,0 +1,71 @@
+"""The live-view feature module: peer manager, signalling routes, viewing audit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from console.audit import Actor
+from console.auth.policy import ALL_ROLES, register_permission
+from console.services import Services
+from streams.webrtc.peers import PeerLimits, PeerManager, Viewer
+
+register_permission("live.view", ALL_ROLES)
+
+
+class LiveModule:
+    """Owns every viewer peer connection; all are closed on shutdown."""
+
+    name = "live"
+
+    def __init__(self) -> None:
+        self.manager: PeerManager | None = None
+        self.services: Services | None = None
+        # Who opened each view, so the closing audit row carries their unit and address.
+        self.viewer_actors: dict[int, Actor] = {}
+
+    def routers(self) -> list[APIRouter]:
+        """Signalling routes."""
+        from console.live.router import router
+
+        return [router]
+
+    async def start(self, services: Services) -> None:
+        """Create the peer manager."""
+        cfg = services.settings.live
+        self.services = services
+        self.manager = PeerManager(
+            PeerLimits(
+                max_total=cfg.max_viewers,
+                max_per_user=cfg.max_viewers_per_user,
+                max_transcodes=cfg.max_transcodes,
+                ice_timeout_s=cfg.ice_timeout_s,
+            ),
+            on_closed=self._closed,
+        )
+        services.extensions["peers"] = self.manager
+        services.extensions["live"] = self
+
+    async def _closed(self, viewer: Viewer) -> None:
+        if self.services is None:
+            return
+        actor = self.viewer_actors.pop(viewer.id, Actor(None, viewer.user, None, ""))
+        await self.services.audit.record(
+            actor,
+            "live.stop",
+            target_type="camera",
+            target_id=viewer.camera_id,
+            detail={
+                "viewer": viewer.id,
+                "seconds": round(viewer.seconds, 1),
+                "reason": viewer.closed_reason,
+                "mode": viewer.mode,
+            },
+        )
+
+    async def stop(self) -> None:
+        """Close every peer."""
+        if self.manager is not None:
+            await self.manager.close_all()
+
+    async def seed_demo(self, services: Services) -> None:
+        """Live view needs no demo data of its own."""

@@ -1,0 +1,139 @@
+"""WebRTC signalling: offer for a camera, answer back; list and close live views."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from console.audit import Actor
+from console.auth.policy import Principal, Role
+from console.cameras import service as cameras
+from console.cameras.models import Camera
+from console.cameras.watching import CameraWatching
+from console.deps import DbDep, ServicesDep, check, require
+from console.errors import ProblemError
+from console.services import Services
+from streams.urls import SourceUrlError, parse_source_url
+from streams.webrtc.peers import OfferError, PeerManager
+
+router = APIRouter(prefix="/api/live", tags=["live"])
+Viewer = Annotated[Principal, Depends(require("live.view"))]
+
+
+class OfferIn(BaseModel):
+    """An SDP offer from a browser tile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sdp: str = Field(max_length=65536, description="The browser's SDP offer.")
+    type: Literal["offer"] = Field("offer", description="Always 'offer'.")
+    stream: Literal["main", "sub", "auto"] = Field(
+        "auto", description="Main stream (full screen) or sub-stream (tiles); auto = sub if any."
+    )
+
+
+class AnswerOut(BaseModel):
+    """The server's answer."""
+
+    viewer_id: int
+    sdp: str
+    type: Literal["answer"] = "answer"
+    mode: str = Field(description="passthrough or transcode:<reason>.")
+    stream: str
+
+
+def _peers(services: Services) -> PeerManager:
+    m = services.extensions.get("peers")
+    if not isinstance(m, PeerManager):
+        raise ProblemError(503, "live view is not running", code="not-running")
+    return m
+
+
+@router.post("/{camera_id}/offer", status_code=201, response_model=AnswerOut)
+async def offer(
+    camera_id: str, body: OfferIn, principal: Viewer, services: ServicesDep, db: DbDep
+) -> AnswerOut:
+    """Start a live view of a camera (checked against role and unit, and audited)."""
+    cam = await db.get(Camera, camera_id)
+    if cam is None:
+        raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
+    await check(services, principal, "live.view", cameras.resource(cam))
+    manager = _peers(services)
+    watching = services.extensions.get("camera_watching")
+    if not isinstance(watching, CameraWatching):
+        raise ProblemError(503, "camera ingest is not running", code="not-running")
+    use_sub = body.stream == "sub" or (body.stream == "auto" and cam.sub_url_enc is not None)
+    sealed = cam.sub_url_enc if use_sub and cam.sub_url_enc else cam.main_url_enc
+    stream = "sub" if sealed is cam.sub_url_enc and cam.sub_url_enc else "main"
+    key = camera_id if stream == "main" else f"{camera_id}#sub"
+    try:
+        src = parse_source_url(watching.vault.open(sealed), media_root=watching.media_root)
+    except SourceUrlError as exc:
+        raise ProblemError(
+            409, f"camera {camera_id} has an unusable URL: {exc}", code=exc.code
+        ) from exc
+    hub = watching.registry.get(key) or watching.registry.configure(key, src)
+    actor = Actor.of(principal)
+    try:
+        viewer, answer = await manager.offer(hub, body.sdp, principal.username)
+    except OfferError as exc:
+        await services.audit.record(
+            actor,
+            "live.start",
+            outcome="failure",
+            target_type="camera",
+            target_id=camera_id,
+            detail={"reason": exc.code},
+        )
+        raise ProblemError(exc.status, str(exc), code=exc.code) from exc
+    live = services.extensions.get("live")
+    if live is not None:
+        live.viewer_actors[viewer.id] = actor  # type: ignore[attr-defined]
+    await services.audit.record(
+        actor,
+        "live.start",
+        target_type="camera",
+        target_id=camera_id,
+        detail={"viewer": viewer.id, "mode": viewer.mode, "stream": stream},
+    )
+    return AnswerOut(viewer_id=viewer.id, sdp=answer, mode=viewer.mode, stream=stream)
+
+
+@router.get("")
+async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]:
+    """Live views: your own, or everyone's for an admin."""
+    manager = _peers(services)
+    admin = principal.has_role(Role.admin)
+    return {
+        "items": [
+            {
+                "viewer_id": v.id,
+                "camera_id": v.camera_id,
+                "user": v.user,
+                "mode": v.mode,
+                "seconds": round(v.seconds, 1),
+                "connected": v.connected_at is not None,
+            }
+            for v in manager.viewers.values()
+            if admin or v.user == principal.username
+        ],
+        "total": manager.count(),
+        "transcodes": len(manager.transcoders),
+        "reaped": manager.reaped,
+        "failed": manager.failed,
+    }
+
+
+@router.delete("/{viewer_id}", status_code=204)
+async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
+    """Stop a live view (your own; an admin may stop any)."""
+    manager = _peers(services)
+    viewer = manager.viewers.get(viewer_id)
+    if viewer is None:
+        raise ProblemError(404, f"live view {viewer_id} not found", code="not-found")
+    if viewer.user != principal.username and not principal.has_role(Role.admin):
+        raise ProblemError(403, "not your live view", code="forbidden")
+    await manager.close(viewer_id, "stopped")
+    return Response(status_code=204)

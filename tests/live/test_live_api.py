@@ -1,0 +1,99 @@
+"""Live-view signalling through the console: authorization, audit, limits, bad offers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from console.settings import Settings
+from console.store.models import AuditEntry
+from tests.conftest import login, new_client
+from tests.webrtc.test_peers import Browser, until
+
+VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def camera(client: httpx.AsyncClient, settings: Settings) -> str:
+    media = settings.data_dir / "media"
+    media.mkdir(exist_ok=True)
+    shutil.copyfile(VIDEO / "car-detection.mp4", media / "road.mp4")
+    await login(client, "admin")
+    r = await client.post(
+        "/api/cameras",
+        json={
+            "id": "road-1",
+            "name": "北京路",
+            "owner_unit_id": 2,
+            "shared_unit_ids": [4],
+            "main_url": f"file://{media / 'road.mp4'}",
+        },
+    )
+    assert r.status_code == 201, r.text
+    return "road-1"
+
+
+async def audit(app: Any, action: str) -> list[AuditEntry]:
+    async with app.state.services.store.session() as db:
+        return list(await db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+@pytest.mark.asyncio
+async def test_live_view_plays_and_is_audited(app: Any, camera: str) -> None:
+    viewer = await new_client(app, "viewer")  # street-a: the camera is shared with it
+    b = Browser()
+    try:
+        r = await viewer.post(f"/api/live/{camera}/offer", json={"sdp": await b.offer()})
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert (
+            body["type"] == "answer" and body["mode"] == "passthrough" and body["stream"] == "main"
+        )
+        await b.answer(body["sdp"])
+        await until(lambda: b.frames > 10, timeout=15)
+        listed = (await viewer.get("/api/live")).json()
+        assert [i["camera_id"] for i in listed["items"]] == [camera] and listed["items"][0][
+            "connected"
+        ]
+        assert (await viewer.delete(f"/api/live/{body['viewer_id']}")).status_code == 204
+    finally:
+        await b.close()
+        await viewer.aclose()
+    starts = await audit(app, "live.start")
+    assert [(a.actor, a.target_id, a.outcome) for a in starts] == [("viewer", camera, "success")]
+    await until(lambda: True)
+    stops = await audit(app, "live.stop")
+    assert stops and stops[0].actor == "viewer" and stops[0].detail["seconds"] > 0
+    assert stops[0].unit_id == 4
+
+
+@pytest.mark.asyncio
+async def test_other_unit_forbidden_and_bad_offers(app: Any, camera: str) -> None:
+    other = await new_client(app, "operator2")
+    viewer = await new_client(app, "viewer")
+    try:
+        r = await other.post(f"/api/live/{camera}/offer", json={"sdp": "v=0\r\nm=video 9 x\r\n"})
+        assert r.status_code == 403
+        denied = [a for a in await audit(app, "live.view") if a.outcome == "denied"]
+        assert denied and denied[0].actor == "operator2" and denied[0].target_id == camera
+        for sdp, code, status in (
+            ("garbage", "bad_sdp", 422),
+            ("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "no_video", 422),
+        ):
+            r = await viewer.post(f"/api/live/{camera}/offer", json={"sdp": sdp})
+            assert r.status_code == status and r.json()["type"].endswith(code), r.text
+        r = await viewer.post(f"/api/live/{camera}/offer", json={"sdp": "v=0" + "x" * 70000})
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.sdp"
+        assert (await viewer.post("/api/live/nope/offer", json={"sdp": "v=0"})).status_code == 404
+        assert (await viewer.delete("/api/live/999")).status_code == 404
+    finally:
+        await other.aclose()
+        await viewer.aclose()
+    await asyncio.sleep(0)
