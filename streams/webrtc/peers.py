@@ -100,7 +100,7 @@ class PeerManager:
             except TimeoutError as exc:
                 raise OfferError("camera_offline", "the camera sends no video", 503) from exc
         assert hub.info is not None
-        b_frames = any(p.pts != p.dts for p in hub.gop if p.pts is not None and p.dts is not None)
+        b_frames = await self._has_b_frames(hub)
         reason = needs_transcode(hub.info, b_frames)
         if reason is None:
             return hub, "passthrough"
@@ -116,6 +116,18 @@ class PeerManager:
             tx = TranscodeHub(hub)
             self.transcoders[hub.camera_id] = tx
         return tx, f"transcode:{reason}"
+
+    @staticmethod
+    async def _has_b_frames(hub: CameraHub) -> bool:
+        """Whether decode order differs from display order (Baseline never has B-frames)."""
+        info = hub.info
+        if info is not None and (info.profile or "").endswith("Baseline"):
+            return False
+        for _ in range(30):  # up to 1.5 s for a few packets to compare orders
+            if len(hub.gop) >= 4:
+                break
+            await asyncio.sleep(0.05)
+        return any(p.pts != p.dts for p in hub.gop if p.pts is not None and p.dts is not None)
 
     async def offer(self, hub: CameraHub, sdp: str, user: str) -> tuple[Viewer, str]:
         """Answer a viewer's offer for a camera (raises OfferError)."""

@@ -121,7 +121,7 @@ class TranscodeHub(CameraHub):
             self.gop = []
             self.state = LinkState.idle
 
-    async def close(self) -> None:
+    async def close(self, *, join_s: float | None = None) -> None:
         """Stop transcoding and release the worker thread."""
-        await super().close()
+        await super().close(join_s=0.0 if join_s is None else join_s)
         self._pool.shutdown(wait=False, cancel_futures=True)
