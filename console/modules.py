@@ -31,5 +31,6 @@ def installed_modules() -> list[ConsoleModule]:
     """The feature modules shipped with this build, in start order."""
     from console.cameras.module import CamerasModule
     from console.live.module import LiveModule
+    from console.walls.module import WallsModule
 
-    return [CamerasModule(), LiveModule()]
+    return [CamerasModule(), LiveModule(), WallsModule()]

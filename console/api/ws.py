@@ -27,6 +27,8 @@ def may_see(principal: Principal, event: Event) -> bool:
     aud = event.audience
     if aud.permission and not authorize(principal, aud.permission).allowed:
         return False
+    if aud.user_ids is not None and principal.user_id not in aud.user_ids:
+        return False
     return visible_to(principal, aud.unit_ids)
 
 

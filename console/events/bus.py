@@ -19,6 +19,7 @@ class Audience:
 
     permission: str | None = None
     unit_ids: frozenset[int] | None = None
+    user_ids: frozenset[int] | None = None
 
 
 EVERYONE = Audience()

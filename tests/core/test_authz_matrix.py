@@ -21,6 +21,7 @@ ALL = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 CAMERA_WRITE = frozenset({Role.admin, Role.maintenance})
 HEALTH_READ = frozenset({Role.admin, Role.maintenance, Role.operator})
+PUSH = frozenset({Role.admin, Role.operator})
 
 # (method, path template) -> roles allowed (or PUBLIC); "scoped" routes are also tried by an
 # admin of another unit against a resource of street-a, who must get 403.
@@ -63,6 +64,17 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "/api/live/{camera_id}/offer"): ALL,
     ("GET", "/api/live"): ALL,
     ("DELETE", "/api/live/{viewer_id}"): ALL,
+    ("GET", "/api/walls"): ALL,
+    ("POST", "/api/walls"): ALL,
+    ("GET", "/api/walls/{wall_id}"): ALL,
+    ("PUT", "/api/walls/{wall_id}"): ALL,
+    ("DELETE", "/api/walls/{wall_id}"): ALL,
+    ("GET", "/api/tours"): ALL,
+    ("POST", "/api/tours"): ALL,
+    ("PUT", "/api/tours/{tour_id}"): ALL,
+    ("DELETE", "/api/tours/{tour_id}"): ALL,
+    ("GET", "/api/walls-operators"): PUSH,
+    ("POST", "/api/walls-push"): PUSH,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -125,6 +137,8 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "unit_id": 4,
         "camera_id": "street-a-cam",
         "viewer_id": 999,
+        "wall_id": 999,
+        "tour_id": 999,
     }
     r = await client.post(
         "/api/cameras",

@@ -1,0 +1,1 @@
+"""Saved video walls, tours and push-to-wall."""
