@@ -12,12 +12,20 @@ from console.api.schemas import LoginIn, SessionOut, UserOut
 from console.audit import Actor
 from console.auth.credentials import SESSION_COOKIE, close_session, open_session
 from console.auth.passwords import verify_password_async
-from console.auth.policy import Principal
+from console.auth.policy import PERMISSIONS, Principal
 from console.deps import DbDep, ServicesDep, client_ip, require
 from console.errors import ProblemError
 from console.store.models import User, utcnow
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def permissions_of(roles: list[str]) -> list[str]:
+    """Permissions the roles grant (so the UI shows only what the user may do)."""
+    held = set(roles)
+    return sorted(p for p, allowed in PERMISSIONS.items() if held & {r.value for r in allowed})
+
+
 SessionPrincipal = Annotated[Principal, Depends(require("session.read"))]
 
 
@@ -91,7 +99,9 @@ async def login(
         secure=settings.mode == "production" if secure is None else secure,
         path="/",
     )
-    return SessionOut(user=UserOut.of(user), csrf_token=sess.csrf_token)
+    return SessionOut(
+        user=UserOut.of(user), csrf_token=sess.csrf_token, permissions=permissions_of(user.roles)
+    )
 
 
 @router.post("/logout", status_code=204)
@@ -118,4 +128,8 @@ async def session(principal: SessionPrincipal, db: DbDep) -> SessionOut:
     user = await db.get(User, principal.user_id)
     if user is None:
         raise ProblemError(401, "session user no longer exists", code="unauthenticated")
-    return SessionOut(user=UserOut.of(user), csrf_token=principal.csrf_token)
+    return SessionOut(
+        user=UserOut.of(user),
+        csrf_token=principal.csrf_token,
+        permissions=permissions_of(user.roles),
+    )

@@ -75,10 +75,11 @@ class UserOut(BaseModel):
 
 
 class SessionOut(BaseModel):
-    """The signed-in user and the CSRF token for state-changing requests."""
+    """The signed-in user, what they may do, and the CSRF token for state-changing requests."""
 
     user: UserOut
     csrf_token: str | None
+    permissions: list[str] = []
 
 
 class LoginIn(Strict):

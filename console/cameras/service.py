@@ -70,7 +70,7 @@ def check_url(loc: str, url: str, media_root: Path) -> str:
     try:
         return parse_source_url(url, media_root=media_root).url
     except SourceUrlError as exc:
-        raise CameraError(loc, str(exc), "bad_url") from exc
+        raise CameraError(loc, str(exc), exc.code) from exc
 
 
 async def check_units(db: AsyncSession, loc: str, unit_ids: Sequence[int]) -> None:

@@ -112,8 +112,11 @@ class HealthRecorder:
             else:
                 current.checked_at = rep.at
                 current.metrics = rep.metrics
+            touched: list[CameraAlert] = []
             if changed:
-                await self._transition(db, current, rep, reasons, before)
+                touched = await self._transition(db, current, rep, reasons, before)
+                await db.flush()
+            alert_rows = [_alert_event(a) for a in touched]
             last = self._last_sample.get(rep.camera_id)
             if last is None or rep.at - last >= self.sample_every or changed:
                 self._last_sample[rep.camera_id] = rep.at
@@ -128,6 +131,8 @@ class HealthRecorder:
         if changed:
             self._count(rep.camera_id, rep.status, owner)
             self._transitions.labels(rep.status).inc()
+            for row in alert_rows:
+                await self.bus.publish("camera.alert", row, audience=Audience("health.read", units))
             await self.bus.publish(
                 "camera.status",
                 {
@@ -149,7 +154,7 @@ class HealthRecorder:
         rep: StatusReport,
         reasons: list[str],
         before: tuple[str, tuple[str, ...]],
-    ) -> None:
+    ) -> list[CameraAlert]:
         if before[0] != "unknown" or current.status != rep.status:
             current.since = rep.at
         current.status, current.reasons = rep.status, reasons
@@ -176,18 +181,36 @@ class HealthRecorder:
             )
         )
         active = {a.kind for a in alerts}
+        touched: list[CameraAlert] = []
         for alert in alerts:
             if alert.kind not in new_kinds:
                 alert.recovered_at = rep.at
+                touched.append(alert)
                 log.info("camera %s recovered from %s", rep.camera_id, alert.kind)
         for kind in sorted(new_kinds - active):
-            db.add(
-                CameraAlert(
-                    camera_id=rep.camera_id,
-                    kind=kind,
-                    state="open",
-                    opened_at=rep.at,
-                    detail={"metrics": rep.metrics},
-                )
+            new = CameraAlert(
+                camera_id=rep.camera_id,
+                kind=kind,
+                state="open",
+                opened_at=rep.at,
+                detail={"metrics": rep.metrics},
             )
+            db.add(new)
+            touched.append(new)
             log.warning("camera %s fault: %s", rep.camera_id, kind)
+        return touched
+
+
+def _alert_event(a: CameraAlert) -> dict[str, Any]:
+    """The camera.alert event body (same shape as the alerts API)."""
+    return {
+        "id": a.id,
+        "camera_id": a.camera_id,
+        "kind": a.kind,
+        "state": a.state,
+        "opened_at": a.opened_at.isoformat(),
+        "recovered_at": a.recovered_at.isoformat() if a.recovered_at else None,
+        "acknowledged_by": a.acknowledged_by,
+        "closed_by": a.closed_by,
+        "note": a.note,
+    }

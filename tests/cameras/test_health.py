@@ -69,10 +69,21 @@ async def test_transitions_logged_once_and_alerts_follow(
     ]
     assert len([r for r in caplog.records if "recovered" in r.message]) == 3
     events = []
+    alert_events = []
     while not sub.queue.empty():
         e = sub.queue.get_nowait()
         if e.type == "camera.status":
             events.append((e.data["status"], tuple(e.data["reasons"])))
+        elif e.type == "camera.alert":
+            alert_events.append((e.data["kind"], e.data["recovered_at"] is not None))
+    assert alert_events == [
+        ("offline", False),
+        ("offline", True),
+        ("blur", False),
+        ("too_dark", False),
+        ("blur", True),
+        ("too_dark", True),
+    ]
     assert events == [
         ("ok", ()),
         ("offline", ()),

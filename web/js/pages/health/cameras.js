@@ -10,7 +10,7 @@ import { toast } from "../../ui/toast.js";
 import { iconButton } from "../../ui/widgets.js";
 import { flash, messageRow } from "../admin/common.js";
 import { cameraDialog, where } from "./camera_form.js";
-import { canWriteCameras, unitById } from "./common.js";
+import { canWriteCameras, PAGE_ROWS, pagedRows, unitById } from "./common.js";
 import { importDialog } from "./import.js";
 
 const COLUMNS = ["id", "name", "owner", "shared", "location", "mode", "tags", "main_url", ""];
@@ -39,6 +39,7 @@ export async function render(container, ctx) {
     filter: ctx.route.query.q || "",
     loaded: false,
     changed: new Set(),
+    shown: PAGE_ROWS,
   };
   state = mine;
   const tbody = h("tbody");
@@ -68,6 +69,7 @@ export async function render(container, ctx) {
   search.addEventListener(
     "input",
     debounce(() => {
+      if (state !== mine) return; // the user left the page meanwhile
       mine.filter = search.value.trim();
       ctx.replaceQuery({ q: mine.filter });
       draw();
@@ -216,7 +218,13 @@ export async function render(container, ctx) {
     replace(count, t("table.count", { count: rows.length }));
     if (!mine.loaded) return replace(tbody, messageRow(COLUMNS.length, t("table.loading")));
     if (!rows.length) return replace(tbody, messageRow(COLUMNS.length, t("table.empty")));
-    replace(tbody, rows.map(row));
+    replace(
+      tbody,
+      pagedRows(rows, mine.shown, COLUMNS.length, row, () => {
+        mine.shown += PAGE_ROWS;
+        draw();
+      }),
+    );
   }
 
   async function load() {

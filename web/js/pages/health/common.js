@@ -176,6 +176,35 @@ export function thumbnail(cameraId, { large = false } = {}) {
   return box;
 }
 
+export const PAGE_ROWS = 300;
+
+/**
+ * The first `shown` rows plus, when more exist, a last row with a "show more" button; keeps big
+ * camera lists cheap to redraw on every live event.
+ */
+export function pagedRows(rows, shown, columns, toRow, onMore) {
+  const out = rows.slice(0, shown).map(toRow);
+  const rest = rows.length - shown;
+  if (rest > 0) {
+    out.push(
+      h(
+        "tr",
+        { class: "more-row" },
+        h(
+          "td",
+          { colspan: columns, class: "empty" },
+          h(
+            "button",
+            { type: "button", class: "btn btn-sm", "data-testid": "show-more", onclick: onMore },
+            t("health.show_more", { count: Math.min(rest, PAGE_ROWS), rest }),
+          ),
+        ),
+      ),
+    );
+  }
+  return out;
+}
+
 /** Metric keys shown in the detail view, in display order, with their unit key. */
 export const METRICS = [
   ["fps", "health.unit_fps"],

@@ -9,6 +9,8 @@ import {
   formatDuration,
   formatNumber,
   matchesFilters,
+  PAGE_ROWS,
+  pagedRows,
   REASONS,
   sortRows,
   STATUSES,
@@ -53,6 +55,7 @@ export async function render(container, ctx) {
     changed: new Set(),
     timers: [],
     thumbs: new Map(),
+    shown: PAGE_ROWS,
   };
   state = mine;
 
@@ -103,6 +106,7 @@ export async function render(container, ctx) {
     count,
   );
   const onFilter = () => {
+    if (state !== mine) return; // a late debounced call after the user left the page
     f.q = search.value.trim();
     f.unit = unitSelect.value;
     f.status = statusSelect.value;
@@ -166,7 +170,11 @@ export async function render(container, ctx) {
         ),
       );
     });
+    const focused = head.contains(document.activeElement)
+      ? document.activeElement.dataset.testid
+      : null;
     replace(head, cells);
+    if (focused) head.querySelector(`[data-testid="${focused}"]`)?.focus();
   }
 
   function drawTiles() {
@@ -256,7 +264,13 @@ export async function render(container, ctx) {
     replace(count, t("table.count", { count: rows.length }));
     if (!mine.loaded) return replace(tbody, messageRow(COLUMNS.length, t("table.loading")));
     if (!rows.length) return replace(tbody, messageRow(COLUMNS.length, t("health.none_match")));
-    replace(tbody, rows.map(row));
+    replace(
+      tbody,
+      pagedRows(rows, mine.shown, COLUMNS.length, row, () => {
+        mine.shown += PAGE_ROWS;
+        draw();
+      }),
+    );
   }
 
   async function load() {

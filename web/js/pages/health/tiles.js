@@ -10,6 +10,10 @@ import { formatPct, STATUSES, summarise } from "./common.js";
  * when a status tile is pressed (pressing the active one clears the filter).
  */
 export function summaryTiles(el, { rows, loaded, availability, status, onStatus }) {
+  // Redraws replace the tiles: keep keyboard focus on the tile that had it.
+  const focused = el.contains(document.activeElement)
+    ? document.activeElement.dataset.testid
+    : null;
   const sum = summarise(rows);
   const open = rows.reduce((n, r) => n + (r.open_alerts || 0), 0);
   const value = (text) => h("span", { class: "tile-value" }, loaded ? text : "…");
@@ -48,4 +52,5 @@ export function summaryTiles(el, { rows, loaded, availability, status, onStatus 
       label("health.availability_today"),
     ),
   );
+  if (focused) el.querySelector(`[data-testid="${focused}"]`)?.focus();
 }
