@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import APIRouter
 
 from console.audit import Actor
@@ -64,6 +67,13 @@ class LiveModule:
 
     async def stop(self) -> None:
         """Close every peer."""
+        from console.live.router import MJPEG_TASKS
+
+        for task in list(MJPEG_TASKS):
+            task.cancel()
+        for task in list(MJPEG_TASKS):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.manager is not None:
             await self.manager.close_all()
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
@@ -16,6 +20,7 @@ from console.deps import DbDep, ServicesDep, check, require
 from console.errors import ProblemError
 from console.services import Services
 from streams.urls import SourceUrlError, parse_source_url
+from streams.webrtc.mjpeg import mjpeg_frames
 from streams.webrtc.peers import OfferError, PeerManager
 
 router = APIRouter(prefix="/api/live", tags=["live"])
@@ -31,6 +36,12 @@ class OfferIn(BaseModel):
     type: Literal["offer"] = Field("offer", description="Always 'offer'.")
     stream: Literal["main", "sub", "auto"] = Field(
         "auto", description="Main stream (full screen) or sub-stream (tiles); auto = sub if any."
+    )
+    instant: bool = Field(
+        True, description="Start from the cached GOP; false waits for the next keyframe."
+    )
+    transcode: bool = Field(
+        False, description="Force a transcode (clients that cannot decode the camera's stream)."
     )
 
 
@@ -77,7 +88,9 @@ async def offer(
     hub = watching.registry.get(key) or watching.registry.configure(key, src)
     actor = Actor.of(principal)
     try:
-        viewer, answer = await manager.offer(hub, body.sdp, principal.username)
+        viewer, answer = await manager.offer(
+            hub, body.sdp, principal.username, body.instant, body.transcode
+        )
     except OfferError as exc:
         await services.audit.record(
             actor,
@@ -99,6 +112,93 @@ async def offer(
         detail={"viewer": viewer.id, "mode": viewer.mode, "stream": stream},
     )
     return AnswerOut(viewer_id=viewer.id, sdp=answer, mode=viewer.mode, stream=stream)
+
+
+BOUNDARY = "eocframe"
+# Every MJPEG producer, so the cap can count them and shutdown can stop them.
+MJPEG_TASKS: set[asyncio.Task[None]] = set()
+
+
+@router.get("/{camera_id}/mjpeg", response_class=StreamingResponse)
+async def mjpeg(
+    camera_id: str,
+    principal: Viewer,
+    services: ServicesDep,
+    db: DbDep,
+    fps: Annotated[float, Query(gt=0, le=15, description="Pictures per second.")] = 5.0,
+) -> StreamingResponse:
+    """Motion JPEG for clients without WebRTC (decodes on the server; capped, audited)."""
+    cam = await db.get(Camera, camera_id)
+    if cam is None:
+        raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
+    await check(services, principal, "live.view", cameras.resource(cam))
+    watching = services.extensions.get("camera_watching")
+    if not isinstance(watching, CameraWatching):
+        raise ProblemError(503, "camera ingest is not running", code="not-running")
+    cap = max(1, services.settings.live.max_transcodes * 2)
+    if len(MJPEG_TASKS) >= cap:
+        raise ProblemError(429, f"at most {cap} MJPEG streams at once", code="mjpeg_cap")
+    try:
+        src = parse_source_url(
+            watching.vault.open(cam.main_url_enc), media_root=watching.media_root
+        )
+    except SourceUrlError as exc:
+        raise ProblemError(
+            409, f"camera {camera_id} has an unusable URL: {exc}", code=exc.code
+        ) from exc
+    hub = watching.registry.get(camera_id) or watching.registry.configure(camera_id, src)
+    actor = Actor.of(principal)
+    await services.audit.record(
+        actor, "live.start", target_type="camera", target_id=camera_id, detail={"mode": "mjpeg"}
+    )
+    queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=2)
+    started = time.monotonic()
+
+    async def produce() -> None:
+        # Runs as its own task so cleanup happens even when the client vanishes mid-send.
+        stalled_since: float | None = None
+        try:
+            async for jpeg in mjpeg_frames(hub, fps):
+                try:
+                    queue.put_nowait(jpeg)
+                    stalled_since = None
+                except asyncio.QueueFull:
+                    stalled_since = stalled_since or time.monotonic()
+                    if time.monotonic() - stalled_since > 3:
+                        return  # nobody reads any more: the client has gone
+        finally:
+            MJPEG_TASKS.discard(task)
+            await services.audit.record(
+                actor,
+                "live.stop",
+                target_type="camera",
+                target_id=camera_id,
+                detail={"mode": "mjpeg", "seconds": round(time.monotonic() - started, 1)},
+            )
+
+    task = asyncio.create_task(produce(), name=f"mjpeg-{camera_id}")
+    MJPEG_TASKS.add(task)
+
+    async def body() -> AsyncIterator[bytes]:
+        while not task.done():
+            try:
+                jpeg = await asyncio.wait_for(queue.get(), 10)
+            except TimeoutError:
+                continue
+            yield (
+                (
+                    f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                    f"Content-Length: {len(jpeg)}\r\n\r\n"
+                ).encode()
+                + jpeg
+                + b"\r\n"
+            )
+
+    return StreamingResponse(
+        body(),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("")

@@ -93,7 +93,7 @@ class PeerManager:
         """Live viewers, in total or of one user."""
         return sum(1 for v in self.viewers.values() if user is None or v.user == user)
 
-    async def _source_for(self, hub: CameraHub) -> tuple[CameraHub, str]:
+    async def _source_for(self, hub: CameraHub, force: bool = False) -> tuple[CameraHub, str]:
         if hub.info is None:
             try:
                 await asyncio.wait_for(hub.info_ready.wait(), self.limits.info_timeout_s)
@@ -101,7 +101,7 @@ class PeerManager:
                 raise OfferError("camera_offline", "the camera sends no video", 503) from exc
         assert hub.info is not None
         b_frames = await self._has_b_frames(hub)
-        reason = needs_transcode(hub.info, b_frames)
+        reason = "requested" if force else needs_transcode(hub.info, b_frames)
         if reason is None:
             return hub, "passthrough"
         tx = self.transcoders.get(hub.camera_id)
@@ -129,7 +129,9 @@ class PeerManager:
             await asyncio.sleep(0.05)
         return any(p.pts != p.dts for p in hub.gop if p.pts is not None and p.dts is not None)
 
-    async def offer(self, hub: CameraHub, sdp: str, user: str) -> tuple[Viewer, str]:
+    async def offer(
+        self, hub: CameraHub, sdp: str, user: str, instant: bool = True, transcode: bool = False
+    ) -> tuple[Viewer, str]:
         """Answer a viewer's offer for a camera (raises OfferError)."""
         if self.count() >= self.limits.max_total:
             raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
@@ -141,8 +143,8 @@ class PeerManager:
         # Hold the upstream open while deciding, so it is not closed and reopened.
         probe = hub.subscribe(maxsize=4, name="probe", with_gop=False)
         try:
-            source, mode = await self._source_for(hub)
-            track = PassthroughTrack(source)
+            source, mode = await self._source_for(hub, transcode)
+            track = PassthroughTrack(source, instant=instant)
         finally:
             probe.close()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))

@@ -22,10 +22,11 @@ class PassthroughTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, hub: CameraHub, maxsize: int = 120) -> None:
+    def __init__(self, hub: CameraHub, maxsize: int = 120, instant: bool = True) -> None:
         super().__init__()
         self.hub = hub
-        self.sub: Subscription = hub.subscribe(maxsize=maxsize, name="webrtc", with_gop=True)
+        # instant=False waits for the camera's next keyframe (only for measuring the cache).
+        self.sub: Subscription = hub.subscribe(maxsize=maxsize, name="webrtc", with_gop=instant)
         # Everything queued right now is the cached GOP (history); it is fast-forwarded.
         self._burst = self.sub.queue.qsize()
         self._params = ParameterSets()

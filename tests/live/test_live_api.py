@@ -97,3 +97,63 @@ async def test_other_unit_forbidden_and_bad_offers(app: Any, camera: str) -> Non
         await other.aclose()
         await viewer.aclose()
     await asyncio.sleep(0)
+
+
+@pytest.mark.asyncio
+async def test_mjpeg_fallback_streams_jpegs(data_dir: Path) -> None:
+    import uvicorn
+    from asgi_lifespan import LifespanManager
+
+    from console.app import create_app
+    from tests.conftest import free_port, make_settings
+
+    media = data_dir / "media"
+    media.mkdir(exist_ok=True)
+    shutil.copyfile(VIDEO / "bottle-detection.mp4", media / "b.mp4")
+    app = create_app(make_settings(data_dir))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    async with LifespanManager(app):
+        task = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                await asyncio.sleep(0.02)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as c:
+                await login(c, "admin")
+                r = await c.post(
+                    "/api/cameras",
+                    json={
+                        "id": "wh",
+                        "name": "仓库",
+                        "owner_unit_id": 3,
+                        "main_url": f"file://{media / 'b.mp4'}",
+                    },
+                )
+                assert r.status_code == 201
+                other = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
+                await login(other, "operator2")
+                assert (await other.get("/api/live/wh/mjpeg")).status_code == 403
+                await other.aclose()
+                parts = 0
+                async with c.stream("GET", "/api/live/wh/mjpeg", params={"fps": 5}) as resp:
+                    assert resp.headers["content-type"].startswith("multipart/x-mixed-replace")
+                    buf = b""
+                    async for chunk in resp.aiter_bytes():
+                        buf += chunk
+                        parts = buf.count(b"Content-Type: image/jpeg\r\n")
+                        if parts >= 3:
+                            break
+                assert parts >= 3 and b"\xff\xd8" in buf
+                for _ in range(100):  # the server notices the disconnect and audits the stop
+                    items = (await c.get("/api/audit", params={"action": "live.stop"})).json()[
+                        "items"
+                    ]
+                    if items:
+                        break
+                    await asyncio.sleep(0.1)
+                assert items and items[0]["detail"]["mode"] == "mjpeg"
+        finally:
+            server.should_exit = True
+            await task
