@@ -30,6 +30,10 @@ class PassthroughTrack(MediaStreamTrack):
         # Everything queued right now is the cached GOP (history); it is fast-forwarded.
         self._burst = self.sub.queue.qsize()
         self._params = ParameterSets()
+        extradata = hub.info.extradata if hub.info is not None else None
+        if extradata and extradata[:3] in (b"\x00\x00\x01", b"\x00\x00\x00"):
+            # RTSP cameras may send SPS/PPS only in the SDP; FFmpeg hands them over as Annex-B.
+            self._params.fix(extradata)
         self._cursor = 0
         self._offset: int | None = None
         self._last_ts = 0
@@ -66,7 +70,7 @@ class PassthroughTrack(MediaStreamTrack):
                 ts = self._ticks(pts_s) + self._offset
         ts = max(ts, self._last_ts + 1) if self.frames_sent else ts
         self._last_ts = ts
-        out = av.Packet(self._params.fix(pkt.data))
+        out = av.Packet(self._params.fix(pkt.data, pkt.keyframe))
         out.pts = ts
         out.time_base = RTP_TB
         if self.first_sent_at is None:
