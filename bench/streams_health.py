@@ -147,18 +147,8 @@ async def patrol_rate(
 
 
 def frames(name: str, every_s: float, limit: int) -> list[np.ndarray]:
-    out: list[np.ndarray] = []
-    with av.open(str(VIDEO / name)) as c:
-        s = c.streams.video[0]
-        last = -1e9
-        for fr in c.decode(s):
-            t = float(fr.pts * s.time_base)
-            if t - last >= every_s:
-                out.append(fr.to_ndarray(format="bgr24"))
-                last = t
-            if len(out) >= limit:
-                break
-    return out
+    """Frames of one shared clip."""
+    return F.sample_frames(VIDEO / name, every_s, limit)
 
 
 def quality() -> None:

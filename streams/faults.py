@@ -179,3 +179,21 @@ def write_faulty_clip(
         for packet in vout.encode(None):
             out.mux(packet)
     tmp.replace(dst)
+
+
+def sample_frames(path: Path, every_s: float, limit: int) -> list[Image]:
+    """Decoded frames of a clip, one every `every_s` seconds, at most `limit` (blocking)."""
+    out: list[Image] = []
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        last = -1e9
+        for fr in c.decode(s):
+            if fr.pts is None or s.time_base is None:
+                continue
+            t = float(fr.pts * s.time_base)
+            if t - last >= every_s:
+                out.append(fr.to_ndarray(format="bgr24"))
+                last = t
+            if len(out) >= limit:
+                break
+    return out

@@ -59,6 +59,26 @@ class CameraAlert(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        """API and event form."""
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id,
+            "camera_id": self.camera_id,
+            "kind": self.kind,
+            "state": self.state,
+            "opened_at": self.opened_at.isoformat(),
+            "recovered_at": iso(self.recovered_at),
+            "acknowledged_by": self.acknowledged_by,
+            "acknowledged_at": iso(self.acknowledged_at),
+            "closed_by": self.closed_by,
+            "closed_at": iso(self.closed_at),
+            "note": self.note,
+        }
+
 
 class MetricSample(Base):
     """A periodic sample of a camera's metrics for the history chart."""

@@ -116,7 +116,7 @@ class HealthRecorder:
             if changed:
                 touched = await self._transition(db, current, rep, reasons, before)
                 await db.flush()
-            alert_rows = [_alert_event(a) for a in touched]
+            alert_rows = [a.as_dict() for a in touched]
             last = self._last_sample.get(rep.camera_id)
             if last is None or rep.at - last >= self.sample_every or changed:
                 self._last_sample[rep.camera_id] = rep.at
@@ -199,18 +199,3 @@ class HealthRecorder:
             touched.append(new)
             log.warning("camera %s fault: %s", rep.camera_id, kind)
         return touched
-
-
-def _alert_event(a: CameraAlert) -> dict[str, Any]:
-    """The camera.alert event body (same shape as the alerts API)."""
-    return {
-        "id": a.id,
-        "camera_id": a.camera_id,
-        "kind": a.kind,
-        "state": a.state,
-        "opened_at": a.opened_at.isoformat(),
-        "recovered_at": a.recovered_at.isoformat() if a.recovered_at else None,
-        "acknowledged_by": a.acknowledged_by,
-        "closed_by": a.closed_by,
-        "note": a.note,
-    }

@@ -28,19 +28,7 @@ PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedel
 
 def alert_dict(a: CameraAlert) -> dict[str, Any]:
     """API form of an alert."""
-    return {
-        "id": a.id,
-        "camera_id": a.camera_id,
-        "kind": a.kind,
-        "state": a.state,
-        "opened_at": a.opened_at.isoformat(),
-        "recovered_at": a.recovered_at.isoformat() if a.recovered_at else None,
-        "acknowledged_by": a.acknowledged_by,
-        "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
-        "closed_by": a.closed_by,
-        "closed_at": a.closed_at.isoformat() if a.closed_at else None,
-        "note": a.note,
-    }
+    return a.as_dict()
 
 
 def status_dict(cam: Camera, h: CameraHealth | None, open_alerts: int) -> dict[str, Any]:

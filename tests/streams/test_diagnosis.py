@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -15,19 +14,9 @@ from streams.features import Image, compute
 VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 
 
-def frames(name: str, every_s: float, limit: int) -> list[Image]:
-    out: list[Image] = []
-    with av.open(str(VIDEO / name)) as c:
-        s = c.streams.video[0]
-        last = -1e9
-        for fr in c.decode(s):
-            t = float(fr.pts * s.time_base)
-            if t - last >= every_s:
-                out.append(fr.to_ndarray(format="bgr24"))
-                last = t
-            if len(out) >= limit:
-                break
-    return out
+def frames(name: str, every_s: float, limit: int) -> list[np.ndarray]:
+    """Frames of one shared clip."""
+    return F.sample_frames(VIDEO / name, every_s, limit)
 
 
 @pytest.fixture(scope="module")
