@@ -10,7 +10,15 @@ from typing import Any
 import av
 import numpy as np
 
-from streams.features import Features, Image, compute, frame_difference, shift, similarity
+from streams.features import (
+    Features,
+    Image,
+    compute,
+    frame_difference,
+    shift,
+    shift_vector,
+    similarity,
+)
 from streams.packets import Packet, StreamInfo
 
 FAULTS = (
@@ -51,6 +59,7 @@ class Baseline:
     samples: deque[Features] = field(default_factory=lambda: deque(maxlen=24))
     diffs: deque[float] = field(default_factory=lambda: deque(maxlen=24))
     background: Image | None = None
+    background_mid: Image | None = None
 
     @property
     def ready(self) -> bool:
@@ -69,6 +78,17 @@ class Baseline:
         # The median of healthy frames drops passing traffic and keeps the fixed scene.
         stack = np.stack([s.thumb for s in self.samples])
         self.background = np.median(stack, axis=0).astype(np.uint8)
+        mids = np.stack([s.mid for s in self.samples])
+        self.background_mid = np.median(mids, axis=0).astype(np.uint8)
+
+    def offset(self, f: Features) -> tuple[float, float] | None:
+        """Where the picture sits against the usual view (dx, dy); None if unclear."""
+        if not self.ready or self.background_mid is None:
+            return None
+        dx, dy, confidence = shift_vector(self.background_mid, f.mid)
+        # Low confidence: traffic or a changed scene hides the fixed background; a far peak
+        # is a repeated pattern matching itself, not where the view went.
+        return (dx, dy) if confidence > 0.3 and np.hypot(dx, dy) < 20 else None
 
 
 # A stronger finding explains weaker ones it implies (a black frame is also "blurred").
@@ -85,6 +105,8 @@ IMPLIES = {
     "blur": {"scene_change"},
     "scene_change": {"blur"},
 }
+# Between raised faults only: a turned camera's view also seems to jump against the old one.
+ACTIVE_IMPLIES = {"scene_change": {"shake"}}
 
 
 def _explain(found: set[str]) -> set[str]:
@@ -95,7 +117,34 @@ def _explain(found: set[str]) -> set[str]:
     return out
 
 
-def raw_faults(f: Features, base: Baseline, prev: Features | None) -> set[str]:
+def _jolted(
+    f: Features,
+    prev: Features,
+    offset: tuple[float, float] | None,
+    prev_offset: tuple[float, float] | None,
+    rel: bool,
+) -> bool:
+    """The whole picture moved by a few pixels since the previous sample: the mount moves."""
+    if not rel or offset is None:
+        # No learned view to measure against (or it is hidden): compare with the last sample,
+        # asking for a clearer match when the learned view should have been there.
+        moved, confidence = shift(prev.mid, f.mid)
+        return 2.5 < moved < 15 and confidence > (0.5 if rel else 0.12)
+    # Judged against the still background, which passing traffic and people do not move; a
+    # view displaced once and staying there is not shaking.
+    if prev_offset is None:
+        return 2.5 < float(np.hypot(*offset)) < 20
+    step = float(np.hypot(offset[0] - prev_offset[0], offset[1] - prev_offset[1]))
+    return 2.5 < step < 20
+
+
+def raw_faults(
+    f: Features,
+    base: Baseline,
+    prev: Features | None,
+    offset: tuple[float, float] | None = None,
+    prev_offset: tuple[float, float] | None = None,
+) -> set[str]:
     """Faults this single sample shows, before hysteresis."""
     if f.contrast < 0.6 and f.sharpness < 0.3:
         return {"blank"}
@@ -127,9 +176,7 @@ def raw_faults(f: Features, base: Baseline, prev: Features | None) -> set[str]:
     if prev is not None:
         if frame_difference(f.thumb, prev.thumb) < 0.15:
             out.add("frozen")
-        moved, confidence = shift(prev.mid, f.mid)
-        # The whole picture slid by a few pixels and still matches: the mount moved.
-        if not out and 2.5 < moved < 15 and confidence > 0.12:
+        if not out and _jolted(f, prev, offset, prev_offset, rel):
             out.add("shake")
     if rel and base.background is not None:
         # Busy scenes (traffic) match their own background less well; judge against that.
@@ -148,6 +195,9 @@ def raw_faults(f: Features, base: Baseline, prev: Features | None) -> set[str]:
 # Keyframes in a row before a fault is raised: a camera that turned stays turned, while a
 # lorry filling a featureless road for a few seconds does not.
 RAISE_AFTER = {"scene_change": 4}
+# A shaking mount is not displaced in every sample: raised on k of the last n samples, and
+# cleared only when none of the last n moved.
+RAISE_WITHIN = {"shake": (2, 4)}
 
 
 @dataclass
@@ -162,11 +212,24 @@ class Diagnoser:
     _bad: dict[str, int] = field(default_factory=dict)
     _good: dict[str, int] = field(default_factory=dict)
     last_scores: dict[str, float] = field(default_factory=dict)
+    _offset: tuple[float, float] | None = None
+    _recent: dict[str, deque[bool]] = field(default_factory=dict)
 
     def judge(self, f: Features) -> set[str]:
         """Feed one sample; return the faults now active (stable, not flapping)."""
-        seen = raw_faults(f, self.baseline, self.previous)
+        offset = self.baseline.offset(f)
+        seen = raw_faults(f, self.baseline, self.previous, offset, self._offset)
+        self._offset = offset
         for fault in FAULTS:
+            if fault in RAISE_WITHIN:
+                k, n = RAISE_WITHIN[fault]
+                recent = self._recent.setdefault(fault, deque(maxlen=n))
+                recent.append(fault in seen)
+                if sum(recent) >= k:
+                    self.active.add(fault)
+                elif not any(recent):
+                    self.active.discard(fault)
+                continue
             if fault in seen:
                 self._bad[fault] = self._bad.get(fault, 0) + 1
                 self._good[fault] = 0
@@ -184,7 +247,11 @@ class Diagnoser:
         self.last_scores = f.scores()
         if diff is not None:
             self.last_scores["motion"] = round(diff, 2)
-        return set(self.active)
+        shown = set(self.active)
+        for fault, hidden in ACTIVE_IMPLIES.items():
+            if fault in shown:
+                shown -= hidden
+        return shown
 
     def judge_image(self, bgr: Image) -> set[str]:
         """Compute features of a frame and judge them."""

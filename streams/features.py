@@ -111,9 +111,15 @@ def similarity(a: Image, b: Image) -> float:
 _WINDOW = cv2.createHanningWindow((160, 90), cv2.CV_32F)
 
 
-def shift(a: Image, b: Image) -> tuple[float, float]:
-    """Global translation between two 160x90 images in pixels, and the peak's confidence."""
+def shift_vector(a: Image, b: Image) -> tuple[float, float, float]:
+    """Global translation (dx, dy) between two 160x90 images in pixels, and its confidence."""
     (dx, dy), response = cv2.phaseCorrelate(
         a.astype(np.float32), b.astype(np.float32), window=_WINDOW
     )
-    return float(np.hypot(dx, dy)), float(response)
+    return float(dx), float(dy), float(response)
+
+
+def shift(a: Image, b: Image) -> tuple[float, float]:
+    """Global translation between two 160x90 images in pixels, and the peak's confidence."""
+    dx, dy, response = shift_vector(a, b)
+    return float(np.hypot(dx, dy)), response

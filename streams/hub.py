@@ -4,107 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import logging
-import random
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Callable
+from pathlib import Path
 
+from streams.bitstream import has_b_slices
+from streams.links import Backoff, HubStats, LinkState, Subscription, join_threads
 from streams.packets import Packet, StreamInfo
 from streams.source import OpenOptions, SourceReader
-from streams.urls import SourceUrl, mask_url
+from streams.urls import SourceUrl, mask_url, parse_source_url
 
 log = logging.getLogger(__name__)
-
-
-class LinkState(StrEnum):
-    """Where the upstream connection is."""
-
-    idle = "idle"
-    connecting = "connecting"
-    connected = "connected"
-    backoff = "backoff"
-    closed = "closed"
-
-
-@dataclass
-class Backoff:
-    """Exponential backoff with jitter, capped; reset after a healthy spell."""
-
-    base_s: float = 1.0
-    cap_s: float = 60.0
-    attempt: int = 0
-
-    def next_delay(self) -> float:
-        """Delay before the next attempt."""
-        delay = min(self.cap_s, self.base_s * (2**self.attempt))
-        self.attempt += 1
-        return float(delay * random.uniform(0.5, 1.0))
-
-    def reset(self) -> None:
-        """After a connection that delivered for a while."""
-        self.attempt = 0
-
-
-class Subscription:
-    """A consumer's bounded queue; when full it drops to the next keyframe."""
-
-    def __init__(self, hub: CameraHub, maxsize: int, name: str) -> None:
-        self.hub = hub
-        self.name = name
-        self.queue: asyncio.Queue[Packet | None] = asyncio.Queue(maxsize)
-        self.waiting_for_key = False
-        self.dropped = 0
-
-    def offer(self, pkt: Packet) -> None:
-        """Queue a packet without ever blocking the hub."""
-        if self.waiting_for_key:
-            if not pkt.keyframe:
-                self.dropped += 1
-                return
-            self.waiting_for_key = False
-        try:
-            self.queue.put_nowait(pkt)
-        except asyncio.QueueFull:
-            # Behind: empty the queue and resume at the next keyframe so decoding stays valid.
-            self.dropped += self.queue.qsize() + 1
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.waiting_for_key = not pkt.keyframe
-            if pkt.keyframe:
-                self.queue.put_nowait(pkt)
-
-    async def get(self) -> Packet | None:
-        """Next packet; None once the hub closed."""
-        return await self.queue.get()
-
-    def __aiter__(self) -> AsyncIterator[Packet]:
-        return self._iter()
-
-    async def _iter(self) -> AsyncIterator[Packet]:
-        while (pkt := await self.queue.get()) is not None:
-            yield pkt
-
-    def close(self) -> None:
-        """Leave the hub (closing the upstream when this was the last consumer)."""
-        self.hub.unsubscribe(self)
+# Re-exported: consumers import these from the hub.
+__all__ = [
+    "Backoff",
+    "CameraHub",
+    "EventHook",
+    "HubRegistry",
+    "HubStats",
+    "LinkState",
+    "Subscription",
+    "Tap",
+    "join_threads",
+]
 
 
 Tap = Callable[[Packet], None]
 EventHook = Callable[[str, "CameraHub"], None]
-
-
-@dataclass
-class HubStats:
-    """Counters for health and metrics."""
-
-    connects: int = 0
-    failures: int = 0
-    stalls_replaced: int = 0
-    connect_times: list[float] = field(default_factory=list)
-    last_error: str | None = None
 
 
 class CameraHub:
@@ -149,6 +78,7 @@ class CameraHub:
         self._generation = 0
         self._task: asyncio.Task[None] | None = None
         self._ended: asyncio.Event = asyncio.Event()
+        self._end_reason = ("eof", "the stream ended")
         self._linger: asyncio.TimerHandle | None = None
 
     @property
@@ -182,6 +112,19 @@ class CameraHub:
             return list(self.gop), True
         # Show the keyframe at once, then resume at the next one.
         return [self.gop[0]], False
+
+    def gop_has_b_frames(self) -> bool | None:
+        """Whether the cached GOP holds B-frames (H.264: slice headers); None before a GOP.
+
+        Not pts != dts: over RTSP the dts is FFmpeg's guess and differs on every camera.
+        """
+        if self.info is None or len(self.gop) < 2:
+            return None
+        found = [has_b_slices(p.data, self.info.codec) for p in self.gop]
+        if all(f is not None for f in found):
+            return any(found)
+        stamps = [p.pts for p in self.gop if p.pts is not None]
+        return any(b < a for a, b in itertools.pairwise(stamps))
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Remove a consumer."""
@@ -230,8 +173,8 @@ class CameraHub:
     def restart(self) -> None:
         """Drop the current connection (e.g. the URL changed); reconnect if anyone listens."""
         if self._task is not None:
+            # The new connection starts once this one has wound down (see _ensure_running).
             self._task.cancel()
-            self._task = None
         if self.consumers:
             self._ensure_running()
 
@@ -281,7 +224,7 @@ class CameraHub:
                     loop,
                     self._on_info,
                     self._on_packet,
-                    self._on_end,
+                    functools.partial(self._on_end, self._generation),
                     self.options,
                     self._generation,
                 )
@@ -291,7 +234,7 @@ class CameraHub:
                 self._threads = {t for t in self._threads if t.is_alive()}
                 self._threads.add(reader)
                 reader.start()
-                reason = await self._watch(started)
+                code, reason = await self._watch(started)
                 reader.stop()
                 # Frames of the next connection must not follow this one's GOP.
                 self._reset_gop()
@@ -301,6 +244,7 @@ class CameraHub:
                 self.state = LinkState.backoff
                 self.stats.failures += 1
                 self.stats.last_error = reason
+                self.stats.last_reason = code
                 if was_connected:
                     log.warning("camera %s lost (%s)", self.camera_id, reason)
                     self._emit("disconnected")
@@ -322,12 +266,12 @@ class CameraHub:
             self.connected_at = None
             self._emit("idle")
 
-    async def _watch(self, started: float) -> str:
-        """Wait until the reader ends or stalls; return why."""
+    async def _watch(self, started: float) -> tuple[str, str]:
+        """Wait until the reader ends or stalls; return why (code, masked detail)."""
         while True:
             try:
                 await asyncio.wait_for(self._ended.wait(), timeout=0.5)
-                return self.stats.last_error or "ended"
+                return self._end_reason
             except TimeoutError:
                 pass
             now = time.monotonic()
@@ -338,7 +282,7 @@ class CameraHub:
             if now - ref > limit:
                 # Judge by packet arrival, not thread liveness: a deadlocked reader is abandoned.
                 self.stats.stalls_replaced += 1
-                return f"no packets for {now - ref:.1f} s"
+                return "stalled", f"no packets for {now - ref:.1f} s"
 
     def _reset_gop(self) -> None:
         self.gop = []
@@ -364,8 +308,10 @@ class CameraHub:
         self.info = info
         self.info_ready.set()
 
-    def _on_end(self, error: str | None) -> None:
-        self.stats.last_error = error or "ended"
+    def _on_end(self, generation: int, code: str, detail: str) -> None:
+        if generation != self._generation:
+            return  # an abandoned reader reporting late
+        self._end_reason = (code, detail)
         self._ended.set()
 
     def _on_packet(self, pkt: Packet) -> None:
@@ -385,19 +331,6 @@ class CameraHub:
             sub.offer(pkt)
 
 
-def join_threads(threads: Iterable[threading.Thread], within_s: float) -> list[str]:
-    """Join threads against one shared deadline (blocking); return the names still running."""
-    threads = list(threads)
-    deadline = time.monotonic() + within_s
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    left = [t.name for t in threads if t.is_alive()]
-    if left:
-        # Daemon threads blocked inside FFmpeg end at their read timeout or with the process.
-        log.warning("reader threads still running after %.1f s: %s", within_s, ", ".join(left))
-    return left
-
-
 class HubRegistry:
     """All hubs, one per camera; every hub shares the same connection settings."""
 
@@ -410,8 +343,10 @@ class HubRegistry:
         gop_limit: int = 600,
         gop_max_bytes: int = 16 << 20,
         on_event: EventHook | None = None,
+        media_root: Path | None = None,
     ) -> None:
         self._hubs: dict[str, CameraHub] = {}
+        self.media_root = media_root
         self.options = options
         self.stall_timeout_s = stall_timeout_s
         self.linger_s = linger_s
@@ -444,6 +379,20 @@ class HubRegistry:
         )
         self._hubs[camera_id] = hub
         return hub
+
+    def configure_url(self, camera_id: str, url: str) -> CameraHub:
+        """Validate `url` (file: only inside the media folder) and configure the camera.
+
+        Raises SourceUrlError with a stable `code` and a masked message.
+        """
+        return self.configure(camera_id, parse_source_url(url, media_root=self.media_root))
+
+    def subscribe(self, camera_id: str, maxsize: int = 256, name: str = "") -> Subscription:
+        """A consumer queue on a configured camera (opens its upstream if it was idle)."""
+        hub = self._hubs.get(camera_id)
+        if hub is None:
+            raise KeyError(f"camera {camera_id!r} is not configured")
+        return hub.subscribe(maxsize=maxsize, name=name)
 
     async def remove(self, camera_id: str) -> None:
         """Close and forget a camera's hub."""

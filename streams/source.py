@@ -29,6 +29,34 @@ class OpenOptions:
     fast_probe: bool = True
 
 
+# Most specific first: several FFmpeg errors are also builtin OSError subclasses.
+_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (av.error.ExitError, "timeout"),  # the read/open timeout's interrupt callback fired
+    (av.error.HTTPUnauthorizedError, "unauthorized"),
+    (av.error.HTTPForbiddenError, "unauthorized"),
+    (av.error.HTTPNotFoundError, "not_found"),
+    (av.error.FileNotFoundError, "not_found"),
+    (av.error.ConnectionRefusedError, "refused"),
+    (av.error.InvalidDataError, "invalid_data"),
+    (av.error.TimeoutError, "timeout"),
+    (av.error.EOFError, "eof"),
+    (av.error.ConnectionResetError, "connection_lost"),
+    (av.error.BrokenPipeError, "connection_lost"),
+    (av.error.DecoderNotFoundError, "unsupported_codec"),
+    (av.error.HTTPError, "http_error"),
+)
+
+
+def reason_code(exc: BaseException) -> str:
+    """A stable key for why a connection failed or ended (the UI translates it)."""
+    for kind, code in _REASONS:
+        if isinstance(exc, kind):
+            return code
+    if isinstance(exc, IndexError):  # no video stream in the container
+        return "no_video"
+    return "error"
+
+
 def ffmpeg_options(src: SourceUrl, opts: OpenOptions) -> dict[str, str]:
     """FFmpeg demuxer options for a source."""
     o: dict[str, str] = {}
@@ -50,7 +78,7 @@ class SourceReader(threading.Thread):
         loop: asyncio.AbstractEventLoop,
         on_info: Callable[[StreamInfo], None],
         on_packet: Callable[[Packet], None],
-        on_end: Callable[[str | None], None],
+        on_end: Callable[[str, str], None],
         options: OpenOptions = OpenOptions(),
         generation: int = 0,
     ) -> None:
@@ -68,6 +96,7 @@ class SourceReader(threading.Thread):
         self._offset = 0
         self._last_out: int | None = None
         self._frame_ticks = 1
+        self._open_started = 0.0  # set while av.open() runs
 
     def stop(self) -> None:
         """Ask the thread to end at its next packet or timeout."""
@@ -82,29 +111,35 @@ class SourceReader(threading.Thread):
             self.stop_event.set()
 
     def run(self) -> None:
-        error: str | None = None
+        code, detail = "eof", "the stream ended"
         try:
             while not self.stop_event.is_set():
                 self._read_once()
                 if not self.src.is_file:
-                    error = "eof"
                     break
         except av.error.FFmpegError as exc:
-            error = mask_url(f"{type(exc).__name__}: {exc}")
+            code, detail = reason_code(exc), mask_url(f"{type(exc).__name__}: {exc}")
+            waited = time.monotonic() - self._open_started
+            if self._open_started and waited >= 0.9 * self.options.open_timeout_s:
+                # FFmpeg's RTSP client reports an interrupted wait for a reply as bad data.
+                code = "timeout"
         except Exception as exc:  # a reader must always report how it ended
-            error = mask_url(f"{type(exc).__name__}: {exc}")
-            log.exception("reader %s crashed", self.name)
+            code, detail = reason_code(exc), mask_url(f"{type(exc).__name__}: {exc}")
+            if code == "error":
+                log.exception("reader %s crashed", self.name)
         if not self.stop_event.is_set():
             with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self.on_end, error)
+                self.loop.call_soon_threadsafe(self.on_end, code, detail)
 
     def _read_once(self) -> None:
         o = self.options
+        self._open_started = time.monotonic()
         container = av.open(
             self.src.url if not self.src.is_file else str(self.src.path),
             options=ffmpeg_options(self.src, o),
             timeout=(o.open_timeout_s, o.read_timeout_s),
         )
+        self._open_started = 0.0
         try:
             self._demux(container)
         finally:

@@ -194,7 +194,12 @@ class Watcher:
             cam.thumbnail = thumb
 
     async def _emit(
-        self, cam: _Cam, status: str, reasons: tuple[str, ...], force: bool = False
+        self,
+        cam: _Cam,
+        hub: CameraHub | None,
+        status: str,
+        reasons: tuple[str, ...],
+        force: bool = False,
     ) -> None:
         now = time.monotonic()
         key = (status, reasons)
@@ -207,6 +212,10 @@ class Watcher:
         cam.last_report, cam.last_report_at = key, now
         metrics = cam.health.snapshot(now)
         metrics["scores"] = dict(cam.diagnoser.last_scores)
+        if hub is not None:
+            # Why the link is down (timeout, unauthorized, refused, stalled...), as a code.
+            metrics["link_state"] = str(hub.state)
+            metrics["link_reason"] = hub.stats.last_reason if status == "offline" else None
         try:
             await self.report(CameraStatus(cam.camera_id, status, reasons, metrics))
         except Exception:
@@ -233,7 +242,7 @@ class Watcher:
                 await asyncio.sleep(0.5)
                 now = time.monotonic()
                 if hub.state == LinkState.connected and not was_connected:
-                    cam.health.reconnected(now)
+                    cam.health.reconnected(hub.connected_at or now)
                 was_connected = hub.state == LinkState.connected
                 if (
                     cam.last_key is not None
@@ -248,7 +257,7 @@ class Watcher:
                     and now - started < hub.options.open_timeout_s + 1
                 ):
                     continue
-                await self._emit(cam, *status)
+                await self._emit(cam, hub, *status)
         finally:
             hub.remove_tap(tap)
 
@@ -320,7 +329,7 @@ class Watcher:
             finally:
                 hub.remove_tap(tap)
                 sub.close()
-            await self._emit(cam, *status, force=True)
+            await self._emit(cam, hub, *status, force=True)
         finally:
             self.progress.in_flight.discard(cam.camera_id)
             self.progress.checked_this_cycle += 1

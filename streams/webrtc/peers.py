@@ -6,29 +6,20 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from streams.hub import CameraHub
+from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
 from streams.webrtc.track import PassthroughTrack
 from streams.webrtc.transcode import TranscodeHub, needs_transcode
 
+__all__ = ["MAX_SDP", "OfferError", "PeerLimits", "PeerManager", "Viewer", "clean_offer"]
 log = logging.getLogger(__name__)
-MAX_SDP = 64 * 1024
-_MDNS = re.compile(r"^a=candidate:.* [0-9a-zA-Z-]+\.local .*$", re.MULTILINE)
-
-
-class OfferError(ValueError):
-    """A refused offer; `code` is a stable reason key and `status` the HTTP status to use."""
-
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
 
 
 @dataclass
@@ -38,17 +29,44 @@ class Viewer:
     id: int
     camera_id: str
     user: str
-    mode: str  # passthrough | transcode
+    mode: str  # passthrough | transcode:<reason>
     pc: RTCPeerConnection
     track: PassthroughTrack
     started: float = field(default_factory=time.monotonic)
+    started_at: float = field(default_factory=time.time)  # wall clock, for the audit
     connected_at: float | None = None
+    last_report_at: float | None = None  # when a new RTCP receiver report was last seen
+    report_stamp: float | None = field(default=None, repr=False)  # that report's own time
     closed_reason: str | None = None
 
     @property
     def seconds(self) -> float:
         """How long the view lasted so far."""
         return time.monotonic() - self.started
+
+    def stats(self) -> dict[str, Any]:
+        """Figures for the audit and the live-view list (times in seconds)."""
+        t = self.track
+        return {
+            "viewer_id": self.id,
+            "camera_id": self.camera_id,
+            "user": self.user,
+            "mode": self.mode,
+            "started_at": self.started_at,
+            "seconds": round(self.seconds, 3),
+            "connected": self.connected_at is not None,
+            "offer_to_connected_s": _since(self.started, self.connected_at),
+            "offer_to_first_frame_s": _since(self.started, t.first_sent_at),
+            "frames_sent": t.frames_sent,
+            "keyframes_sent": t.keyframes_sent,
+            "bytes_sent": t.bytes_sent,
+            "dropped": t.dropped,
+            "closed_reason": self.closed_reason,
+        }
+
+
+def _since(start: float, end: float | None) -> float | None:
+    return None if end is None else round(end - start, 3)
 
 
 Closed = Callable[[Viewer], Awaitable[None]]
@@ -61,19 +79,25 @@ class PeerLimits:
     max_total: int = 64
     max_per_user: int = 36
     max_transcodes: int = 2
-    ice_timeout_s: float = 15.0
-    info_timeout_s: float = 6.0
+    ice_timeout_s: float = 15.0  # ICE must complete within this, or the peer is reaped
+    info_timeout_s: float = 6.0  # the camera must deliver stream facts within this
+    silent_after_s: float = 20.0  # a connected viewer without RTCP reports this long is closed
+    check_every_s: float = 2.0
+    max_sdp_bytes: int = MAX_SDP
 
 
-def clean_offer(sdp: str) -> str:
-    """Validate an SDP offer and drop mDNS candidates (resolving them costs 1 s per offer)."""
-    if len(sdp) > MAX_SDP:
-        raise OfferError("offer_too_large", f"SDP offer larger than {MAX_SDP} bytes", 413)
-    if not sdp.startswith("v=0"):
-        raise OfferError("bad_sdp", "not an SDP offer (it must start with v=0)")
-    if "\nm=video" not in sdp.replace("\r\n", "\n"):
-        raise OfferError("no_video", "the offer has no video section")
-    return _MDNS.sub("", sdp).replace("\r\n\r\n", "\r\n")
+def _h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
+    # Track and codec preferences must exist before the offer is applied: aiortc picks the
+    # codec there, and would otherwise settle on VP8 that a pass-through cannot feed.
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    transceiver.setCodecPreferences(
+        [
+            c
+            for c in RTCRtpSender.getCapabilities("video").codecs
+            if c.mimeType.lower() in ("video/h264", "video/rtx")
+        ]
+    )
+    return transceiver
 
 
 class PeerManager:
@@ -86,22 +110,35 @@ class PeerManager:
         self.transcoders: dict[str, TranscodeHub] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.reaped = 0
-        self.failed = 0
+        self._monitor: asyncio.Task[None] | None = None
+        self.reaped = 0  # ICE never completed
+        self.failed = 0  # connection failed after the answer
+        self.silenced = 0  # stopped sending receiver reports
 
     def count(self, user: str | None = None) -> int:
         """Live viewers, in total or of one user."""
         return sum(1 for v in self.viewers.values() if user is None or v.user == user)
 
-    async def _source_for(self, hub: CameraHub, force: bool = False) -> tuple[CameraHub, str]:
+    def counters(self) -> dict[str, int]:
+        """Totals for metrics."""
+        return {
+            "viewers": self.count(),
+            "transcodes": len(self.transcoders),
+            "reaped": self.reaped,
+            "failed": self.failed,
+            "silenced": self.silenced,
+        }
+
+    async def _source_for(
+        self, hub: CameraHub, force: bool, instant: bool
+    ) -> tuple[CameraHub, str]:
         if hub.info is None:
             try:
                 await asyncio.wait_for(hub.info_ready.wait(), self.limits.info_timeout_s)
             except TimeoutError as exc:
                 raise OfferError("camera_offline", "the camera sends no video", 503) from exc
         assert hub.info is not None
-        b_frames = await self._has_b_frames(hub)
-        reason = "requested" if force else needs_transcode(hub.info, b_frames)
+        reason = "requested" if force else needs_transcode(hub.info, await _has_b_frames(hub))
         if reason is None:
             return hub, "passthrough"
         tx = self.transcoders.get(hub.camera_id)
@@ -113,106 +150,115 @@ class PeerManager:
                     f"{self.limits.max_transcodes} transcode slots are busy",
                     429,
                 )
-            tx = TranscodeHub(hub)
+            tx = TranscodeHub(hub, instant=instant)
             self.transcoders[hub.camera_id] = tx
         return tx, f"transcode:{reason}"
-
-    @staticmethod
-    async def _has_b_frames(hub: CameraHub) -> bool:
-        """Whether decode order differs from display order (Baseline never has B-frames)."""
-        info = hub.info
-        if info is not None and (info.profile or "").endswith("Baseline"):
-            return False
-        for _ in range(30):  # up to 1.5 s for a few packets to compare orders
-            if len(hub.gop) >= 4:
-                break
-            await asyncio.sleep(0.05)
-        return any(p.pts != p.dts for p in hub.gop if p.pts is not None and p.dts is not None)
 
     async def offer(
         self, hub: CameraHub, sdp: str, user: str, instant: bool = True, transcode: bool = False
     ) -> tuple[Viewer, str]:
         """Answer a viewer's offer for a camera (raises OfferError)."""
+        cleaned = clean_offer(sdp, self.limits.max_sdp_bytes)
         if self.count() >= self.limits.max_total:
             raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
         if self.count(user) >= self.limits.max_per_user:
             raise OfferError(
                 "too_many_for_user", f"at most {self.limits.max_per_user} live views per user", 429
             )
-        offer = RTCSessionDescription(sdp=clean_offer(sdp), type="offer")
+        started = time.monotonic()
         # Hold the upstream open while deciding, so it is not closed and reopened.
         probe = hub.subscribe(maxsize=4, name="probe", with_gop=False)
         try:
-            source, mode = await self._source_for(hub, transcode)
+            source, mode = await self._source_for(hub, transcode, instant)
             track = PassthroughTrack(source, instant=instant)
         finally:
             probe.close()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        viewer = Viewer(next(self._ids), hub.camera_id, user, mode, pc, track)
-        # Track and codec preferences must exist before the offer is applied: aiortc picks the
-        # codec there, and would otherwise settle on VP8 that a pass-through cannot feed.
-        transceiver = pc.addTransceiver(track, direction="sendonly")
-        h264 = [
-            c
-            for c in RTCRtpSender.getCapabilities("video").codecs
-            if c.mimeType.lower() in ("video/h264", "video/rtx")
-        ]
-        transceiver.setCodecPreferences(h264)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # offline: no public STUN
+        viewer = Viewer(next(self._ids), hub.camera_id, user, mode, pc, track, started)
+        transceiver = _h264_first(pc, track)
         try:
-            await pc.setRemoteDescription(offer)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=cleaned, type="offer"))
             if not any(t.kind == "video" and t.sender.track for t in pc.getTransceivers()):
                 raise OfferError("no_video", "the offer cannot receive video")
+            if not any(c.mimeType.lower() == "video/h264" for c in transceiver._codecs):
+                raise OfferError("no_h264", "the offer accepts no H.264 video")
             await pc.setLocalDescription(await pc.createAnswer())
-        except OfferError:
-            track.stop()
-            await pc.close()
-            raise
         except Exception as exc:
-            track.stop()
-            await pc.close()
+            await self._discard(viewer)
+            if isinstance(exc, OfferError):
+                raise
             raise OfferError("bad_sdp", f"offer refused: {exc}") from exc
-        if not any(c.mimeType.lower() == "video/h264" for c in transceiver._codecs):
-            track.stop()
-            await pc.close()
-            raise OfferError("no_h264", "the browser offered no H.264")
         self.viewers[viewer.id] = viewer
+        self._watch_state(viewer)
+        self._spawn(self._reap_if_unconnected(viewer))
+        if self._monitor is None or self._monitor.done():
+            self._monitor = asyncio.ensure_future(self._watch_silence())
+        return viewer, pc.localDescription.sdp
+
+    def _watch_state(self, viewer: Viewer) -> None:
+        pc = viewer.pc
 
         @pc.on("connectionstatechange")
         async def _state() -> None:
             if pc.connectionState == "connected" and viewer.connected_at is None:
                 viewer.connected_at = time.monotonic()
-            elif pc.connectionState in ("failed", "closed"):
+                log.debug("viewer %s connected in %.2f s", viewer.id, viewer.seconds)
+            elif pc.connectionState in ("failed", "closed") and viewer.id in self.viewers:
                 if pc.connectionState == "failed":
                     self.failed += 1
                 await self.close(viewer.id, pc.connectionState)
 
-        self._spawn(self._reap_if_silent(viewer))
-        return viewer, pc.localDescription.sdp
+    async def _discard(self, viewer: Viewer) -> None:
+        viewer.track.stop()
+        await viewer.pc.close()
+        await self._release_transcoder(viewer.camera_id)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _reap_if_silent(self, viewer: Viewer) -> None:
+    async def _reap_if_unconnected(self, viewer: Viewer) -> None:
         await asyncio.sleep(self.limits.ice_timeout_s)
         if viewer.id in self.viewers and viewer.connected_at is None:
             self.reaped += 1
             log.info("viewer %s of camera %s never connected; closed", viewer.id, viewer.camera_id)
             await self.close(viewer.id, "ice_timeout")
 
+    async def _watch_silence(self) -> None:
+        """Close connected viewers whose receiver reports stopped (tab gone, network cut)."""
+        while self.viewers:
+            await asyncio.sleep(self.limits.check_every_s)
+            now = time.monotonic()
+            for viewer in list(self.viewers.values()):
+                if viewer.connected_at is None:
+                    continue
+                with contextlib.suppress(Exception):  # stats of a closing peer may be gone
+                    report = await viewer.pc.getStats()
+                    seen = [s for s in report.values() if s.type == "remote-inbound-rtp"]
+                    stamp = max((s.timestamp.timestamp() for s in seen), default=None)
+                    if stamp is not None and stamp != viewer.report_stamp:
+                        viewer.last_report_at = now
+                        viewer.report_stamp = stamp
+                last = viewer.last_report_at or viewer.connected_at
+                if now - last > self.limits.silent_after_s and viewer.id in self.viewers:
+                    self.silenced += 1
+                    log.info("viewer %s of camera %s went silent", viewer.id, viewer.camera_id)
+                    await self.close(viewer.id, "silent")
+
+    async def _release_transcoder(self, camera_id: str) -> None:
+        tx = self.transcoders.get(camera_id)
+        if tx is not None and tx.consumers == 0:
+            self.transcoders.pop(camera_id, None)
+            await tx.close()
+
     async def close(self, viewer_id: int, reason: str = "closed") -> Viewer | None:
-        """Close one viewer (idempotent)."""
+        """Close one viewer (idempotent); the close hook gets it with its reason."""
         viewer = self.viewers.pop(viewer_id, None)
         if viewer is None:
             return None
         viewer.closed_reason = reason
-        viewer.track.stop()
-        await viewer.pc.close()
-        tx = self.transcoders.get(viewer.camera_id)
-        if tx is not None and tx.consumers == 0:
-            self.transcoders.pop(viewer.camera_id, None)
-            await tx.close()
+        await self._discard(viewer)
         if self.on_closed is not None:
             try:
                 await self.on_closed(viewer)
@@ -224,10 +270,25 @@ class PeerManager:
         """Close every peer, transcoder and background task (shutdown)."""
         for vid in list(self.viewers):
             await self.close(vid, "shutdown")
-        for task in list(self._tasks):
+        tasks = [*self._tasks, *([self._monitor] if self._monitor else [])]
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for tx in list(self.transcoders.values()):
             await tx.close()
         self.transcoders.clear()
+
+
+async def _has_b_frames(hub: CameraHub) -> bool:
+    """Whether the stream has B-frames, from slice headers of the cached GOP."""
+    info = hub.info
+    if info is not None and (info.profile or "").endswith("Baseline"):
+        return False
+    for _ in range(30):  # up to 1.5 s for a keyframe and a few frames after it
+        found = hub.gop_has_b_frames()
+        if found is not None and len(hub.gop) >= 4:
+            return found
+        await asyncio.sleep(0.05)
+    return bool(hub.gop_has_b_frames())

@@ -9,8 +9,8 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streams.hub import CameraHub, Subscription
 from streams.webrtc.h264 import ParameterSets
+from streams.webrtc.source import PacketFeed, PacketSource
 
 RTP_RATE = 90_000
 RTP_TB = Fraction(1, RTP_RATE)
@@ -22,11 +22,11 @@ class PassthroughTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, hub: CameraHub, maxsize: int = 120, instant: bool = True) -> None:
+    def __init__(self, hub: PacketSource, maxsize: int = 120, instant: bool = True) -> None:
         super().__init__()
         self.hub = hub
         # instant=False waits for the camera's next keyframe (only for measuring the cache).
-        self.sub: Subscription = hub.subscribe(maxsize=maxsize, name="webrtc", with_gop=instant)
+        self.sub: PacketFeed = hub.subscribe(maxsize=maxsize, name="webrtc", with_gop=instant)
         # Everything queued right now is the cached GOP (history); it is fast-forwarded.
         self._burst = self.sub.queue.qsize()
         self._params = ParameterSets()
@@ -38,8 +38,11 @@ class PassthroughTrack(MediaStreamTrack):
         self._offset: int | None = None
         self._last_ts = 0
         self._frame_ticks = 3600
+        self.created_at = time.monotonic()
         self.first_sent_at: float | None = None
         self.frames_sent = 0
+        self.bytes_sent = 0
+        self.keyframes_sent = 0
 
     def _ticks(self, pts_s: float) -> int:
         return round(pts_s * RTP_RATE)
@@ -70,13 +73,21 @@ class PassthroughTrack(MediaStreamTrack):
                 ts = self._ticks(pts_s) + self._offset
         ts = max(ts, self._last_ts + 1) if self.frames_sent else ts
         self._last_ts = ts
-        out = av.Packet(self._params.fix(pkt.data, pkt.keyframe))
+        data = self._params.fix(pkt.data, pkt.keyframe)
+        out = av.Packet(data)
         out.pts = ts
         out.time_base = RTP_TB
         if self.first_sent_at is None:
             self.first_sent_at = time.monotonic()
         self.frames_sent += 1
+        self.bytes_sent += len(data)
+        self.keyframes_sent += pkt.keyframe
         return out
+
+    @property
+    def dropped(self) -> int:
+        """Packets skipped because this viewer fell behind (dropped to the next keyframe)."""
+        return self.sub.dropped
 
     def stop(self) -> None:
         """Leave the hub (its upstream closes when the last consumer leaves)."""

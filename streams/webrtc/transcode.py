@@ -51,9 +51,11 @@ class _Codec:
         self.n = 0
         self.fps = fps
 
-    def run(self, pkt: Packet) -> list[tuple[bytes, int, bool]]:
+    def run(self, pkt: Packet, encode: bool = True) -> list[tuple[bytes, int, bool]]:
         out: list[tuple[bytes, int, bool]] = []
         for frame in self.dec.decode(av.Packet(pkt.data)):
+            if not encode:
+                continue  # catching up through the cached GOP: only its newest picture matters
             frame = frame.reformat(width=self.enc.width, height=self.enc.height, format="yuv420p")
             frame.pts = round(self.n * 90_000 / self.fps)
             frame.time_base = OUT_TB
@@ -66,13 +68,18 @@ class _Codec:
 class TranscodeHub(CameraHub):
     """A hub whose upstream is another camera's hub, decoded and re-encoded once."""
 
-    def __init__(self, source: CameraHub) -> None:
+    def __init__(self, source: CameraHub, instant: bool = True) -> None:
         super().__init__(f"{source.camera_id}~tx", source.src)
         self.source = source
+        # instant=False waits for the camera's next keyframe (only for measuring the cache).
+        self.instant = instant
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"transcode-{source.camera_id}")
 
     async def _supervise(self) -> None:
-        sub = self.source.subscribe(maxsize=240, name="transcode")
+        sub = self.source.subscribe(maxsize=240, name="transcode", with_gop=self.instant)
+        # The cached GOP is decoded at once but only its last picture encoded: a cold
+        # transcoder then starts within one decode of the GOP, not one encode per cached frame.
+        catch_up = sub.queue.qsize()
         self._generation += 1
         codec: _Codec | None = None
         loop = asyncio.get_running_loop()
@@ -96,8 +103,9 @@ class TranscodeHub(CameraHub):
                         codec.fps,
                         OUT_TB,
                     )
+                catch_up -= 1
                 try:
-                    encoded = await loop.run_in_executor(self._pool, codec.run, pkt)
+                    encoded = await loop.run_in_executor(self._pool, codec.run, pkt, catch_up <= 0)
                 except av.error.FFmpegError as exc:
                     log.warning(
                         "transcode of %s failed on a packet: %s", self.source.camera_id, exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
@@ -113,9 +114,11 @@ class SilentServer:
                 continue
             self.conns.append(conn)
             if self.garbage:
+                # Like a non-RTSP service on the port: answers nonsense, then hangs up.
                 try:
                     conn.recv(4096)
                     conn.sendall(b"\x17\x03\x03garbage\xff\xfe not rtsp at all\r\n\r\n" * 8)
+                    conn.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
 
@@ -141,3 +144,67 @@ def silent_server() -> Iterator[type[SilentServer]]:
     yield Tracked
     for s in made:
         s.close()
+
+
+class MediaHttpServer:
+    """Serves a folder over HTTP on 127.0.0.1 (HLS playlists, FLV, multipart MJPEG)."""
+
+    def __init__(self, root: Path) -> None:
+        import functools
+        import http.server
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def guess_type(self, path: str | os.PathLike[str]) -> str:
+                # What an IP camera's MJPEG endpoint announces; FFmpeg picks its demuxer by it.
+                if str(path).endswith(".mjpeg"):
+                    return "multipart/x-mixed-replace;boundary=ffmpeg"
+                return super().guess_type(path)
+
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+        )
+        self.port = int(self.server.server_address[1])
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name="media-http"
+        )
+        self._thread.start()
+
+    def url(self, name: str) -> str:
+        """http:// URL of a file in the folder."""
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+def make_http_media(src: Path, out: Path, seconds: int = 6) -> dict[str, str]:
+    """HLS, FLV and MJPEG versions of a clip, made with Debian's ffmpeg; returns kind -> file."""
+    out.mkdir(parents=True, exist_ok=True)
+    base = ["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-t", str(seconds)]
+    jobs = {
+        "index.m3u8": ["-c", "copy", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0"],
+        "cam.flv": ["-c", "copy", "-f", "flv"],
+        "cam.mjpeg": ["-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg"],
+    }
+    for name, args in jobs.items():
+        subprocess.run([*base, *args, str(out / name)], check=True, timeout=60)
+    return {"hls": "index.m3u8", "flv": "cam.flv", "mjpeg": "cam.mjpeg"}
+
+
+@pytest.fixture(scope="session")
+def media_http(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[MediaHttpServer, dict[str, str]]]:
+    """An HTTP server with HLS, FLV and MJPEG cuts of the shared road footage."""
+    root = tmp_path_factory.mktemp("http-media")
+    video = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
+    files = make_http_media(video / "car-detection.mp4", root)
+    server = MediaHttpServer(root)
+    yield server, files
+    server.close()

@@ -71,9 +71,8 @@ async def test_continuous_ok_offline_recover_and_image_faults(
         await reports.wait("dark", "degraded", "too_dark")
         # Freeze shows within two keyframe intervals (GOP 2 s) after the first keyframe.
         await reports.wait("frozen", "degraded", "frozen", timeout=12)
-        assert (
-            watcher.thumbnail("clean") is not None and watcher.thumbnail("clean")[:2] == b"\xff\xd8"
-        )
+        thumb = watcher.thumbnail("clean")
+        assert thumb is not None and thumb[:2] == b"\xff\xd8"
         ok_reports = [s for _, s in reports.items if s.camera_id == "clean" and s.status == "ok"]
         m = ok_reports[-1].metrics
         assert m["codec"] == "h264" and m["width"] == 768 and 8 < m["fps"] < 16
@@ -123,6 +122,8 @@ async def test_patrol_round_robin_with_concurrency(
         assert progress["cameras"] == 5 and progress["last_cycle_s"] is not None
         assert {s.camera_id for _, s in reports.items} == {*mounts, "gone"}
         assert reports.statuses("gone")[0][0] == "offline"
+        gone = next(s for _, s in reports.items if s.camera_id == "gone")
+        assert gone.metrics["link_reason"] == "refused"  # a code the UI can translate
         assert reports.statuses("p0")[0][0] == "ok"
         # Patrol disconnects after each visit: every camera was played and torn down.
         assert all(peer.plays[n] >= 1 for n in mounts)

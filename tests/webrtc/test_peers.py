@@ -90,6 +90,8 @@ def test_parameter_sets_put_before_idr() -> None:
         ("garbage", "bad_sdp"),
         ("v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "no_video"),
         ("v=0\r\n" + "a=x\r\n" * 20000, "offer_too_large"),
+        ("v=0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\n", "no_video"),
+        ("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n", "bad_sdp"),
     ],
 )
 def test_bad_offers(sdp: str, code: str) -> None:
@@ -100,7 +102,7 @@ def test_bad_offers(sdp: str, code: str) -> None:
 
 def test_mdns_candidates_dropped() -> None:
     sdp = (
-        "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+        "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=ice-ufrag:abcd\r\na=fingerprint:sha-256 00\r\n"
         "a=candidate:1 1 udp 2113937151 3f0a-b1.local 54321 typ host\r\n"
         "a=candidate:2 1 udp 2113937151 127.0.0.1 54322 typ host\r\n"
     )
