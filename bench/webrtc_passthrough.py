@@ -62,15 +62,18 @@ async def serve(sources: dict[str, str]) -> None:
                     out = {"error": exc.code}
             elif req["op"] == "close_all":
                 await manager.close_all()
-            elif req["op"] == "quit":
-                done.set()
             writer.write(json.dumps(out).encode() + b"\n")
             await writer.drain()
+            if req["op"] == "quit":
+                break
+        writer.close()
+        done.set()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
     await done.wait()
     server.close()
+    await server.wait_closed()
     await manager.close_all()
     for k in keepers:
         k.close()

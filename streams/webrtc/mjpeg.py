@@ -11,8 +11,8 @@ from typing import Any
 import av
 import cv2
 
-from streams.hub import CameraHub
 from streams.packets import Packet, StreamInfo
+from streams.webrtc.source import PacketSource
 
 
 class _Decoder:
@@ -40,7 +40,9 @@ class _Decoder:
         return data.tobytes() if ok else None
 
 
-async def mjpeg_frames(hub: CameraHub, fps: float = 5.0, width: int = 640) -> AsyncIterator[bytes]:
+async def mjpeg_frames(
+    hub: PacketSource, fps: float = 5.0, width: int = 640
+) -> AsyncIterator[bytes]:
     """JPEG pictures of the camera at up to `fps`, starting from the cached GOP."""
     sub = hub.subscribe(maxsize=240, name="mjpeg", with_gop=True)
     pool = ThreadPoolExecutor(1, thread_name_prefix=f"mjpeg-{hub.camera_id}")

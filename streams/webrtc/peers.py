@@ -13,8 +13,8 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
-from streams.hub import CameraHub
 from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
+from streams.webrtc.source import PacketSource
 from streams.webrtc.track import PassthroughTrack
 from streams.webrtc.transcode import TranscodeHub, needs_transcode
 
@@ -130,8 +130,8 @@ class PeerManager:
         }
 
     async def _source_for(
-        self, hub: CameraHub, force: bool, instant: bool
-    ) -> tuple[CameraHub, str]:
+        self, hub: PacketSource, force: bool, instant: bool
+    ) -> tuple[PacketSource, str]:
         if hub.info is None:
             try:
                 await asyncio.wait_for(hub.info_ready.wait(), self.limits.info_timeout_s)
@@ -155,9 +155,9 @@ class PeerManager:
         return tx, f"transcode:{reason}"
 
     async def offer(
-        self, hub: CameraHub, sdp: str, user: str, instant: bool = True, transcode: bool = False
+        self, hub: PacketSource, sdp: str, user: str, instant: bool = True, transcode: bool = False
     ) -> tuple[Viewer, str]:
-        """Answer a viewer's offer for a camera (raises OfferError)."""
+        """Answer a viewer's offer for a camera hub (raises OfferError with a reason code)."""
         cleaned = clean_offer(sdp, self.limits.max_sdp_bytes)
         if self.count() >= self.limits.max_total:
             raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
@@ -281,7 +281,7 @@ class PeerManager:
         self.transcoders.clear()
 
 
-async def _has_b_frames(hub: CameraHub) -> bool:
+async def _has_b_frames(hub: PacketSource) -> bool:
     """Whether the stream has B-frames, from slice headers of the cached GOP."""
     info = hub.info
     if info is not None and (info.profile or "").endswith("Baseline"):

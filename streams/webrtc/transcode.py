@@ -13,6 +13,8 @@ import av
 
 from streams.hub import CameraHub, LinkState
 from streams.packets import Packet, StreamInfo
+from streams.urls import SourceUrl
+from streams.webrtc.source import PacketSource
 
 log = logging.getLogger(__name__)
 OUT_TB = Fraction(1, 90_000)
@@ -66,10 +68,12 @@ class _Codec:
 
 
 class TranscodeHub(CameraHub):
-    """A hub whose upstream is another camera's hub, decoded and re-encoded once."""
+    """A hub whose upstream is another camera's hub, decoded and re-encoded once for all."""
 
-    def __init__(self, source: CameraHub, instant: bool = True) -> None:
-        super().__init__(f"{source.camera_id}~tx", source.src)
+    def __init__(self, source: PacketSource, instant: bool = True) -> None:
+        # Never opened: _supervise reads the source hub instead of a URL.
+        inner = SourceUrl(url=f"transcode://{source.camera_id}", scheme="transcode", host="")
+        super().__init__(f"{source.camera_id}~tx", inner)
         self.source = source
         # instant=False waits for the camera's next keyframe (only for measuring the cache).
         self.instant = instant

@@ -4,6 +4,7 @@ viewers, mDNS-only offers, snapshots; aiortc stands in for the browser."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import re
 import statistics
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 from aiortc import RTCPeerConnection
 
-from streams.hub import CameraHub, HubRegistry
+from streams.hub import CameraHub, HubRegistry, Subscription
+from streams.packets import Packet, StreamInfo
 from streams.source import OpenOptions
 from streams.urls import parse_source_url
 from streams.webrtc.h264 import IDR, PPS, SPS, nal_units
@@ -201,3 +203,79 @@ async def test_snapshot_from_cached_keyframe(car: CameraHub) -> None:
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert img is not None
     assert img.shape == (360, 640, 3) and 20 < float(img.mean()) < 235
+
+
+class SdpOnlyParams:
+    """A camera that sends SPS/PPS only out of band (in its SDP), as many RTSP cameras do.
+
+    A real `PacketSource` fed from the file hub's packets with the parameter sets cut out.
+    """
+
+    def __init__(self) -> None:
+        self.camera_id = "sdp-only"
+        self.info: StreamInfo | None = None
+        self.info_ready = asyncio.Event()
+        self.gop: list[Packet] = []
+        self._subs: set[Subscription] = set()
+
+    @property
+    def consumers(self) -> int:
+        return len(self._subs)
+
+    def subscribe(self, maxsize: int = 256, name: str = "", with_gop: bool = True) -> Subscription:
+        cached = list(self.gop) if with_gop else []
+        sub = Subscription(self, maxsize + len(cached), name)
+        for pkt in cached:
+            sub.offer(pkt)
+        sub.waiting_for_key = not cached
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+
+    def gop_has_b_frames(self) -> bool | None:
+        return False
+
+    def feed(self, pkt: Packet) -> None:
+        units = list(nal_units(pkt.data))
+        params = b"".join(u for t, u in units if t in (SPS, PPS))
+        if self.info is None:
+            if not params or pkt.info is None:
+                return
+            self.info = dataclasses.replace(pkt.info, extradata=params)
+            self.info_ready.set()
+        out = dataclasses.replace(
+            pkt, data=b"".join(u for t, u in units if t not in (SPS, PPS)), info=self.info
+        )
+        if out.keyframe:
+            self.gop = [out]
+        elif self.gop:
+            self.gop.append(out)
+        for sub in list(self._subs):
+            sub.offer(out)
+
+
+@pytest.mark.asyncio
+async def test_parameter_sets_from_sdp_put_before_every_idr(car: CameraHub) -> None:
+    source = SdpOnlyParams()
+    car.add_tap(source.feed)
+    manager = PeerManager()
+    b = Browser()
+    try:
+        await until(lambda: len(source.gop) >= 5)
+        assert SPS not in types(source.gop[0].data)  # the source really lacks them
+        track = PassthroughTrack(source)
+        first = bytes(await track.recv())
+        track.stop()
+        kinds = types(first)
+        assert kinds.index(SPS) < kinds.index(PPS) < kinds.index(IDR)
+        # aiortc's H.264 decoder, like a browser's, cannot start without them.
+        _v, answer = await manager.offer(source, await b.offer(), "op")
+        await b.answer(answer)
+        await until(lambda: b.frames > 5)
+        assert b.size == (768, 432)
+    finally:
+        await b.close()
+        await manager.close_all()
+        car.remove_tap(source.feed)

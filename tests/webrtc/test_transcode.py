@@ -31,7 +31,7 @@ def reencode(dst: Path, codec: str, seconds: float = 3.0) -> Path:
             if i >= seconds * 12.5:
                 break
             small = frame.reformat(320, 180, stream.pix_fmt)
-            small.pts = None
+            small.pts, small.time_base = i, Fraction(2, 25)
             out.mux(stream.encode(small))
         out.mux(stream.encode(None))
     return dst
