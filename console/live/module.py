@@ -52,16 +52,23 @@ class LiveModule:
         if self.services is None:
             return
         actor = self.viewer_actors.pop(viewer.id, Actor(None, viewer.user, None, ""))
+        stats = viewer.stats()
         await self.services.audit.record(
             actor,
             "live.stop",
             target_type="camera",
             target_id=viewer.camera_id,
             detail={
-                "viewer": viewer.id,
-                "seconds": round(viewer.seconds, 1),
-                "reason": viewer.closed_reason,
-                "mode": viewer.mode,
+                k: stats[k]
+                for k in (
+                    "viewer_id",
+                    "seconds",
+                    "mode",
+                    "closed_reason",
+                    "offer_to_first_frame_s",
+                    "frames_sent",
+                    "bytes_sent",
+                )
             },
         )
 

@@ -208,21 +208,9 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
     admin = principal.has_role(Role.admin)
     return {
         "items": [
-            {
-                "viewer_id": v.id,
-                "camera_id": v.camera_id,
-                "user": v.user,
-                "mode": v.mode,
-                "seconds": round(v.seconds, 1),
-                "connected": v.connected_at is not None,
-            }
-            for v in manager.viewers.values()
-            if admin or v.user == principal.username
+            v.stats() for v in manager.viewers.values() if admin or v.user == principal.username
         ],
-        "total": manager.count(),
-        "transcodes": len(manager.transcoders),
-        "reaped": manager.reaped,
-        "failed": manager.failed,
+        **manager.counters(),
     }
 
 
