@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 
 from fastapi import APIRouter
+from prometheus_client import Gauge
 
 from console.audit import Actor
 from console.auth.policy import ALL_ROLES, register_permission
@@ -13,6 +15,10 @@ from console.services import Services
 from streams.webrtc.peers import PeerLimits, PeerManager, Viewer
 
 register_permission("live.view", ALL_ROLES)
+
+
+def _counter(manager: PeerManager, key: str) -> float:
+    return float(manager.counters()[key])
 
 
 class LiveModule:
@@ -46,6 +52,16 @@ class LiveModule:
             on_closed=self._closed,
         )
         services.extensions["peers"] = self.manager
+        manager = self.manager
+        for key, help_text in (
+            ("viewers", "Live views open."),
+            ("transcodes", "Cameras being transcoded for live view."),
+            ("reaped", "Viewers closed because ICE never completed."),
+            ("failed", "Viewer connections that failed."),
+            ("silenced", "Viewers closed because they went silent."),
+        ):
+            gauge = Gauge(f"eoc_live_{key}", help_text, registry=services.metrics.registry)
+            gauge.set_function(partial(_counter, manager, key))
         services.extensions["live"] = self
 
     async def _closed(self, viewer: Viewer) -> None:

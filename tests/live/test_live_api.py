@@ -58,6 +58,10 @@ async def test_live_view_plays_and_is_audited(app: Any, camera: str) -> None:
         )
         await b.answer(body["sdp"])
         await until(lambda: b.frames > 10, timeout=15)
+        admin = await new_client(app, "admin")
+        metrics = (await admin.get("/metrics")).text
+        await admin.aclose()
+        assert "eoc_live_viewers 1.0" in metrics
         listed = (await viewer.get("/api/live")).json()
         assert [i["camera_id"] for i in listed["items"]] == [camera] and listed["items"][0][
             "connected"
