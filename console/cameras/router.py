@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any, Literal
 
@@ -303,7 +304,9 @@ async def import_cameras(
     errors: list[camio.RowError] = []
     good: list[tuple[int, CameraCreate]] = []
     seen: dict[str, int] = {}
-    for parsed in parser(text, codes):
+    # Parsing and validating a large file is CPU work: keep it off the event loop.
+    parsed_rows = await asyncio.to_thread(lambda: list(parser(text, codes)))
+    for parsed in parsed_rows:
         errors += parsed.errors
         cam = parsed.camera
         if cam is None:
