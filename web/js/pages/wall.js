@@ -1,11 +1,188 @@
-// The wall section. Its capability module has not been installed yet; it replaces this file.
+// The video wall: layouts, a camera list to place from, live tiles, saved walls, tours, push.
 
-import { notInstalledPage } from "./placeholder.js";
+import { api, problemMessage } from "../api.js";
+import { debounce, h, replace } from "../dom.js";
+import { t } from "../i18n.js";
+import { toast } from "../ui/toast.js";
+import { Tile } from "./wall/tile.js";
 
-const page = notInstalledPage("wall", "wall");
+const LAYOUTS = { 1: 1, 4: 4, 9: 9, 16: 16, 25: 25, 36: 36, 64: 64, "1+5": 6, "1+7": 8, "2+8": 10 };
+let state = null;
 
-/** Render the section into `container`. */
-export const render = page.render;
+function gridClass(layout) {
+  return `wall-grid wall-l${String(layout).replace("+", "p")}`;
+}
 
-/** Release what render() acquired. */
-export const dispose = page.dispose;
+/** Render the wall into `container`. */
+export async function render(container, ctx) {
+  dispose();
+  const s = (state = { tiles: [], cameras: [], walls: [], tours: [], layout: "4", selected: 0 });
+  s.grid = h("div", { class: gridClass(s.layout), "data-testid": "wall-grid" });
+  s.list = h("ul", { class: "wall-cameras", "data-testid": "wall-cameras" });
+  const search = h("input", { type: "search", placeholder: t("wall.search"), "data-testid": "wall-search" });
+  const layoutSel = h("select", { "data-testid": "wall-layout", "aria-label": t("wall.layout") },
+    ...Object.keys(LAYOUTS).map((k) => h("option", { value: k }, k)));
+  layoutSel.value = s.layout;
+  const wallSel = h("select", { "data-testid": "wall-saved", "aria-label": t("wall.saved") });
+  const tourBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-tour" }, t("wall.tour_play"));
+  const saveBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-save" }, t("wall.save"));
+  replace(
+    container,
+    h("div", { class: "page-head" }, h("h1", {}, t("nav.wall"))),
+    h("div", { class: "wall-bar" }, h("label", {}, t("wall.layout"), layoutSel),
+      h("label", {}, t("wall.saved"), wallSel), saveBtn, tourBtn),
+    h("div", { class: "wall-body" }, h("aside", { class: "wall-side" }, search, s.list), s.grid),
+  );
+
+  const select = (tile) => {
+    s.selected = tile.index;
+    s.tiles.forEach((x) => x.el.classList.toggle("selected", x === tile));
+  };
+  const full = (tile) => {
+    const on = !tile.el.classList.contains("full");
+    tile.el.classList.toggle("full", on);
+    tile.stream = on ? "main" : "auto"; // main stream full screen, sub-stream in tiles
+    tile.start(true);
+  };
+  const setLayout = (layout, cameraIds = []) => {
+    const keep = s.tiles.map((x) => x.camera);
+    s.tiles.forEach((x) => x.stop());
+    s.layout = layout;
+    layoutSel.value = layout;
+    s.grid.className = gridClass(layout);
+    s.tiles = Array.from({ length: LAYOUTS[layout] }, (_, i) => new Tile(i, select, full));
+    replace(s.grid, ...s.tiles.map((x) => x.el));
+    s.tiles.forEach((x, i) => {
+      const id = cameraIds.length ? cameraIds[i] : keep[i]?.id;
+      x.show(s.cameras.find((c) => c.id === id) || null);
+      x.el.addEventListener("dragover", (e) => e.preventDefault());
+      x.el.addEventListener("drop", (e) => {
+        e.preventDefault();
+        place(e.dataTransfer.getData("text/camera"), x.index);
+      });
+    });
+    select(s.tiles[0]);
+  };
+  const place = (cameraId, index = s.selected) => {
+    const cam = s.cameras.find((c) => c.id === cameraId);
+    if (!cam || !s.tiles[index]) return;
+    s.tiles[index].show(cam);
+    applyStatus(s.tiles[index]);
+    select(s.tiles[(index + 1) % s.tiles.length]);
+  };
+  const applyStatus = (tile) => {
+    const st = tile.camera && s.status?.[tile.camera.id];
+    if (st) tile.setStatus(st.status, st.reasons);
+  };
+  const drawList = () => {
+    const q = search.value.trim().toLowerCase();
+    const rows = s.cameras.filter((c) => !q || `${c.id} ${c.name}`.toLowerCase().includes(q));
+    replace(s.list, ...rows.map((c) => {
+      const li = h("li", { draggable: "true", tabindex: "0", "data-testid": `wall-camera-${c.id}` },
+        h("span", {}, c.name), h("small", {}, c.id));
+      li.addEventListener("dragstart", (e) => e.dataTransfer.setData("text/camera", c.id));
+      li.addEventListener("click", () => place(c.id));
+      li.addEventListener("keydown", (e) => e.key === "Enter" && place(c.id));
+      return li;
+    }));
+  };
+
+  try {
+    s.cameras = (await api("GET", "/api/cameras", { query: { limit: 5000 } })).items;
+    s.walls = (await api("GET", "/api/walls")).items;
+    s.tours = (await api("GET", "/api/tours")).items;
+    s.status = {};
+    const health = await api("GET", "/api/health/cameras", { quiet401: true }).catch(() => null);
+    for (const row of health?.items || []) s.status[row.camera_id] = row;
+  } catch (err) {
+    toast(problemMessage(err), "error");
+  }
+  replace(wallSel, h("option", { value: "" }, t("wall.none")),
+    ...s.walls.map((w) => h("option", { value: String(w.id) }, w.name)));
+  drawList();
+  const first = s.walls[0];
+  if (first) {
+    wallSel.value = String(first.id);
+    setLayout(first.layout, first.tiles);
+  } else setLayout(s.layout);
+  s.tiles.forEach(applyStatus);
+
+  search.addEventListener("input", debounce(drawList, 150));
+  layoutSel.addEventListener("change", () => setLayout(layoutSel.value));
+  wallSel.addEventListener("change", () => {
+    const w = s.walls.find((x) => String(x.id) === wallSel.value);
+    if (w) setLayout(w.layout, w.tiles);
+  });
+  saveBtn.addEventListener("click", async () => {
+    const name = window.prompt(t("wall.save_name"));
+    if (!name) return;
+    try {
+      const w = await api("POST", "/api/walls", {
+        body: { name, layout: s.layout, tiles: s.tiles.map((x) => x.camera?.id || null) },
+      });
+      s.walls.push(w);
+      wallSel.append(h("option", { value: String(w.id) }, w.name));
+      wallSel.value = String(w.id);
+      toast(t("wall.saved_ok"), "ok");
+    } catch (err) {
+      toast(problemMessage(err), "error");
+    }
+  });
+  tourBtn.addEventListener("click", () => {
+    if (s.tour) {
+      clearTimeout(s.tour.timer);
+      s.tour = null;
+      replace(tourBtn, t("wall.tour_play"));
+      return;
+    }
+    const tour = s.tours[0];
+    if (!tour) return toast(t("wall.no_tour"), "ok");
+    s.tour = { tour, step: 0, timer: null };
+    replace(tourBtn, t("wall.tour_pause"));
+    const next = () => {
+      if (!s.tour) return;
+      const step = tour.steps[s.tour.step % tour.steps.length];
+      s.tour.step += 1;
+      container.dataset.tourStep = String(s.tour.step);
+      if (step.kind === "camera") setLayout("1", [step.ref]);
+      else {
+        const w = s.walls.find((x) => String(x.id) === String(step.ref));
+        if (w) setLayout(w.layout, w.tiles);
+      }
+      s.tour.timer = setTimeout(next, step.dwell_s * 1000);
+    };
+    next();
+  });
+  s.keys = (e) => {
+    if (e.target.closest("input, select, textarea")) return;
+    const n = Number(e.key);
+    if (n >= 1 && n <= 9 && s.tiles[n - 1]) select(s.tiles[n - 1]);
+    else if (e.key === "f" || e.key === "F") full(s.tiles[s.selected]);
+    else if (e.key === "Escape") s.tiles.forEach((x) => x.el.classList.contains("full") && full(x));
+    else if (e.key === " " && s.tour) tourBtn.click();
+  };
+  document.addEventListener("keydown", s.keys);
+  // Hidden pages stop their streams; they come back when the page is shown again.
+  s.visibility = () => s.tiles.forEach((x) => (document.hidden ? x.stop(false) : x.camera && x.start(true)));
+  document.addEventListener("visibilitychange", s.visibility);
+  // Handlers receive the event's data.
+  ctx.onEvent("camera.status", (data) => {
+    s.status[data.camera_id] = data;
+    s.tiles.filter((x) => x.camera?.id === data.camera_id).forEach(applyStatus);
+  });
+  ctx.onEvent("wall.push", (data) => {
+    toast(t("wall.pushed", { from: data.from }), "ok");
+    if (data.camera_id) setLayout("1", [data.camera_id]);
+    else if (data.wall) setLayout(data.wall.layout, data.wall.tiles);
+  });
+}
+
+/** Stop every tile's peer and timers. */
+export function dispose() {
+  if (!state) return;
+  state.tiles.forEach((x) => x.stop());
+  if (state.tour) clearTimeout(state.tour.timer);
+  document.removeEventListener("keydown", state.keys);
+  document.removeEventListener("visibilitychange", state.visibility);
+  state = null;
+}
