@@ -3,6 +3,9 @@ a tour advances; a pushed camera opens on the other operator's wall."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -32,7 +35,9 @@ def test_demo_wall_plays_and_tour_advances(browser: Browser, server: Server) -> 
         expect(page.get_by_test_id("wall-grid").locator(".wall-tile")).to_have_count(4)
         playing(page, 4)
         tiles = page.get_by_test_id("wall-grid").locator(".wall-tile")
-        expect(tiles.nth(1)).to_have_attribute("data-status", "degraded", timeout=60_000)  # dark road
+        expect(tiles.nth(1)).to_have_attribute(
+            "data-status", "degraded", timeout=60_000
+        )  # dark road
         shot(page, "wall-demo-zh-CN")
         page.get_by_test_id("wall-layout").select_option("1+5")
         expect(tiles).to_have_count(6)
@@ -81,8 +86,7 @@ def test_push_to_wall(browser: Browser, server: Server) -> None:
         close(target)
 
 
-def api_get(opener, url):  # type: ignore[no-untyped-def]
-    import json
-
+def api_get(opener: Any, url: str) -> list[dict[str, Any]]:
     with opener.open(url, timeout=10) as resp:
-        return json.load(resp)["items"]
+        items: list[dict[str, Any]] = json.load(resp)["items"]
+        return items
