@@ -4,12 +4,17 @@ a tour advances; a pushed camera opens on the other operator's wall."""
 from __future__ import annotations
 
 import json
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.harness import Server, api_post, api_session, close, login, new_page, shot
+from tests.peers.fixtures import RtspPeer
+
+VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -90,3 +95,57 @@ def api_get(opener: Any, url: str) -> list[dict[str, Any]]:
     with opener.open(url, timeout=10) as resp:
         items: list[dict[str, Any]] = json.load(resp)["items"]
         return items
+
+
+def test_sixteen_tiles_one_upstream_each_and_offline_recovery(
+    browser: Browser, server: Server, rtsp_peer: type[RtspPeer]
+) -> None:
+    mounts = {f"w{i}": str(VIDEO / "car-detection.mp4") for i in range(4)}
+    peer = rtsp_peer(mounts).start()
+    admin, csrf = api_session(server.url, "admin")
+    for name in mounts:
+        api_post(
+            admin,
+            csrf,
+            server.url + "/api/cameras",
+            {
+                "id": f"WALL-{name}",
+                "name": f"墙 {name}",
+                "owner_unit_id": 2,
+                "watch_mode": "continuous",
+                "main_url": peer.url(name),
+            },
+        )
+    op, op_csrf = api_session(server.url, "operator")
+    tiles = [f"WALL-w{i % 4}" for i in range(16)]
+    api_post(
+        op, op_csrf, server.url + "/api/walls", {"name": "AAA 16", "layout": "16", "tiles": tiles}
+    )
+    page = new_page(browser, "en")
+    try:
+        login(page, server.url, "operator")
+        page.goto(server.url + "/#/wall")
+        page.get_by_test_id("wall-saved").select_option(label="AAA 16")
+        playing(page, 16)
+        assert all(peer.plays[name] == 1 for name in mounts), dict(peer.plays)
+        shot(page, "wall-16-en")
+        peer.stop()
+        tile = page.get_by_test_id("wall-tile-0")
+        expect(tile).to_have_attribute("data-status", "offline", timeout=20_000)
+        peer.start()
+        expect(tile).to_have_attribute("data-status", "ok", timeout=60_000)
+        page.wait_for_function(
+            "() => { const v = document.querySelector('[data-testid=wall-tile-0] video');"
+            " const t0 = v.currentTime; return new Promise((r) => setTimeout(() => r(v.currentTime > t0), 1500)); }",
+            timeout=30_000,
+        )
+    finally:
+        close(page)
+        for name in mounts:
+            api_delete(admin, csrf, f"{server.url}/api/cameras/WALL-{name}")
+
+
+def api_delete(opener: Any, csrf: str, url: str) -> None:
+    req = urllib.request.Request(url, method="DELETE", headers={"X-CSRF-Token": csrf})
+    with opener.open(req, timeout=10):
+        pass
