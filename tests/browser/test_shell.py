@@ -49,6 +49,9 @@ def test_admin_signs_in_switches_language_creates_user_and_signs_out(
     connected(page)
     expect(page.get_by_test_id("product-name")).to_have_text("EOC Console")
     expect(page.get_by_test_id("nav-wall")).to_have_text("Video wall")
+    # The wall opens first; sections whose module is not installed yet say so.
+    expect(page.get_by_test_id("wall-grid")).to_be_visible()
+    page.get_by_test_id("nav-map").click()
     expect(page.get_by_test_id("message-panel")).to_contain_text("not installed yet")
 
     page.get_by_test_id("lang-zh-CN").click()
