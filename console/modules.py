@@ -30,7 +30,9 @@ class ConsoleModule(Protocol):
 def installed_modules() -> list[ConsoleModule]:
     """The feature modules shipped with this build, in start order."""
     from console.cameras.module import CamerasModule
+    from console.drills.module import DrillsModule
+    from console.gis.module import GisModule
     from console.live.module import LiveModule
     from console.walls.module import WallsModule
 
-    return [CamerasModule(), LiveModule(), WallsModule()]
+    return [CamerasModule(), LiveModule(), WallsModule(), GisModule(), DrillsModule()]

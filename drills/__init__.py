@@ -1,1 +1,5 @@
-"""drills domain package."""
+"""Drills domain: plans, workflow, scheduling, iCalendar, compliance, live timeline, AAR."""
+
+from drills.errors import DrillError
+
+__all__ = ["DrillError"]

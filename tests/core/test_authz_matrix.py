@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from console.auth.policy import Role
 from console.store.models import AuditEntry
 from tests.conftest import login, new_client
+from tests.drills.api import plan_body as drill_plan_body
 
 PUBLIC = "public"
 ALL = frozenset(Role)
@@ -22,6 +23,8 @@ ADMIN = frozenset({Role.admin})
 CAMERA_WRITE = frozenset({Role.admin, Role.maintenance})
 HEALTH_READ = frozenset({Role.admin, Role.maintenance, Role.operator})
 PUSH = frozenset({Role.admin, Role.operator})
+DRILL_WRITE = frozenset({Role.admin, Role.coordinator})
+GIS_WRITE = frozenset({Role.admin, Role.coordinator})
 
 # (method, path template) -> roles allowed (or PUBLIC); "scoped" routes are also tried by an
 # admin of another unit against a resource of street-a, who must get 403.
@@ -76,6 +79,14 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("DELETE", "/api/tours/{tour_id}"): ALL,
     ("GET", "/api/walls-operators"): PUSH,
     ("POST", "/api/walls-push"): PUSH,
+    ("GET", "/api/drills"): ALL,
+    ("POST", "/api/drills"): DRILL_WRITE,
+    ("GET", "/api/drills/{drill_id}"): ALL,
+    ("PUT", "/api/drills/{drill_id}"): DRILL_WRITE,
+    ("POST", "/api/drills/{drill_id}/transition"): DRILL_WRITE,
+    ("POST", "/api/gis/layers/{layer}/import"): GIS_WRITE,
+    ("GET", "/api/gis/layers/{layer}.geojson"): ALL,
+    ("GET", "/api/gis/layers/{layer}.csv"): ALL,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -91,6 +102,9 @@ SCOPED = {
     ("GET", "/api/health/cameras/{camera_id}"),
     ("POST", "/api/health/alerts/{alert_id}/ack"),
     ("POST", "/api/health/alerts/{alert_id}/close"),
+    ("GET", "/api/drills/{drill_id}"),
+    ("PUT", "/api/drills/{drill_id}"),
+    ("POST", "/api/drills/{drill_id}/transition"),
 }
 # Streaming routes get a query that fails validation once access is granted, so the walk
 # never opens an endless stream (their unit scoping is tested in tests/live).
@@ -103,6 +117,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/users/{user_id}/password"): {"password": "another-pass-9"},
     ("PATCH", "/api/cameras/{camera_id}"): {"name": "renamed"},
     ("POST", "/api/live/{camera_id}/offer"): {"sdp": "v=0\r\nm=audio 9 RTP/AVP 0\r\n"},
+    ("PUT", "/api/drills/{drill_id}"): drill_plan_body(4),
+    ("POST", "/api/drills/{drill_id}/transition"): {"to": "submitted"},
 }
 
 
@@ -146,6 +162,7 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "viewer_id": 999,
         "wall_id": 999,
         "tour_id": 999,
+        "layer": "shelters",
     }
     r = await client.post(
         "/api/cameras",
@@ -164,6 +181,9 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
     recorder = app.state.services.extensions["health_recorder"]
     await recorder.report(StatusReport("street-a-cam", "offline"))
     ids["alert_id"] = (await client.get("/api/health/alerts")).json()["items"][0]["id"]
+    from tests.drills.api import create_drill
+
+    ids["drill_id"] = await create_drill(client, "street-a-drill", unit=4)
     for role in Role:
         r = await client.post(
             "/api/users",

@@ -1,0 +1,1 @@
+"""Drills feature module: plans, workflow, conflicts and the live timeline."""

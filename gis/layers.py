@@ -1,0 +1,121 @@
+"""Typed layer schemas: validated feature attributes per layer."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+AREA_PER_PERSON_M2 = 1.5  # GB 21734-2008 effective area per evacuee
+
+ShelterKind = Literal["emergency", "fixed_short", "fixed_medium", "fixed_long", "central"]
+
+
+class _Props(BaseModel):
+    """Common base: unknown attributes are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Community(_Props):
+    """A community (residents' committee) polygon."""
+
+    name: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=64)
+    population: int = Field(ge=0)
+    households: int = Field(ge=0)
+    elderly: int = Field(default=0, ge=0)
+    disabled: int = Field(default=0, ge=0)
+    children: int = Field(default=0, ge=0)
+    street_office: str | None = Field(default=None, max_length=200)
+
+
+class Shelter(_Props):
+    """An emergency shelter (GB 51143-2015 kinds, GB 21734-2008 classes)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: ShelterKind = "emergency"
+    shelter_class: Literal["I", "II", "III"] | None = None
+    effective_area_m2: float | None = Field(default=None, ge=0)
+    capacity: int | None = Field(default=None, ge=0)
+    indoor_capacity: int | None = Field(default=None, ge=0)
+    outdoor_capacity: int | None = Field(default=None, ge=0)
+    facilities: list[str] = Field(default_factory=list)
+    open: bool = False
+    occupancy: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _derive_capacity(self) -> Shelter:
+        """A stated capacity wins; else indoor+outdoor; else effective area / 1.5 m2."""
+        if self.capacity is None:
+            if self.indoor_capacity is not None or self.outdoor_capacity is not None:
+                self.capacity = (self.indoor_capacity or 0) + (self.outdoor_capacity or 0)
+            elif self.effective_area_m2 is not None:
+                self.capacity = int(self.effective_area_m2 / AREA_PER_PERSON_M2)
+        return self
+
+
+class Team(_Props):
+    """A volunteer rescue team or group of earthquake assistants."""
+
+    community_code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["rescue", "assistant", "medical", "other"] = "rescue"
+    head_count: int = Field(ge=0)
+
+
+class Building(_Props):
+    """A surveyed building (footprint or point)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    structure: str | None = Field(default=None, max_length=64)
+    rating: Literal["safe", "moderate", "unsafe", "unknown"] = "unknown"
+
+
+class Poi(_Props):
+    """A point of interest: publicity board, education base, warehouse."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["board", "education", "warehouse", "other"] = "other"
+
+
+class Route(_Props):
+    """An evacuation route line."""
+
+    name: str = Field(min_length=1, max_length=200)
+    community_code: str | None = Field(default=None, max_length=64)
+
+
+LAYERS: dict[str, type[_Props]] = {
+    "communities": Community,
+    "shelters": Shelter,
+    "teams": Team,
+    "buildings": Building,
+    "pois": Poi,
+    "routes": Route,
+}
+
+GEOMETRY_TYPES: dict[str, frozenset[str]] = {
+    "communities": frozenset({"Polygon", "MultiPolygon"}),
+    "shelters": frozenset({"Point", "Polygon", "MultiPolygon"}),
+    "teams": frozenset({"Point"}),
+    "buildings": frozenset({"Point", "Polygon", "MultiPolygon"}),
+    "pois": frozenset({"Point"}),
+    "routes": frozenset({"LineString", "MultiLineString"}),
+}
+
+_PERSONS = re.compile(r"(屋内|屋外|indoor|outdoor)\s*([\d,]+)\s*人?", re.IGNORECASE)
+
+
+def parse_capacity_text(text: str) -> tuple[int | None, int | None]:
+    """Parse free text like "屋内1,371人／屋外5,470人" into (indoor, outdoor) persons."""
+    indoor: int | None = None
+    outdoor: int | None = None
+    for label, number in _PERSONS.findall(text or ""):
+        value = int(number.replace(",", ""))
+        if label.lower() in ("屋内", "indoor"):
+            indoor = value
+        else:
+            outdoor = value
+    return indoor, outdoor

@@ -1,0 +1,171 @@
+"""Drills API: CRUD, If-Match concurrency, workflow, conflicts, unit scoping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from drills.workflow import TRANSITIONS, Status
+from tests.conftest import login, new_client
+from tests.drills.api import SH, create_drill, plan_body
+
+
+@pytest.mark.asyncio
+async def test_create_get_and_etag(client: httpx.AsyncClient) -> None:
+    await login(client, "coordinator")
+    r = await client.post("/api/drills", json={"id": "d1", "plan": plan_body()})
+    assert r.status_code == 201, r.text
+    assert r.headers["ETag"] == '"1"'
+    assert r.json()["status"] == "draft"
+    r = await client.get("/api/drills/d1")
+    assert r.status_code == 200 and r.json()["plan"]["title"] == "社区地震疏散演练"
+    listed = (await client.get("/api/drills")).json()
+    assert [d["id"] for d in listed["items"]] == ["d1"]
+
+
+@pytest.mark.asyncio
+async def test_bad_inputs_are_422_with_field(client: httpx.AsyncClient) -> None:
+    await login(client, "coordinator")
+    start = datetime(2027, 5, 12, 9, 0, tzinfo=SH)
+    cases: list[dict[str, Any]] = [
+        plan_body(end=(start - timedelta(hours=1)).isoformat()),
+        plan_body(end=start.isoformat()),
+        plan_body(end=(start + timedelta(days=30)).isoformat()),
+        {**plan_body(), "start": "2027-05-12T09:00:00", "end": "2027-05-12T11:00:00"},
+        plan_body(title="x" * 5000),
+        plan_body(unit=999),
+    ]
+    for i, body in enumerate(cases):
+        r = await client.post("/api/drills", json={"id": f"bad{i}", "plan": body})
+        assert r.status_code == 422, (i, r.text)
+        assert r.json()["errors"][0]["loc"]
+    assert (await client.get("/api/drills")).json()["total"] == 0
+
+
+@pytest.mark.asyncio
+async def test_optimistic_concurrency_two_clients(app: Any, client: httpx.AsyncClient) -> None:
+    await login(client, "coordinator")
+    await create_drill(client, "d1")
+    other = await new_client(app, "admin")
+    try:
+        etag = (await client.get("/api/drills/d1")).headers["ETag"]
+        etag2 = (await other.get("/api/drills/d1")).headers["ETag"]
+        assert etag == etag2
+        r = await client.put(
+            "/api/drills/d1", json=plan_body(title="first"), headers={"If-Match": etag}
+        )
+        assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+        r = await other.put(
+            "/api/drills/d1", json=plan_body(title="second"), headers={"If-Match": etag2}
+        )
+        assert r.status_code == 412 and "current version is 2" in r.json()["detail"]
+        assert r.headers["ETag"] == '"2"'
+        r = await other.put("/api/drills/d1", json=plan_body(title="second"))
+        assert r.status_code == 428
+        assert (await other.get("/api/drills/d1")).json()["plan"]["title"] == "first"
+    finally:
+        await other.aclose()
+
+
+def _path_to(target: Status) -> list[Status]:
+    order = [
+        Status.submitted,
+        Status.approved,
+        Status.scheduled,
+        Status.in_progress,
+        Status.completed,
+        Status.reviewed,
+    ]
+    return [] if target == Status.draft else order[: order.index(target) + 1]
+
+
+@pytest.mark.asyncio
+async def test_every_transition_allowed_and_forbidden(client: httpx.AsyncClient) -> None:
+    await login(client, "coordinator")
+    n = 0
+    for frm in Status:
+        if frm == Status.cancelled:
+            continue
+        for to in Status:
+            n += 1
+            drill_id = f"w{n}"
+            await create_drill(
+                client, drill_id, start=datetime(2027, 1, 1, tzinfo=SH) + timedelta(days=10 * n)
+            )
+            for step in _path_to(frm):
+                r = await client.post(f"/api/drills/{drill_id}/transition", json={"to": step})
+                assert r.status_code == 200, r.text
+            r = await client.post(f"/api/drills/{drill_id}/transition", json={"to": to})
+            if (frm, to) in TRANSITIONS:
+                assert r.status_code == 200, (frm, to, r.text)
+                assert r.json()["status"] == to.value
+            else:
+                assert r.status_code == 409, (frm, to, r.text)
+                assert "allowed:" in r.json()["detail"]
+    # Cancelled is terminal.
+    await create_drill(client, "cx", start=datetime(2026, 12, 1, tzinfo=SH))
+    assert (
+        await client.post("/api/drills/cx/transition", json={"to": "cancelled"})
+    ).status_code == 200
+    r = await client.post("/api/drills/cx/transition", json={"to": "draft"})
+    assert r.status_code == 409 and "none" in r.json()["detail"]
+
+
+@pytest.mark.asyncio
+async def test_conflicts_on_create_and_get(client: httpx.AsyncClient) -> None:
+    await login(client, "coordinator")
+    await create_drill(client, "a")
+    # Drafts do not block the calendar; a submitted plan does.
+    r = await client.post("/api/drills", json={"id": "b0", "plan": plan_body()})
+    assert r.json()["conflicts"] == []
+    assert (await client.post("/api/drills/a/transition", json={"to": "submitted"})).is_success
+    r = await client.post("/api/drills", json={"id": "b", "plan": plan_body()})
+    kinds = {c["kind"] for c in r.json()["conflicts"]}
+    assert "venue_overlap" in kinds and "community_too_close" in kinds
+    assert {c["other_drill_id"] for c in r.json()["conflicts"]} == {"a"}
+    assert (await client.get("/api/drills/b")).json()["conflicts"] == r.json()["conflicts"]
+    # Moving b to another shelter and a month later resolves it.
+    later = datetime(2027, 6, 20, 9, 0, tzinfo=SH)
+    r = await client.put(
+        "/api/drills/b", json=plan_body(start=later, shelter="S02"), headers={"If-Match": '"1"'}
+    )
+    assert r.status_code == 200 and r.json()["conflicts"] == []
+
+
+@pytest.mark.asyncio
+async def test_unit_scoping(app: Any, client: httpx.AsyncClient) -> None:
+    await login(client, "admin")
+    await create_drill(client, "sa", unit=4)
+    await create_drill(client, "sb", unit=5, participating_units=["4"], shelter="S09")
+    r = await client.post(
+        "/api/users",
+        json={
+            "username": "coord-b",
+            "password": "matrix-pass-1",
+            "unit_id": 5,
+            "roles": ["coordinator"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        "/api/users",
+        json={"username": "view-a", "password": "matrix-pass-1", "unit_id": 4, "roles": ["viewer"]},
+    )
+    assert r.status_code == 201, r.text
+    b = await new_client(app, "coord-b", password="matrix-pass-1")
+    a = await new_client(app, "view-a", password="matrix-pass-1")
+    try:
+        assert (await b.get("/api/drills/sa")).status_code == 403
+        assert [d["id"] for d in (await b.get("/api/drills")).json()["items"]] == ["sb"]
+        r = await b.post("/api/drills", json={"id": "x", "plan": plan_body(unit=4)})
+        assert r.status_code == 403
+        # Participating unit 4 sees sb; a viewer may not change it.
+        assert {d["id"] for d in (await a.get("/api/drills")).json()["items"]} == {"sa", "sb"}
+        r = await a.post("/api/drills/sb/transition", json={"to": "submitted"})
+        assert r.status_code == 403
+    finally:
+        await a.aclose()
+        await b.aclose()
