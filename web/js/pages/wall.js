@@ -4,6 +4,7 @@ import { api, problemMessage } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
+import { arrowTarget, helpDialog, layoutFor, pushDialog, saveDialog, watchVisibility } from "./wall/controls.js";
 import { Tile } from "./wall/tile.js";
 
 const LAYOUTS = { 1: 1, 4: 4, 9: 9, 16: 16, 25: 25, 36: 36, 64: 64, "1+5": 6, "1+7": 8, "2+8": 10 };
@@ -24,13 +25,18 @@ export async function render(container, ctx) {
     ...Object.keys(LAYOUTS).map((k) => h("option", { value: k }, k)));
   layoutSel.value = s.layout;
   const wallSel = h("select", { "data-testid": "wall-saved", "aria-label": t("wall.saved") });
+  const tourSel = h("select", { "data-testid": "wall-tour-select", "aria-label": t("wall.tour") });
   const tourBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-tour" }, t("wall.tour_play"));
   const saveBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-save" }, t("wall.save"));
+  const pushBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-push" }, t("wall.push"));
+  const helpBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-help-btn", title: t("wall.help") }, "?");
+  const canPush = (ctx.user?.roles || []).some((r) => r === "admin" || r === "operator");
   replace(
     container,
     h("div", { class: "page-head" }, h("h1", {}, t("nav.wall"))),
     h("div", { class: "wall-bar" }, h("label", {}, t("wall.layout"), layoutSel),
-      h("label", {}, t("wall.saved"), wallSel), saveBtn, tourBtn),
+      h("label", {}, t("wall.saved"), wallSel), saveBtn,
+      h("label", {}, t("wall.tour"), tourSel), tourBtn, canPush ? pushBtn : null, helpBtn),
     h("div", { class: "wall-body" }, h("aside", { class: "wall-side" }, search, s.list), s.grid),
   );
 
@@ -62,6 +68,7 @@ export async function render(container, ctx) {
       });
     });
     select(s.tiles[0]);
+    s.observer?.observe();
   };
   const place = (cameraId, index = s.selected) => {
     const cam = s.cameras.find((c) => c.id === cameraId);
@@ -98,10 +105,17 @@ export async function render(container, ctx) {
     toast(problemMessage(err), "error");
   }
   replace(wallSel, h("option", { value: "" }, t("wall.none")),
-    ...s.walls.map((w) => h("option", { value: String(w.id) }, w.name)));
+    ...s.walls.map((w) => h("option", { value: String(w.id) }, w.shared ? `${w.name} · ${t("wall.shared")}` : w.name)));
+  replace(tourSel, ...s.tours.map((x) => h("option", { value: String(x.id) }, x.name)));
   drawList();
+  s.observer = watchVisibility(s.grid, () => s.tiles);
+  // Other pages open cameras here: #/wall?camera=ID or #/wall?cameras=A,B,C.
+  const asked = (ctx.route?.query?.cameras || ctx.route?.query?.camera || "").split(",").filter(Boolean);
   const first = s.walls[0];
-  if (first) {
+  const hidden = asked.filter((id) => !s.cameras.some((c) => c.id === id));
+  if (hidden.length) toast(t("wall.not_visible", { ids: hidden.join(", ") }), "error");
+  if (asked.length) setLayout(layoutFor(asked.length), asked);
+  else if (first) {
     wallSel.value = String(first.id);
     setLayout(first.layout, first.tiles);
   } else setLayout(s.layout);
@@ -114,20 +128,22 @@ export async function render(container, ctx) {
     if (w) setLayout(w.layout, w.tiles);
   });
   saveBtn.addEventListener("click", async () => {
-    const name = window.prompt(t("wall.save_name"));
-    if (!name) return;
+    const w = await saveDialog(s.layout, s.tiles.map((x) => x.camera?.id || null));
+    if (!w) return;
+    s.walls.push(w);
+    wallSel.append(h("option", { value: String(w.id) }, w.name));
+    wallSel.value = String(w.id);
+    toast(t("wall.saved_ok"), "ok");
+  });
+  pushBtn.addEventListener("click", async () => {
     try {
-      const w = await api("POST", "/api/walls", {
-        body: { name, layout: s.layout, tiles: s.tiles.map((x) => x.camera?.id || null) },
-      });
-      s.walls.push(w);
-      wallSel.append(h("option", { value: String(w.id) }, w.name));
-      wallSel.value = String(w.id);
-      toast(t("wall.saved_ok"), "ok");
+      const sent = await pushDialog({ cameraId: s.tiles[s.selected]?.camera?.id, wallId: wallSel.value });
+      if (sent) toast(t("wall.push_sent"), "ok");
     } catch (err) {
       toast(problemMessage(err), "error");
     }
   });
+  helpBtn.addEventListener("click", () => helpDialog());
   tourBtn.addEventListener("click", () => {
     if (s.tour) {
       clearTimeout(s.tour.timer);
@@ -135,7 +151,7 @@ export async function render(container, ctx) {
       replace(tourBtn, t("wall.tour_play"));
       return;
     }
-    const tour = s.tours[0];
+    const tour = s.tours.find((x) => String(x.id) === tourSel.value) || s.tours[0];
     if (!tour) return toast(t("wall.no_tour"), "ok");
     s.tour = { tour, step: 0, timer: null };
     replace(tourBtn, t("wall.tour_pause"));
@@ -154,9 +170,15 @@ export async function render(container, ctx) {
     next();
   });
   s.keys = (e) => {
-    if (e.target.closest("input, select, textarea")) return;
+    if (e.target.closest("input, select, textarea, dialog")) return;
     const n = Number(e.key);
-    if (n >= 1 && n <= 9 && s.tiles[n - 1]) select(s.tiles[n - 1]);
+    const moved = arrowTarget(s.layout, s.tiles.length, s.selected, e.key);
+    if (moved !== null) {
+      e.preventDefault();
+      select(s.tiles[moved]);
+      s.tiles[moved].el.focus();
+    } else if (n >= 1 && n <= 9 && s.tiles[n - 1]) select(s.tiles[n - 1]);
+    else if (e.key === "?") helpDialog();
     else if (e.key === "f" || e.key === "F") full(s.tiles[s.selected]);
     else if (e.key === "Escape") s.tiles.forEach((x) => x.el.classList.contains("full") && full(x));
     else if (e.key === " " && s.tour) tourBtn.click();
@@ -181,6 +203,7 @@ export async function render(container, ctx) {
 export function dispose() {
   if (!state) return;
   state.tiles.forEach((x) => x.stop());
+  state.observer?.();
   if (state.tour) clearTimeout(state.tour.timer);
   document.removeEventListener("keydown", state.keys);
   document.removeEventListener("visibilitychange", state.visibility);

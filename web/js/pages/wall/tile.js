@@ -27,6 +27,7 @@ export class Tile {
     this.attempt = 0;
     this.timer = null;
     this.stream = "auto";
+    this.offscreen = false;
     this.video = h("video", { muted: true, autoplay: true, playsinline: true });
     this.video.muted = true;
     this.label = h("span", { class: "wall-label" });
@@ -64,8 +65,19 @@ export class Tile {
     if (camera) this.start(true);
   }
 
+  /** Scrolled out of view: stop pulling video; back in view: resume. */
+  setOffscreen(off) {
+    if (off === this.offscreen) return;
+    this.offscreen = off;
+    if (off) {
+      this.stop(false);
+      this.el.dataset.state = this.camera ? "paused" : "";
+      replace(this.note, this.camera ? t("wall.paused") : "");
+    } else if (this.camera) this.start(true);
+  }
+
   async start(reset = false) {
-    if (!this.camera) return;
+    if (!this.camera || this.offscreen) return;
     if (reset) this.attempt = 0;
     this.stop(false);
     this.el.dataset.state = "connecting";
