@@ -16,6 +16,7 @@ from streams.features import (
     compute,
     frame_difference,
     shift,
+    shift_quarters,
     shift_vector,
     similarity,
 )
@@ -88,7 +89,23 @@ class Baseline:
         dx, dy, confidence = shift_vector(self.background_mid, f.mid)
         # Low confidence: traffic or a changed scene hides the fixed background; a far peak
         # is a repeated pattern matching itself, not where the view went.
-        return (dx, dy) if confidence > 0.3 and np.hypot(dx, dy) < 20 else None
+        if confidence > 0.3 and np.hypot(dx, dy) < 20:
+            return (dx, dy)
+        # A lorry filling half the road hides only part of the view: two quarters that still
+        # see the background and agree on where it went are enough.
+        good = [
+            (qx, qy)
+            for qx, qy, c in shift_quarters(self.background_mid, f.mid)
+            if c > 0.3 and np.hypot(qx, qy) < 20
+        ]
+        for i, (ax, ay) in enumerate(good):
+            agree = [(bx, by) for bx, by in good[i:] if np.hypot(bx - ax, by - ay) < 1.5]
+            if len(agree) >= 2:
+                return (
+                    float(np.mean([v[0] for v in agree])),
+                    float(np.mean([v[1] for v in agree])),
+                )
+        return None
 
 
 # A stronger finding explains weaker ones it implies (a black frame is also "blurred").

@@ -119,6 +119,21 @@ def shift_vector(a: Image, b: Image) -> tuple[float, float, float]:
     return float(dx), float(dy), float(response)
 
 
+_QUARTER = cv2.createHanningWindow((80, 45), cv2.CV_32F)
+
+
+def shift_quarters(a: Image, b: Image) -> list[tuple[float, float, float]]:
+    """(dx, dy, confidence) of each quarter of two 160x90 images, for partly hidden views."""
+    out = []
+    for y in (0, 45):
+        for x in (0, 80):
+            qa = a[y : y + 45, x : x + 80].astype(np.float32)
+            qb = b[y : y + 45, x : x + 80].astype(np.float32)
+            (dx, dy), response = cv2.phaseCorrelate(qa, qb, window=_QUARTER)
+            out.append((float(dx), float(dy), float(response)))
+    return out
+
+
 def shift(a: Image, b: Image) -> tuple[float, float]:
     """Global translation between two 160x90 images in pixels, and the peak's confidence."""
     dx, dy, response = shift_vector(a, b)
