@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from drills.compliance import Requirement
+from gis.readiness import ReadinessConfig
+
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeholder", "xxx"})
 
 
@@ -106,6 +109,48 @@ class LiveSettings(_Group):
     )
 
 
+class MapSettings(_Group):
+    """The map page."""
+
+    tile_url: str | None = Field(
+        None,
+        max_length=500,
+        description="Local raster tile URL template, e.g. /tiles/{z}/{x}/{y}.png; "
+        "none: a plain background (the console never fetches online tiles).",
+    )
+    tile_attribution: str = Field("", max_length=300, description="Attribution shown for tiles.")
+
+
+class DrillsSettings(_Group):
+    """Drill scheduling rules, blackout dates, requirements and reminders."""
+
+    community_gap_days: float = Field(
+        14, ge=0, le=366, description="Least days between two drills of one community."
+    )
+    blackout_file: Path | None = Field(
+        None,
+        description="JSON file of blackout dates {holidays: [{name, from, to}]}; "
+        "default: China's public holidays shipped with the drills package.",
+    )
+    requirements: list[Requirement] = Field(
+        default_factory=lambda: [Requirement()],
+        description="Drill requirements; default: one community evacuation drill per year.",
+    )
+    reminder_interval_s: float = Field(
+        60, ge=1, le=3600, description="How often reminders 24 h and 1 h before a drill are due."
+    )
+
+
+class ReadinessSettings(ReadinessConfig):
+    """Community readiness: shelter radii, component weights and targets (see gis.readiness)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    debounce_s: float = Field(
+        1.0, ge=0, le=60, description="Wait after a layer change before a full recompute (s)."
+    )
+
+
 class Settings(BaseSettings):
     """All settings; env vars are EOC_<NAME> and EOC_<GROUP>__<NAME>."""
 
@@ -133,6 +178,9 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
+    drills: DrillsSettings = Field(default_factory=DrillsSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:
@@ -211,16 +259,8 @@ def read_site_file(path: Path) -> dict[str, Any]:
     return data
 
 
-_FILE_KEYS = {
-    "mode",
-    "data_dir",
-    "database_url",
-    "secret_key",
-    "site",
-    "server",
-    "security",
-    "events",
-}
+# Every group and top-level setting may come from the site file, except run-time switches.
+_FILE_KEYS = set(Settings.model_fields) - {"config_file", "demo"}
 
 
 def _model_for(loc: tuple[str | int, ...]) -> type[BaseModel] | None:

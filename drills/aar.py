@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,14 +36,15 @@ class CorrectiveAction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=64, description="Action id")
-    description: str = Field(min_length=1, max_length=2000, description="What will be done")
-    owner_unit: str = Field(min_length=1, max_length=64, description="Responsible unit")
+    text: str = Field(min_length=1, max_length=2000, description="What will be done")
+    owner_unit_id: int = Field(ge=1, description="Responsible unit")
     due: date = Field(description="Due date")
-    closed_on: date | None = Field(default=None, description="Date closed, if closed")
+    status: Literal["open", "closed"] = Field(default="open", description="open or closed")
+    closed_at: datetime | None = Field(default=None, description="When closed, if closed")
 
     def is_overdue(self, today: date) -> bool:
         """Open and past its due date."""
-        return self.closed_on is None and today > self.due
+        return self.status == "open" and today > self.due
 
 
 class AfterActionReport(BaseModel):
@@ -75,14 +77,15 @@ def update_report(current: AfterActionReport, changes: dict[str, object]) -> Aft
 
 
 def _only_closures(current: AfterActionReport, new: object) -> None:
-    # After review only closing dates of existing actions may change (improvement tracking).
+    # After review only the closure of existing actions may change (improvement tracking).
     if not isinstance(new, list):
         raise DrillError("report_reviewed", ("actions",))
     new_actions = [CorrectiveAction.model_validate(a) for a in new]
     old = {a.id: a for a in current.actions}
     for i, a in enumerate(new_actions):
         prev = old.get(a.id)
-        if prev is None or prev.model_copy(update={"closed_on": a.closed_on}) != a:
+        closing = {"status": a.status, "closed_at": a.closed_at}
+        if prev is None or prev.model_copy(update=closing) != a:
             raise DrillError("report_reviewed", ("actions", i))
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from drills.errors import DrillError
 
-MAX_SKEW = timedelta(seconds=30)
+MAX_SKEW = timedelta(seconds=60)
 
 
 class EntryKind(StrEnum):

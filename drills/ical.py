@@ -23,7 +23,7 @@ def drill_event(drill: Drill, domain: str, stamp: datetime) -> Event:
     ev.add("summary", p.title)
     ev.add("dtstart", p.start.astimezone(z))
     ev.add("dtend", p.end.astimezone(z))
-    ev.add("sequence", p.version - 1)
+    ev.add("sequence", p.version)
     ev.add("location", p.venue_shelter_id)
     ev.add("categories", [p.type.value])
     if p.scenario:

@@ -13,7 +13,7 @@ from drills.errors import DrillError
 
 DEFAULT_TZ = "Asia/Shanghai"
 MIN_DURATION = timedelta(minutes=5)
-MAX_DURATION = timedelta(days=3)
+MAX_DURATION = timedelta(days=7)
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from html import escape
 from string import Template
@@ -75,9 +76,16 @@ def _para(text: str) -> str:
     return "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
 
 
-def render_html(report: AfterActionReport, plan: DrillPlan, lang: str, today: date) -> str:
+def render_html(
+    report: AfterActionReport,
+    plan: DrillPlan,
+    lang: str,
+    today: date,
+    units: Mapping[int, str] | None = None,
+) -> str:
     """Render the report as a self-contained printable page; all user text is escaped."""
     lb = LABELS.get(lang, LABELS["en"])
+    units = units or {}
     parts = [
         f"<h3>{lb[k]}</h3>{_para(getattr(report, k))}"
         for k in (
@@ -113,12 +121,13 @@ def render_html(report: AfterActionReport, plan: DrillPlan, lang: str, today: da
     )
     arows = []
     for a in report.actions:
-        state = lb["closed"] if a.closed_on else lb["open"]
+        state = lb["closed"] if a.status == "closed" else lb["open"]
         cls = ""
         if a.is_overdue(today):
             state, cls = lb["overdue"], ' class="overdue"'
+        owner = units.get(a.owner_unit_id, str(a.owner_unit_id))
         arows.append(
-            f"<tr{cls}><td>{escape(a.description)}</td><td>{escape(a.owner_unit)}</td>"
+            f"<tr{cls}><td>{escape(a.text)}</td><td>{escape(owner)}</td>"
             f"<td>{a.due.isoformat()}</td><td>{state}</td></tr>"
         )
     parts.append(

@@ -24,11 +24,11 @@ INACTIVE = {Status.cancelled.value, Status.draft.value}
 class ConflictKind(StrEnum):
     """Kinds of scheduling conflict."""
 
-    venue = "venue_overlap"
-    team = "team_double_booked"
-    evaluator = "evaluator_double_booked"
+    venue = "venue"
+    team = "team"
+    evaluator = "evaluator"
     community = "community_too_close"
-    blackout = "blackout_date"
+    blackout = "blackout"
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,10 @@ class Conflict:
 class ScheduleRules:
     """Configurable scheduling rules."""
 
-    community_gap: timedelta = timedelta(days=7)
+    community_gap: timedelta = timedelta(days=14)
     blackout_dates: frozenset[date] = frozenset()
+    # Optional names of blackout days (e.g. the holiday), quoted in explanations.
+    blackout_names: dict[date, str] = field(default_factory=dict)
 
 
 Span = tuple[datetime, datetime]
@@ -85,7 +87,10 @@ def find_conflicts(
     for day in sorted(days & rules.blackout_dates):
         out.append(
             Conflict(
-                ConflictKind.blackout, None, "drills.conflict.blackout", {"date": day.isoformat()}
+                ConflictKind.blackout,
+                None,
+                "drills.conflict.blackout",
+                {"date": day.isoformat(), **_holiday(rules, day)},
             )
         )
     for other in others:
@@ -140,6 +145,11 @@ def find_conflicts(
                     )
                 )
     return out
+
+
+def _holiday(rules: ScheduleRules, day: date) -> dict[str, str]:
+    name = rules.blackout_names.get(day)
+    return {"holiday": name} if name else {}
 
 
 def _overlaps(a: list[Span], b: list[Span]) -> bool:
@@ -263,3 +273,22 @@ def reminders_due(
             if now <= s <= now + within and (d.id, s.isoformat()) not in already_sent:
                 due.append((d.id, s))
     return due
+
+
+def describe(c: Conflict) -> str:
+    """A plain English explanation of a conflict (the UI translates `message_key`)."""
+    p = c.params
+    other = f"'{p.get('title')}' ({c.other_drill_id})" if c.other_drill_id else ""
+    if c.kind == ConflictKind.venue:
+        return f"shelter {p['shelter_id']} is already used by {other} at {p['at']}"
+    if c.kind == ConflictKind.team:
+        return f"team {p['team_id']} is already booked for {other} at {p['at']}"
+    if c.kind == ConflictKind.evaluator:
+        return f"evaluator {p['evaluator_id']} is already booked for {other} at {p['at']}"
+    if c.kind == ConflictKind.community:
+        return (
+            f"community {p['community_id']} has {other} only {p['gap_hours']} h away "
+            f"(minimum gap {p['min_gap_hours']:.0f} h)"
+        )
+    name = f" ({p['holiday']})" if p.get("holiday") else ""
+    return f"{p['date']} is a blackout date{name}"

@@ -49,4 +49,8 @@ async def meta(services: ServicesDep) -> dict[str, Any]:
             "timezone": site.timezone,
         },
         "features": sorted(services.features),
+        "map": {
+            "tile_url": services.settings.map.tile_url,
+            "tile_attribution": services.settings.map.tile_attribution,
+        },
     }

@@ -39,3 +39,44 @@ class DrillEventRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DrillReportRow(Base):
+    """A drill's after-action report (JSON, versioned separately from the plan)."""
+
+    __tablename__ = "drill_reports"
+
+    drill_id: Mapped[str] = mapped_column(
+        ForeignKey("drills.id", ondelete="CASCADE"), primary_key=True
+    )
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DrillFeedRow(Base):
+    """An iCalendar feed subscription; only the token's SHA-256 is stored."""
+
+    __tablename__ = "drill_feeds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class DrillReminderRow(Base):
+    """A reminder already published for one occurrence (so each is sent once)."""
+
+    __tablename__ = "drill_reminders"
+
+    drill_id: Mapped[str] = mapped_column(
+        ForeignKey("drills.id", ondelete="CASCADE"), primary_key=True
+    )
+    occurrence: Mapped[str] = mapped_column(String(40), primary_key=True)
+    lead: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,11 +1,14 @@
-"""The drills feature module: routes and permissions.
+"""The drills feature module: routes, permissions and the reminder task.
 
-Permissions: drills.read for every role; drills.write (plan editing) and drills.run
-(workflow transitions, live control) for admin and coordinator. Unit scoping: a drill is
-owned by its organising unit and shared with its participating units.
+Permissions: drills.read for every role; drills.write (plan and report editing) and
+drills.run (workflow transitions, live control) for admin and coordinator. Unit scoping: a
+drill is owned by its organising unit and shared with its participating units.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 from fastapi import APIRouter
 
@@ -18,21 +21,40 @@ register_permission("drills.run", {Role.admin, Role.coordinator})
 
 
 class DrillsModule:
-    """Drill plans, workflow and scheduling conflicts."""
+    """Drill plans, scheduling, live mode, after-action reports and compliance."""
 
     name = "drills"
 
-    def routers(self) -> list[APIRouter]:
-        """Drill routes."""
-        from console.drills.router import router
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
 
-        return [router]
+    def routers(self) -> list[APIRouter]:
+        """Drill routes; fixed paths first so /api/drills/{id} does not shadow them."""
+        from console.drills.actions_router import router as actions
+        from console.drills.compliance_router import router as compliance
+        from console.drills.feeds_router import router as feeds
+        from console.drills.live_router import router as live
+        from console.drills.report_router import router as report
+        from console.drills.router import router as plans
+        from console.drills.schedule_router import router as schedule
+
+        return [feeds, schedule, compliance, actions, report, live, plans]
 
     async def start(self, services: Services) -> None:
-        """Nothing runs in the background."""
+        """Load the configuration and start the reminder task."""
+        from console.drills.config import config
+        from console.drills.reminders import run
+
+        config(services)
+        self._task = asyncio.create_task(run(services), name="drills-reminders")
 
     async def stop(self) -> None:
-        """Nothing to stop."""
+        """Cancel the reminder task and wait for it."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
     async def seed_demo(self, services: Services) -> None:
         """Demo drills in the demo district."""

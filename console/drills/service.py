@@ -1,21 +1,28 @@
-"""Drill persistence helpers: row <-> domain, unit scoping, conflicts."""
+"""Drill persistence helpers: row <-> domain, unit scoping, validation, conflicts, workflow."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.auth.policy import Resource
+from console.audit import Actor
+from console.auth.policy import Principal, Resource
+from console.deps import check
+from console.drills import refs
 from console.drills.models import DrillRow
 from console.drills.schemas import ConflictOut, DrillOut
-from console.errors import ProblemError
-from console.store.models import Unit
+from console.errors import ProblemError, format_loc
+from console.events import Audience
+from console.services import Services
 from drills.errors import DrillError
 from drills.models import Drill, DrillPlan
-from drills.schedule import ScheduleRules, find_conflicts
+from drills.schedule import Expansion, ScheduleRules, describe, expand, find_conflicts
+from drills.workflow import Status, allowed_from, check_transition
 
 ACTIVE = {"draft", "submitted", "approved", "scheduled", "in_progress"}
 
@@ -25,20 +32,70 @@ def resource(row: DrillRow) -> Resource:
     return Resource("drill", row.id, row.organising_unit_id, frozenset(row.participating_unit_ids))
 
 
+def units(row: DrillRow) -> frozenset[int]:
+    """Every unit in the drill."""
+    return frozenset({row.organising_unit_id, *row.participating_unit_ids})
+
+
+def audience(row: DrillRow) -> Audience:
+    """Users who may see the drill: drills.read in one of its units."""
+    return Audience("drills.read", units(row))
+
+
 def visible(row: DrillRow, scope: frozenset[int]) -> bool:
     """Whether a caller with this unit scope may see the drill."""
     return row.organising_unit_id in scope or bool(scope.intersection(row.participating_unit_ids))
 
 
+def field_path(prefix: str, *parts: str | int) -> str:
+    """A field path such as body.plan.actions[1].owner_unit_id."""
+    return format_loc([*prefix.split("."), *parts])
+
+
 def domain_problem(exc: DrillError, prefix: str = "body") -> ProblemError:
     """A DrillError as a 422 problem with its field path."""
-    loc = ".".join([prefix, *map(str, exc.loc)])
+    loc = field_path(prefix, *exc.loc)
     return ProblemError(
         422,
-        f"{loc}: {exc.code}",
+        f"{loc}: {exc.code} {exc.params}" if exc.params else f"{loc}: {exc.code}",
         code="validation",
-        errors=[{"loc": loc, "msg": str(exc), "type": exc.code}],
+        errors=[{"loc": loc, "msg": str(exc), "type": exc.code, **exc.params}],
     )
+
+
+def etag(version: int) -> str:
+    """The ETag for a version."""
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int, what: str, current: Any = None) -> None:
+    """428 without If-Match, 412 (with the current version and object) when stale."""
+    if if_match is None:
+        raise ProblemError(
+            428, f"If-Match with the {what}'s ETag is required", code="precondition-required"
+        )
+    if if_match.strip().removeprefix("W/").strip('"') != str(version):
+        raise ProblemError(
+            412,
+            f"{what} changed since you loaded it; current version is {version}",
+            code="stale",
+            errors=[
+                {"loc": "header.if-match", "msg": f"current version {version}", "type": "stale"}
+            ],
+            headers={"ETag": etag(version)},
+            extra={"current_version": version, "current": current},
+        )
+
+
+async def load(
+    services: Services, db: AsyncSession, principal: Principal, drill_id: str, perm: str
+) -> DrillRow:
+    """The drill (404) if the caller holds `perm` on it (403, audited)."""
+    row = await db.get(DrillRow, drill_id)
+    if row is None:
+        raise ProblemError(404, f"drill {drill_id} not found", code="not-found")
+    await check(services, principal, perm, resource(row))
+    return row
 
 
 def _unit_id(raw: str, loc: str) -> int:
@@ -52,52 +109,74 @@ def _unit_id(raw: str, loc: str) -> int:
     return int(raw)
 
 
-async def units_of(db: AsyncSession, plan: DrillPlan) -> tuple[int, list[int]]:
-    """Organising and participating unit ids; every one must exist (422 naming the field)."""
-    org = _unit_id(plan.organising_unit, "body.plan.organising_unit")
+def normalise(plan: DrillPlan) -> DrillPlan:
+    """Times expressed in the plan's own zone (any offset is accepted on input)."""
+    z = plan.zone
+    return plan.model_copy(
+        update={
+            "start": plan.start.astimezone(z),
+            "end": plan.end.astimezone(z),
+            "exdates": [d.astimezone(z) for d in plan.exdates],
+        }
+    )
+
+
+async def validate(
+    db: AsyncSession, plan: DrillPlan, prefix: str
+) -> tuple[int, list[int], Expansion]:
+    """Check references and the RRULE; return organiser, participants and the expansion."""
+    org = _unit_id(plan.organising_unit, f"{prefix}.organising_unit")
     parts = [
-        _unit_id(u, f"body.plan.participating_units[{i}]")
+        _unit_id(u, f"{prefix}.participating_units[{i}]")
         for i, u in enumerate(plan.participating_units)
     ]
-    found = set((await db.scalars(select(Unit.id).where(Unit.id.in_({org, *parts})))).all())
-    for loc, uid in [("body.plan.organising_unit", org)] + [
-        (f"body.plan.participating_units[{i}]", u) for i, u in enumerate(parts)
-    ]:
-        if uid not in found:
-            raise ProblemError(
-                422,
-                f"{loc}: unit {uid} does not exist",
-                code="validation",
-                errors=[
-                    {"loc": loc, "msg": f"unit {uid} does not exist", "type": "unknown_reference"}
-                ],
-            )
-    return org, sorted(set(parts) - {org})
+    await refs.check(db, plan, prefix)
+    try:
+        expansion = await asyncio.to_thread(expand, plan)
+    except DrillError as exc:
+        raise domain_problem(exc, prefix) from exc
+    return org, sorted(set(parts) - {org}), expansion
+
+
+def _conflict_out(c: Any) -> ConflictOut:
+    return ConflictOut(
+        kind=c.kind.value,
+        message=describe(c),
+        other_drill_id=c.other_drill_id,
+        at=c.params.get("at"),
+        message_key=c.message_key,
+        params=c.params,
+    )
+
+
+def as_drill(row: DrillRow) -> Drill:
+    """The domain view of a row."""
+    return Drill(id=row.id, plan=DrillPlan.model_validate(row.plan), status=row.status)
+
+
+async def active_drills(db: AsyncSession) -> list[Drill]:
+    """Every drill that still occupies the calendar."""
+    rows = await db.scalars(select(DrillRow).where(DrillRow.status.in_(ACTIVE)))
+    return [as_drill(r) for r in rows]
 
 
 async def conflicts(
     db: AsyncSession, drill_id: str, plan: DrillPlan, rules: ScheduleRules
 ) -> list[ConflictOut]:
-    """Conflicts of `plan` against every other active drill."""
-    rows = await db.scalars(select(DrillRow).where(DrillRow.status.in_(ACTIVE)))
-    others = [
-        Drill(id=r.id, plan=DrillPlan.model_validate(r.plan), status=r.status)
-        for r in rows
-        if r.id != drill_id
-    ]
-    found = find_conflicts(drill_id, plan, others, rules)
-    return [
-        ConflictOut(
-            kind=c.kind.value,
-            other_drill_id=c.other_drill_id,
-            message_key=c.message_key,
-            params=c.params,
-        )
-        for c in found
-    ]
+    """Conflicts of `plan` against every other active drill (computed off the event loop)."""
+    others = [d for d in await active_drills(db) if d.id != drill_id]
+    found = await asyncio.to_thread(find_conflicts, drill_id, plan, others, rules)
+    return [_conflict_out(c) for c in found]
 
 
-def to_out(row: DrillRow, found: list[ConflictOut] | None = None) -> DrillOut:
+def conflicting_ids(drills: Sequence[Drill], rules: ScheduleRules) -> set[str]:
+    """Ids of drills with at least one conflict (blocking; run in a thread)."""
+    return {d.id for d in drills if find_conflicts(d.id, d.plan, drills, rules)}
+
+
+def to_out(
+    row: DrillRow, found: list[ConflictOut] | None = None, expansion: Expansion | None = None
+) -> DrillOut:
     """API form of a stored drill."""
     return DrillOut(
         id=row.id,
@@ -107,6 +186,9 @@ def to_out(row: DrillRow, found: list[ConflictOut] | None = None) -> DrillOut:
         organising_unit_id=row.organising_unit_id,
         participating_unit_ids=list(row.participating_unit_ids),
         conflicts=found or [],
+        occurrence_count=len(expansion.starts) if expansion else 1,
+        truncated=expansion.capped if expansion else False,
+        cap=expansion.cap if expansion else 0,
     )
 
 
@@ -118,3 +200,53 @@ def plan_json(plan: DrillPlan) -> dict[str, Any]:
 def now() -> datetime:
     """Current aware UTC time."""
     return datetime.now(UTC)
+
+
+async def publish(services: Services, type_: str, row: DrillRow, out: DrillOut) -> None:
+    """Publish a drill event to the users of its units."""
+    await services.bus.publish(type_, out.model_dump(mode="json"), audience=audience(row))
+
+
+async def publish_changed(services: Services, row: DrillRow) -> None:
+    """Tell readiness (and pages) that a drill's status or communities changed."""
+    await services.bus.publish(
+        "drills.drill.changed",
+        {"id": row.id, "status": row.status, "community_ids": row.plan.get("community_ids", [])},
+        audience=audience(row),
+    )
+
+
+async def transition(
+    services: Services, db: AsyncSession, principal: Principal, row: DrillRow, to: Status
+) -> DrillOut:
+    """Apply one workflow step (409 naming the allowed ones), audit it, publish it."""
+    try:
+        check_transition(row.status, to)
+    except DrillError as exc:
+        allowed = [s.value for s in allowed_from(Status(row.status))]
+        names = ", ".join(allowed) or "none"
+        raise ProblemError(
+            409,
+            f"cannot go from {row.status} to {to.value}; allowed: {names}",
+            code="forbidden-transition",
+            errors=[{"loc": "body.to", "msg": f"allowed: {allowed}", "type": exc.code}],
+            extra={"allowed": allowed},
+        ) from exc
+    before = row.status
+    row.status = to.value
+    row.version += 1
+    row.plan = {**row.plan, "version": row.version}
+    entry = services.audit.add(
+        db,
+        Actor.of(principal),
+        "drill.transition",
+        target_type="drill",
+        target_id=row.id,
+        detail={"from": before, "to": row.status},
+    )
+    await db.commit()
+    await services.audit.announce(entry)
+    out = to_out(row)
+    await publish(services, "drill.status", row, out)
+    await publish_changed(services, row)
+    return out

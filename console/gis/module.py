@@ -1,4 +1,4 @@
-"""The GIS feature module: layer routes and permissions."""
+"""The GIS feature module: layer routes, readiness service and permissions."""
 
 from __future__ import annotations
 
@@ -10,24 +10,43 @@ from console.services import Services
 register_permission("gis.read", ALL_ROLES)
 register_permission("gis.write", {Role.admin, Role.coordinator})
 register_permission("readiness.read", ALL_ROLES)
+register_permission("readiness.recompute", {Role.admin, Role.coordinator})
 
 
 class GisModule:
-    """GIS layers (import, export, map GeoJSON)."""
+    """GIS layers (import, export, map GeoJSON) and community readiness."""
 
     name = "gis"
 
+    def __init__(self) -> None:
+        from console.gis.readiness import ReadinessService
+
+        self.readiness: ReadinessService | None = None
+
     def routers(self) -> list[APIRouter]:
-        """Layer routes."""
+        """Layer, feature editing, kit and readiness routes."""
+        from console.gis.features import router as features_router
+        from console.gis.kits import router as kits_router
+        from console.gis.readiness_router import router as readiness_router
         from console.gis.router import router
 
-        return [router]
+        return [router, features_router, kits_router, readiness_router]
 
     async def start(self, services: Services) -> None:
-        """Nothing runs in the background yet."""
+        """Start the readiness service (first recompute runs in the background)."""
+        from console.gis.readiness import ReadinessService
+
+        self.readiness = ReadinessService(services.store, services.bus, services.settings.readiness)
+        services.extensions["readiness"] = self.readiness
+        await self.readiness.start()
 
     async def stop(self) -> None:
-        """Nothing to stop."""
+        """Cancel the readiness tasks."""
+        if self.readiness is not None:
+            await self.readiness.stop()
 
     async def seed_demo(self, services: Services) -> None:
-        """No demo layers yet."""
+        """The demo district's layers, kit rows and readiness history."""
+        from console.gis.demo import seed
+
+        await seed(services)

@@ -1,4 +1,4 @@
-"""Write imported features with version history; read layers for the map."""
+"""Write features with version history (imports and map edits); read layers for the map."""
 
 from __future__ import annotations
 
@@ -11,18 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.gis.models import Feature, FeatureVersion
 
+Item = tuple[str, BaseGeometry, dict[str, Any]]
 
-async def upsert(
-    db: AsyncSession, layer: str, items: list[tuple[str, BaseGeometry, dict[str, Any]]], by: str
-) -> tuple[int, int]:
+
+async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tuple[int, int]:
     """Insert or update features by (layer, fid); returns (created, updated). Caller commits."""
-    existing = {
-        f.fid: f
-        for f in await db.scalars(
-            select(Feature).where(Feature.layer == layer, Feature.fid.in_([i[0] for i in items]))
+    fids = [i[0] for i in items]
+    existing: dict[str, Feature] = {}
+    for k in range(0, len(fids), 5000):  # stay under the database's bound-parameter limit
+        chunk = fids[k : k + 5000]
+        rows = await db.scalars(
+            select(Feature).where(Feature.layer == layer, Feature.fid.in_(chunk))
         )
-    }
+        existing.update((f.fid, f) for f in rows)
     created = updated = 0
+    written: list[tuple[Feature, str, dict[str, Any]]] = []
     for fid, geom, props in items:
         text = shapely.to_geojson(geom)
         x0, y0, x1, y1 = geom.bounds
@@ -31,6 +34,7 @@ async def upsert(
             f = Feature(layer=layer, fid=fid, geometry=text, properties=props, version=1)
             f.updated_by, f.deleted = by, False
             db.add(f)
+            existing[fid] = f
             created += 1
         else:
             f.geometry, f.properties, f.deleted = text, props, False
@@ -38,17 +42,20 @@ async def upsert(
             f.updated_by = by
             updated += 1
         f.min_lon, f.min_lat, f.max_lon, f.max_lat = x0, y0, x1, y1
-        await db.flush()
-        db.add(
-            FeatureVersion(
-                feature_id=f.id,
-                version=f.version,
-                geometry=text,
-                properties=props,
-                deleted=False,
-                changed_by=by,
-            )
+        written.append((f, text, props))
+    # One flush assigns every new id; flushing per feature made big imports crawl.
+    await db.flush()
+    db.add_all(
+        FeatureVersion(
+            feature_id=f.id,
+            version=f.version,
+            geometry=text,
+            properties=props,
+            deleted=False,
+            changed_by=by,
         )
+        for f, text, props in written
+    )
     return created, updated
 
 
@@ -73,3 +80,87 @@ def tolerance(zoom: int | None) -> float:
     if zoom is None:
         return 0.0
     return float(360.0 / (256 * 2 ** max(0, min(zoom, 22))) / 2)
+
+
+async def get(db: AsyncSession, layer: str, fid: str, lock: bool = False) -> Feature | None:
+    """One feature by (layer, fid), deleted or not; `lock` holds the row until commit."""
+    stmt = select(Feature).where(Feature.layer == layer, Feature.fid == fid)
+    row: Feature | None = await db.scalar(stmt.with_for_update() if lock else stmt)
+    return row
+
+
+def write(
+    db: AsyncSession,
+    f: Feature,
+    geom: BaseGeometry | None,
+    props: dict[str, Any] | None,
+    by: str,
+    deleted: bool = False,
+) -> None:
+    """Apply one edit to a stored feature (new version) and record the version. Caller flushes."""
+    if geom is not None:
+        f.geometry = shapely.to_geojson(geom)
+        f.min_lon, f.min_lat, f.max_lon, f.max_lat = geom.bounds
+    if props is not None:
+        f.properties = props
+    f.deleted = deleted
+    f.version += 1
+    f.updated_by = by
+    db.add(
+        FeatureVersion(
+            feature_id=f.id,
+            version=f.version,
+            geometry=f.geometry,
+            properties=f.properties,
+            deleted=deleted,
+            changed_by=by,
+        )
+    )
+
+
+async def create(
+    db: AsyncSession, layer: str, fid: str, geom: BaseGeometry, props: dict[str, Any], by: str
+) -> Feature:
+    """Add a new feature at version 1 with its first version row. Caller commits."""
+    x0, y0, x1, y1 = geom.bounds
+    f = Feature(layer=layer, fid=fid, geometry=shapely.to_geojson(geom), properties=props)
+    f.version, f.deleted, f.updated_by = 1, False, by
+    f.min_lon, f.min_lat, f.max_lon, f.max_lat = x0, y0, x1, y1
+    db.add(f)
+    await db.flush()
+    db.add(
+        FeatureVersion(
+            feature_id=f.id,
+            version=1,
+            geometry=f.geometry,
+            properties=props,
+            deleted=False,
+            changed_by=by,
+        )
+    )
+    return f
+
+
+async def history(db: AsyncSession, feature_id: int) -> list[FeatureVersion]:
+    """Every version of a feature, newest first."""
+    stmt = (
+        select(FeatureVersion)
+        .where(FeatureVersion.feature_id == feature_id)
+        .order_by(FeatureVersion.version.desc())
+    )
+    return list(await db.scalars(stmt))
+
+
+async def community_codes(db: AsyncSession) -> set[str]:
+    """Codes of live communities: their fid and their properties.code."""
+    rows = await db.execute(
+        select(Feature.fid, Feature.properties).where(
+            Feature.layer == "communities", Feature.deleted.is_(False)
+        )
+    )
+    codes: set[str] = set()
+    for fid, props in rows:
+        codes.add(fid)
+        if isinstance(props, dict) and props.get("code"):
+            codes.add(str(props["code"]))
+    return codes

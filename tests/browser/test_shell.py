@@ -49,10 +49,12 @@ def test_admin_signs_in_switches_language_creates_user_and_signs_out(
     connected(page)
     expect(page.get_by_test_id("product-name")).to_have_text("EOC Console")
     expect(page.get_by_test_id("nav-wall")).to_have_text("Video wall")
-    # The wall opens first; sections whose module is not installed yet say so.
+    # The wall opens first; every section is installed; an unknown address says so.
     expect(page.get_by_test_id("wall-grid")).to_be_visible()
     page.get_by_test_id("nav-map").click()
-    expect(page.get_by_test_id("message-panel")).to_contain_text("not installed yet")
+    expect(page.get_by_test_id("map-view")).to_be_visible()
+    page.goto(server.url + "/#/no-such-section")
+    expect(page.get_by_test_id("message-panel")).to_contain_text("Page not found")
 
     page.get_by_test_id("lang-zh-CN").click()
     expect(page.get_by_test_id("product-name")).to_have_text("EOC 应急指挥平台")

@@ -84,9 +84,42 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/api/drills/{drill_id}"): ALL,
     ("PUT", "/api/drills/{drill_id}"): DRILL_WRITE,
     ("POST", "/api/drills/{drill_id}/transition"): DRILL_WRITE,
+    ("GET", "/api/drills/{drill_id}/conflicts"): ALL,
+    ("POST", "/api/drills/check"): DRILL_WRITE,
+    ("GET", "/api/drills/calendar"): ALL,
+    ("GET", "/api/drills/feeds"): ALL,
+    ("POST", "/api/drills/feeds"): ALL,
+    ("DELETE", "/api/drills/feeds/{feed_id}"): ALL,
+    ("GET", "/api/drills/feeds/{token}.ics"): PUBLIC,
+    ("POST", "/api/drills/{drill_id}/start"): DRILL_WRITE,
+    ("GET", "/api/drills/{drill_id}/live"): ALL,
+    ("POST", "/api/drills/{drill_id}/timeline"): ALL,
+    ("GET", "/api/drills/{drill_id}/report"): ALL,
+    ("PUT", "/api/drills/{drill_id}/report"): DRILL_WRITE,
+    ("GET", "/api/drills/{drill_id}/report.html"): ALL,
+    ("GET", "/api/drills/{drill_id}/report.pdf"): ALL,
+    ("POST", "/api/drills/{drill_id}/report/actions/{action_id}/close"): DRILL_WRITE,
+    ("GET", "/api/drills/actions"): ALL,
+    ("GET", "/api/drills/compliance"): ALL,
+    ("GET", "/api/drills/overdue"): ALL,
     ("POST", "/api/gis/layers/{layer}/import"): GIS_WRITE,
     ("GET", "/api/gis/layers/{layer}.geojson"): ALL,
     ("GET", "/api/gis/layers/{layer}.csv"): ALL,
+    ("GET", "/api/readiness"): ALL,
+    ("GET", "/api/readiness.csv"): ALL,
+    ("GET", "/api/readiness/{code}"): ALL,
+    ("POST", "/api/readiness/recompute"): GIS_WRITE,
+    ("POST", "/api/gis/layers/{layer}/features"): GIS_WRITE,
+    ("GET", "/api/gis/layers/{layer}/features/{fid}"): ALL,
+    ("PUT", "/api/gis/layers/{layer}/features/{fid}"): GIS_WRITE,
+    ("DELETE", "/api/gis/layers/{layer}/features/{fid}"): GIS_WRITE,
+    ("GET", "/api/gis/layers/{layer}/features/{fid}/history"): ALL,
+    ("GET", "/api/gis/cameras.geojson"): ALL,
+    ("POST", "/api/gis/kits/import"): GIS_WRITE,
+    ("GET", "/api/gis/kits/summary"): ALL,
+    ("GET", "/api/gis/mappings/{layer}/{source}"): ALL,
+    ("PUT", "/api/gis/mappings/{layer}/{source}"): GIS_WRITE,
+    ("DELETE", "/api/gis/mappings/{layer}/{source}"): GIS_WRITE,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -105,6 +138,15 @@ SCOPED = {
     ("GET", "/api/drills/{drill_id}"),
     ("PUT", "/api/drills/{drill_id}"),
     ("POST", "/api/drills/{drill_id}/transition"),
+    ("GET", "/api/drills/{drill_id}/conflicts"),
+    ("POST", "/api/drills/{drill_id}/start"),
+    ("GET", "/api/drills/{drill_id}/live"),
+    ("POST", "/api/drills/{drill_id}/timeline"),
+    ("GET", "/api/drills/{drill_id}/report"),
+    ("PUT", "/api/drills/{drill_id}/report"),
+    ("GET", "/api/drills/{drill_id}/report.html"),
+    ("GET", "/api/drills/{drill_id}/report.pdf"),
+    ("POST", "/api/drills/{drill_id}/report/actions/{action_id}/close"),
 }
 # Streaming routes get a query that fails validation once access is granted, so the walk
 # never opens an endless stream (their unit scoping is tested in tests/live).
@@ -119,6 +161,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/live/{camera_id}/offer"): {"sdp": "v=0\r\nm=audio 9 RTP/AVP 0\r\n"},
     ("PUT", "/api/drills/{drill_id}"): drill_plan_body(4),
     ("POST", "/api/drills/{drill_id}/transition"): {"to": "submitted"},
+    ("POST", "/api/drills/check"): drill_plan_body(4),
+    ("POST", "/api/drills/feeds"): {"scope": "user"},
+    ("POST", "/api/drills/{drill_id}/timeline"): {"kind": "note", "note": "matrix"},
 }
 
 
@@ -160,9 +205,16 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "unit_id": 4,
         "camera_id": "street-a-cam",
         "viewer_id": 999,
+        "group_id": 999,
         "wall_id": 999,
         "tour_id": 999,
         "layer": "shelters",
+        "code": "C01",
+        "fid": "matrix-fid",
+        "source": "matrix-src",
+        "feed_id": 999,
+        "token": "no-such-token",
+        "action_id": "a1",
     }
     r = await client.post(
         "/api/cameras",
@@ -181,8 +233,9 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
     recorder = app.state.services.extensions["health_recorder"]
     await recorder.report(StatusReport("street-a-cam", "offline"))
     ids["alert_id"] = (await client.get("/api/health/alerts")).json()["items"][0]["id"]
-    from tests.drills.api import create_drill
+    from tests.drills.api import create_drill, seed_reference
 
+    await seed_reference(app)
     ids["drill_id"] = await create_drill(client, "street-a-drill", unit=4)
     for role in Role:
         r = await client.post(

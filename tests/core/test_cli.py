@@ -200,3 +200,15 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
         target = ro / "sub"
     r = eoc("db", "upgrade", "--data-dir", str(target))
     assert r.returncode == 2 and "not writable" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_readme_site_file_is_accepted(tmp_path: Path) -> None:
+    """The site file example in the README passes check-config (every group it shows)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    site = tmp_path / "site.toml"
+    site.write_text(example, "utf-8")
+    r = eoc("check-config", str(site), env={"EOC_SECRET_KEY": "s" * 48})
+    assert r.returncode == 0, r.stderr
+    for group in ("[streams]", "[live]", "[readiness]", "[map]", "[drills]"):
+        assert group in example, group

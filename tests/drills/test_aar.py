@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -23,17 +23,18 @@ def report(**kw: object) -> AfterActionReport:
         "actions": [
             {
                 "id": "a1",
-                "description": "Clear stairwell B",
-                "owner_unit": "u-prop",
+                "text": "Clear stairwell B",
+                "owner_unit_id": 4,
                 "due": "2026-06-15",
             },
-            {"id": "a2", "description": "Lights", "owner_unit": "u-prop", "due": "2026-08-01"},
+            {"id": "a2", "text": "Lights", "owner_unit_id": 4, "due": "2026-08-01"},
             {
                 "id": "a3",
-                "description": "Signs",
-                "owner_unit": "u-eq",
+                "text": "Signs",
+                "owner_unit_id": 3,
                 "due": "2026-06-01",
-                "closed_on": "2026-05-30",
+                "status": "closed",
+                "closed_at": "2026-05-30T10:00:00+08:00",
             },
         ],
         "measures": Measures(
@@ -72,11 +73,11 @@ def test_edit_and_reviewed_lock() -> None:
     assert ex.value.code == "report_reviewed" and ex.value.loc == ("lessons",)
     # Closing a corrective action stays possible after review...
     acts = [a.model_dump() for a in locked.actions]
-    acts[0]["closed_on"] = date(2026, 6, 20)
+    acts[0].update(status="closed", closed_at=datetime(2026, 6, 20, 9, tzinfo=UTC))
     closed = update_report(locked, {"actions": acts})
     assert overdue_actions(closed, TODAY) == []
     # ...but rewording one does not.
-    acts[1]["description"] = "rewritten"
+    acts[1]["text"] = "rewritten"
     with pytest.raises(DrillError) as ex:
         update_report(locked, {"actions": acts})
     assert ex.value.loc == ("actions", 1)

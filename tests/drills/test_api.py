@@ -62,6 +62,7 @@ async def test_optimistic_concurrency_two_clients(app: Any, client: httpx.AsyncC
             "/api/drills/d1", json=plan_body(title="second"), headers={"If-Match": etag2}
         )
         assert r.status_code == 412 and "current version is 2" in r.json()["detail"]
+        assert r.json()["current_version"] == 2 and r.json()["current"]["plan"]["title"] == "first"
         assert r.headers["ETag"] == '"2"'
         r = await other.put("/api/drills/d1", json=plan_body(title="second"))
         assert r.status_code == 428
@@ -124,7 +125,7 @@ async def test_conflicts_on_create_and_get(client: httpx.AsyncClient) -> None:
     assert (await client.post("/api/drills/a/transition", json={"to": "submitted"})).is_success
     r = await client.post("/api/drills", json={"id": "b", "plan": plan_body()})
     kinds = {c["kind"] for c in r.json()["conflicts"]}
-    assert "venue_overlap" in kinds and "community_too_close" in kinds
+    assert "venue" in kinds and "community_too_close" in kinds
     assert {c["other_drill_id"] for c in r.json()["conflicts"]} == {"a"}
     assert (await client.get("/api/drills/b")).json()["conflicts"] == r.json()["conflicts"]
     # Moving b to another shelter and a month later resolves it.

@@ -39,7 +39,7 @@ def test_feed_parses_back() -> None:
     assert set(ev) == {"drill-d1@eoc.local", "drill-d2@eoc.local"}
     e1, e2 = ev["drill-d1@eoc.local"], ev["drill-d2@eoc.local"]
     assert str(e1["SUMMARY"]) == "Drill <A>, 社区疏散"
-    assert int(e1["SEQUENCE"]) == 2
+    assert int(e1["SEQUENCE"]) == 3
     assert str(e1["STATUS"]) == "CONFIRMED" and str(e2["STATUS"]) == "CANCELLED"
     start = e1.decoded("DTSTART")
     assert start == datetime(2026, 5, 12, 9, tzinfo=SH) and start.utcoffset() == timedelta(hours=8)

@@ -1,4 +1,4 @@
-"""drills tables: plans (JSON, versioned, status) and live timeline entries.
+"""drills tables: plans, timeline entries, after-action reports, feeds, sent reminders.
 
 Revision ID: 0005
 Revises: 0004
@@ -49,10 +49,48 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_drill_events_drill_id", "drill_events", ["drill_id"])
+    op.create_table(
+        "drill_reports",
+        sa.Column(
+            "drill_id",
+            sa.String(64),
+            sa.ForeignKey("drills.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("report", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_by", sa.String(64), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "drill_feeds",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("scope", sa.String(8), nullable=False),
+        sa.Column("user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("unit_id", BigId, sa.ForeignKey("units.id"), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    )
+    op.create_table(
+        "drill_reminders",
+        sa.Column(
+            "drill_id",
+            sa.String(64),
+            sa.ForeignKey("drills.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("occurrence", sa.String(40), primary_key=True),
+        sa.Column("lead", sa.String(8), primary_key=True),
+        sa.Column("sent_at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
     """Drop the drills tables."""
+    op.drop_table("drill_reminders")
+    op.drop_table("drill_feeds")
+    op.drop_table("drill_reports")
     op.drop_index("ix_drill_events_drill_id", "drill_events")
     op.drop_table("drill_events")
     op.drop_index("ix_drills_organising_unit_id", "drills")

@@ -5,10 +5,27 @@ import { debounce, h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { arrowTarget, helpDialog, layoutFor, pushDialog, saveDialog, watchVisibility } from "./wall/controls.js";
+import { Bundle } from "./wall/bundle.js";
 import { Tile } from "./wall/tile.js";
 
 const LAYOUTS = { 1: 1, 4: 4, 9: 9, 16: 16, 25: 25, 36: 36, 64: 64, "1+5": 6, "1+7": 8, "2+8": 10 };
+const TRANSPORT_KEY = "eoc.wall.transport";
+const TRANSPORTS = ["auto", "tile", "bundle"];
+// bench/wall_browser.py: up to 25 tiles both transports cost the same, and a connection per
+// tile lets one tile change alone; above that one connection gets every tile playing sooner.
+const BUNDLE_ABOVE = 25;
 let state = null;
+
+function savedTransport() {
+  const v = window.localStorage?.getItem(TRANSPORT_KEY);
+  return TRANSPORTS.includes(v) ? v : "auto";
+}
+
+/** The transport a layout uses: "auto" picks by tile count. */
+function transportFor(choice, layout) {
+  if (choice !== "auto") return choice;
+  return LAYOUTS[layout] > BUNDLE_ABOVE ? "bundle" : "tile";
+}
 
 function gridClass(layout) {
   return `wall-grid wall-l${String(layout).replace("+", "p")}`;
@@ -29,6 +46,14 @@ export async function render(container, ctx) {
   const tourBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-tour" }, t("wall.tour_play"));
   const saveBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-save" }, t("wall.save"));
   const pushBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-push" }, t("wall.push"));
+  const transportSel = h("select", { "data-testid": "wall-transport", "aria-label": t("wall.transport") },
+    h("option", { value: "auto" }, t("wall.transport_auto")),
+    h("option", { value: "bundle" }, t("wall.transport_bundle")),
+    h("option", { value: "tile" }, t("wall.transport_tile")));
+  // ?transport=tile|bundle in the link wins (benchmarks and tests), then the saved choice.
+  const askedTransport = ctx.route?.query?.transport;
+  s.transport = TRANSPORTS.includes(askedTransport) ? askedTransport : savedTransport();
+  transportSel.value = s.transport;
   const helpBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-help-btn", title: t("wall.help") }, "?");
   const canPush = (ctx.user?.roles || []).some((r) => r === "admin" || r === "operator");
   replace(
@@ -36,7 +61,8 @@ export async function render(container, ctx) {
     h("div", { class: "page-head" }, h("h1", {}, t("nav.wall"))),
     h("div", { class: "wall-bar" }, h("label", {}, t("wall.layout"), layoutSel),
       h("label", {}, t("wall.saved"), wallSel), saveBtn,
-      h("label", {}, t("wall.tour"), tourSel), tourBtn, canPush ? pushBtn : null, helpBtn),
+      h("label", {}, t("wall.tour"), tourSel), tourBtn, canPush ? pushBtn : null,
+      h("label", {}, t("wall.transport"), transportSel), helpBtn),
     h("div", { class: "wall-body" }, h("aside", { class: "wall-side" }, search, s.list), s.grid),
   );
 
@@ -53,10 +79,13 @@ export async function render(container, ctx) {
   const setLayout = (layout, cameraIds = []) => {
     const keep = s.tiles.map((x) => x.camera);
     s.tiles.forEach((x) => x.stop());
+    s.bundle?.close();
     s.layout = layout;
+    s.bundle = transportFor(s.transport, layout) === "bundle" ? new Bundle(() => s.tiles) : null;
+    s.grid.dataset.transport = s.bundle ? "bundle" : "tile";
     layoutSel.value = layout;
     s.grid.className = gridClass(layout);
-    s.tiles = Array.from({ length: LAYOUTS[layout] }, (_, i) => new Tile(i, select, full));
+    s.tiles = Array.from({ length: LAYOUTS[layout] }, (_, i) => new Tile(i, select, full, s.bundle));
     replace(s.grid, ...s.tiles.map((x) => x.el));
     s.tiles.forEach((x, i) => {
       const id = cameraIds.length ? cameraIds[i] : keep[i]?.id;
@@ -123,6 +152,11 @@ export async function render(container, ctx) {
 
   search.addEventListener("input", debounce(drawList, 150));
   layoutSel.addEventListener("change", () => setLayout(layoutSel.value));
+  transportSel.addEventListener("change", () => {
+    s.transport = transportSel.value;
+    window.localStorage?.setItem(TRANSPORT_KEY, s.transport);
+    setLayout(s.layout, s.tiles.map((x) => x.camera?.id || null));
+  });
   wallSel.addEventListener("change", () => {
     const w = s.walls.find((x) => String(x.id) === wallSel.value);
     if (w) setLayout(w.layout, w.tiles);
@@ -203,6 +237,7 @@ export async function render(container, ctx) {
 export function dispose() {
   if (!state) return;
   state.tiles.forEach((x) => x.stop());
+  state.bundle?.close();
   state.observer?.();
   if (state.tour) clearTimeout(state.tour.timer);
   document.removeEventListener("keydown", state.keys);

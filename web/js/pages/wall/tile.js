@@ -1,4 +1,6 @@
-// One wall tile: a WebRTC viewer of one camera, with its label, status badge and retry.
+// One wall tile: a WebRTC viewer of one camera, with its label, status badge and retry. With a
+// bundle (one connection for the wall) the tile's sub-stream comes through it; full screen
+// (main stream) still opens the tile's own connection.
 
 import { api } from "../../api.js";
 import { h, replace } from "../../dom.js";
@@ -18,8 +20,10 @@ function gathered(pc) {
 }
 
 export class Tile {
-  constructor(index, onSelect, onFull) {
+  constructor(index, onSelect, onFull, bundle = null) {
     this.index = index;
+    this.bundle = bundle;
+    this.active = false; // wants a stream (started and not stopped)
     this.camera = null;
     this.status = null;
     this.pc = null;
@@ -54,7 +58,13 @@ export class Tile {
   }
 
   playing() {
+    if (this.bundled()) return this.bundle.connected();
     return this.pc && this.pc.connectionState === "connected";
+  }
+
+  /** Whether this tile's stream comes through the wall's shared connection. */
+  bundled() {
+    return Boolean(this.bundle) && this.stream !== "main";
   }
 
   show(camera) {
@@ -80,8 +90,10 @@ export class Tile {
     if (!this.camera || this.offscreen) return;
     if (reset) this.attempt = 0;
     this.stop(false);
+    this.active = true;
     this.el.dataset.state = "connecting";
     replace(this.note, t("wall.connecting"));
+    if (this.bundled()) return this.bundle.schedule();
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
@@ -137,6 +149,8 @@ export class Tile {
       api("DELETE", `/api/live/${this.viewerId}`).catch(() => {});
       this.viewerId = null;
     }
+    if (this.active && this.bundle) this.bundle.schedule(); // leaves (or rejoins) the group
+    this.active = false;
     if (clear) this.video.srcObject = null;
   }
 }

@@ -1,0 +1,586 @@
+"""Per-community shelter reach and capacity, kits, teams, camera coverage and building safety.
+
+Pure and vectorised (shapely 2 arrays, STRtree, numpy bincount); metric work happens in a
+projected CRS (EPSG:4547, CGCS2000 / 3-degree Gauss-Kruger CM 114E, inside its zone; a local
+UTM zone elsewhere). Definitions:
+
+- A shelter is *in reach* of a community when it lies within its kind's service radius of the
+  community polygon (any part of it).
+- Each shelter's capacity (and effective area) is split among the communities that reach it
+  in proportion to their population, so no place is counted twice.
+- The share of residents in reach is estimated with a 5x5 grid of sample points over each
+  community's bounding box, kept where inside the polygon (residents are assumed to be
+  spread evenly over the community's area); a point is in reach when a shelter of some kind
+  lies within that kind's radius.
+- The nearest shelter distance is measured from the community centroid.
+- A shelter (its point, or a point on its surface) or a stretch of route is *watched* when it
+  lies inside a healthy camera's field-of-view sector (apex at the camera, bearing clockwise
+  from north, opening angle, range).
+- Buildings belong to the community containing their point (or centroid); "surveyed" means
+  a rating other than unknown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from pydantic import BaseModel, ConfigDict, Field
+
+from gis import crs as crsmod
+from gis.synth import District
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+GeomArray = npt.NDArray[np.object_]
+
+N_KIT = 4  # standard, elderly, infant, disabled (gis.synth.KIT_CATEGORIES order)
+UNSAFE = 2  # index of "unsafe" in gis.synth.RATINGS
+UNKNOWN = 3
+SAMPLE_GRID = 5
+
+
+class Radii(BaseModel):
+    """Service radius per shelter kind, in metres (GB 50413-2007 / GB 51143-2015)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    emergency_m: float = Field(500.0, gt=0, description="Emergency shelters (10 minutes' walk).")
+    fixed_short_m: float = Field(2500.0, gt=0, description="Short-stay fixed shelters.")
+    fixed_medium_m: float = Field(2500.0, gt=0, description="Medium-stay fixed shelters.")
+    fixed_long_m: float = Field(2500.0, gt=0, description="Long-stay fixed shelters.")
+    central_m: float = Field(5000.0, gt=0, description="Central shelters.")
+
+    def by_kind(self) -> FloatArray:
+        """Radii in gis.synth.KINDS order."""
+        return np.array(
+            [
+                self.emergency_m,
+                self.fixed_short_m,
+                self.fixed_medium_m,
+                self.fixed_long_m,
+                self.central_m,
+            ]
+        )
+
+
+def _empty_geoms() -> GeomArray:
+    return np.empty(0, dtype=object)
+
+
+def _ints() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _floats() -> FloatArray:
+    return np.zeros(0, dtype=np.float64)
+
+
+@dataclass
+class Layers:
+    """Analysis inputs in WGS84; community indices of kits, teams and routes (-1: unknown)."""
+
+    community_codes: list[str]
+    community_geoms: GeomArray
+    population: FloatArray
+    households: FloatArray
+    elderly: FloatArray
+    disabled: FloatArray
+    children: FloatArray
+    shelter_ids: list[str] = field(default_factory=list)
+    shelter_lon: FloatArray = field(default_factory=_floats)
+    shelter_lat: FloatArray = field(default_factory=_floats)
+    shelter_kind: IntArray = field(default_factory=_ints)
+    shelter_capacity: FloatArray = field(default_factory=_floats)
+    shelter_area: FloatArray = field(default_factory=_floats)
+    kit_community: IntArray = field(default_factory=_ints)
+    kit_category: IntArray = field(default_factory=_ints)
+    kit_quantity: FloatArray = field(default_factory=_floats)
+    team_community: IntArray = field(default_factory=_ints)
+    team_heads: FloatArray = field(default_factory=_floats)
+    building_lon: FloatArray = field(default_factory=_floats)
+    building_lat: FloatArray = field(default_factory=_floats)
+    building_rating: IntArray = field(default_factory=_ints)
+    route_ids: list[str] = field(default_factory=list)
+    route_geoms: GeomArray = field(default_factory=_empty_geoms)
+    route_community: IntArray = field(default_factory=_ints)
+    camera_ids: list[str] = field(default_factory=list)
+    camera_lon: FloatArray = field(default_factory=_floats)
+    camera_lat: FloatArray = field(default_factory=_floats)
+    camera_bearing: FloatArray = field(default_factory=_floats)
+    camera_angle: FloatArray = field(default_factory=_floats)
+    camera_range: FloatArray = field(default_factory=_floats)
+    camera_healthy: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def from_district(d: District) -> Layers:
+    """Analysis inputs from a generated district."""
+    c, s, cam = d.communities, d.shelters, d.cameras
+    return Layers(
+        community_codes=c.codes,
+        community_geoms=c.geoms,
+        population=c.population.astype(float),
+        households=c.households.astype(float),
+        elderly=c.elderly.astype(float),
+        disabled=c.disabled.astype(float),
+        children=c.children.astype(float),
+        shelter_ids=s.ids,
+        shelter_lon=shapely.get_x(s.geoms),
+        shelter_lat=shapely.get_y(s.geoms),
+        shelter_kind=s.kind,
+        shelter_capacity=s.capacity.astype(float),
+        shelter_area=s.area_m2,
+        kit_community=d.kits.community,
+        kit_category=d.kits.category,
+        kit_quantity=d.kits.quantity.astype(float),
+        team_community=d.teams.community,
+        team_heads=d.teams.head_count.astype(float),
+        building_lon=shapely.get_x(d.buildings.geoms),
+        building_lat=shapely.get_y(d.buildings.geoms),
+        building_rating=d.buildings.rating,
+        route_ids=d.routes.ids,
+        route_geoms=d.routes.geoms,
+        route_community=d.routes.community,
+        camera_ids=cam.ids,
+        camera_lon=cam.lon,
+        camera_lat=cam.lat,
+        camera_bearing=cam.bearing,
+        camera_angle=cam.angle,
+        camera_range=cam.range_m,
+        camera_healthy=cam.healthy,
+    )
+
+
+@dataclass
+class Metrics:
+    """Per-community results (arrays of length n) plus the pairs behind them."""
+
+    crs: str
+    population: FloatArray
+    households: FloatArray
+    groups: FloatArray  # (n, 4): households, elderly, children, disabled (kit denominators)
+    capacity: FloatArray
+    area_m2: FloatArray
+    reach_share: FloatArray
+    walk_share: FloatArray
+    nearest_m: FloatArray
+    nearest_shelter: IntArray
+    kits: FloatArray  # (n, 4) delivered by category
+    volunteers: FloatArray
+    teams: IntArray
+    shelters_in_reach: IntArray
+    shelters_watched: IntArray
+    route_m: FloatArray
+    route_watched_m: FloatArray
+    buildings_surveyed: IntArray
+    buildings_unsafe: IntArray
+    pair_community: IntArray
+    pair_shelter: IntArray
+    pair_capacity: FloatArray
+    shelter_watched: BoolArray
+    watch_shelter: IntArray
+    watch_camera: IntArray
+    route_len: FloatArray
+    route_watched: FloatArray
+    route_community: IntArray
+    centroids: GeomArray
+    shelter_points: GeomArray
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def metric_crs(lon: float, lat: float) -> str:
+    """EPSG:4547 inside its 112.5-115.5 E zone (Guangzhou), else the local UTM zone."""
+    if 112.5 <= lon <= 115.5 and 15.0 <= lat <= 45.0:
+        return "EPSG:4547"
+    return f"EPSG:{crsmod.utm_epsg(lon, lat)}"
+
+
+def project(geoms: GeomArray, crs: str) -> GeomArray:
+    """WGS84 geometries into the metric CRS (one vectorised pyproj call)."""
+    if len(geoms) == 0:
+        return _empty_geoms()
+
+    def fn(xy: FloatArray) -> FloatArray:
+        x, y = crsmod.from_wgs84(crs, xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: GeomArray = shapely.transform(geoms, fn)
+    return out
+
+
+def kit_totals(community: IntArray, category: IntArray, quantity: FloatArray, n: int) -> FloatArray:
+    """Delivered kits per (community, category) with one bincount; rows with -1 are ignored."""
+    ok = (community >= 0) & (community < n) & (category >= 0) & (category < N_KIT)
+    flat = _sum(community[ok] * N_KIT + category[ok], quantity[ok], n * N_KIT)
+    return flat.reshape(n, N_KIT)
+
+
+def _sum(idx: IntArray, weights: Any, n: int) -> FloatArray:
+    """Weighted counts per index as floats (np.bincount)."""
+    return np.asarray(np.bincount(idx, weights=weights, minlength=n), dtype=np.float64)
+
+
+@dataclass
+class Fov:
+    """Healthy camera sectors in metric coordinates, split so none opens wider than 180°."""
+
+    camera: IntArray
+    x: FloatArray
+    y: FloatArray
+    bearing: FloatArray
+    half: FloatArray
+    range_m: FloatArray
+    tree: shapely.STRtree | None
+
+
+def _fov(layers: Layers, crs: str) -> Fov:
+    """Sectors of healthy cameras with a position and field of view."""
+    lon, lat = layers.camera_lon, layers.camera_lat
+    ok = layers.camera_healthy & np.isfinite(lon + lat + layers.camera_bearing)
+    ok &= np.isfinite(layers.camera_angle + layers.camera_range) & (layers.camera_range > 0)
+    ok &= layers.camera_angle > 0
+    idx = np.flatnonzero(ok)
+    angle = np.minimum(layers.camera_angle[idx], 360.0)
+    bearing = layers.camera_bearing[idx]
+    wide = angle > 180.0
+    # A sector wider than 180 degrees is two half-width sectors side by side.
+    cam = np.concatenate([idx, idx[wide]])
+    bear = np.concatenate(
+        [np.where(wide, bearing - angle / 4, bearing), bearing[wide] + angle[wide] / 4]
+    )
+    half = np.concatenate([np.where(wide, angle / 4, angle / 2), angle[wide] / 4])
+    x, y = crsmod.from_wgs84(crs, lon[cam], lat[cam])
+    r = layers.camera_range[cam]
+    tree = shapely.STRtree(shapely.box(x - r, y - r, x + r, y + r)) if len(cam) else None
+    return Fov(cam.astype(np.int64), x, y, bear, half, r, tree)
+
+
+def _side(fov: Fov, k: IntArray, sign: float) -> tuple[FloatArray, FloatArray]:
+    """Unit vector of a sector's left (sign -1) or right (+1) edge, compass bearings."""
+    t = np.radians(fov.bearing[k] + sign * fov.half[k])
+    return np.sin(t), np.cos(t)
+
+
+def in_sector(fov: Fov, k: IntArray, px: FloatArray, py: FloatArray) -> BoolArray:
+    """Whether each point lies inside sector k (within range, between the two edges)."""
+    fx, fy = px - fov.x[k], py - fov.y[k]
+    lx, ly = _side(fov, k, -1.0)
+    rx, ry = _side(fov, k, 1.0)
+    # Clockwise of the left edge and counter-clockwise of the right edge (x east, y north).
+    inside: BoolArray = (
+        (fx * fx + fy * fy <= fov.range_m[k] ** 2)
+        & (lx * fy - ly * fx <= 1e-9)
+        & (rx * fy - ry * fx >= -1e-9)
+    )
+    return inside
+
+
+def _segment_cover(
+    fov: Fov, k: IntArray, ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Parameter interval [lo, hi] of each segment A->B inside sector k (empty when lo >= hi)."""
+    dx, dy = bx - ax, by - ay
+    fx, fy = ax - fov.x[k], ay - fov.y[k]
+    a = np.maximum(dx * dx + dy * dy, 1e-12)
+    b = fx * dx + fy * dy
+    c = fx * fx + fy * fy - fov.range_m[k] ** 2
+    disc = b * b - a * c
+    root = np.sqrt(np.maximum(disc, 0.0))
+    lo = np.maximum(0.0, (-b - root) / a)
+    hi = np.where(disc >= 0, np.minimum(1.0, (-b + root) / a), -1.0)
+    for sign, keep_neg in ((-1.0, True), (1.0, False)):
+        ux, uy = _side(fov, k, sign)
+        g0 = ux * fy - uy * fx
+        g1 = ux * dy - uy * dx
+        if not keep_neg:
+            g0, g1 = -g0, -g1
+        # Condition g0 + t * g1 <= 0.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = -g0 / g1
+        hi = np.where(g1 > 0, np.minimum(hi, t), hi)
+        lo = np.where(g1 < 0, np.maximum(lo, t), lo)
+        hi = np.where((g1 == 0) & (g0 > 0), -1.0, hi)
+    return lo, hi
+
+
+def _watched_lines(fov: Fov, lines: GeomArray) -> FloatArray:
+    """Length of each line inside the union of the sectors (overlaps counted once)."""
+    out = np.zeros(len(lines))
+    if fov.tree is None or len(lines) == 0:
+        return out
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    seg = np.flatnonzero(owner[1:] == owner[:-1])
+    ax, ay, bx, by = xy[seg, 0], xy[seg, 1], xy[seg + 1, 0], xy[seg + 1, 1]
+    boxes = shapely.box(
+        np.minimum(ax, bx), np.minimum(ay, by), np.maximum(ax, bx), np.maximum(ay, by)
+    )
+    si, k = fov.tree.query(boxes)
+    lo, hi = _segment_cover(fov, k, ax[si], ay[si], bx[si], by[si])
+    keep = hi > lo
+    si, lo, hi = si[keep], lo[keep], hi[keep]
+    # Merge intervals per segment: offset each segment by its index so one sort orders all.
+    start, stop = si + lo, si + hi
+    order = np.lexsort((start, si))
+    start, stop, si = start[order], stop[order], si[order]
+    reach = np.maximum.accumulate(stop)
+    prev = np.r_[-1.0, reach[:-1]]
+    prev = np.where(np.r_[True, si[1:] != si[:-1]], si.astype(float), prev)
+    frac = np.maximum(0.0, stop - np.maximum(start, prev))
+    seg_len = np.hypot(bx - ax, by - ay)
+    covered = np.bincount(si, weights=frac * seg_len[si], minlength=len(seg))
+    np.add.at(out, owner[seg], covered)
+    return out
+
+
+def _watched_points(fov: Fov, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
+    """(point, camera) pairs where the point lies in one of the camera's sectors."""
+    if fov.tree is None or len(x) == 0:
+        return _ints(), _ints()
+    pi, k = fov.tree.query(shapely.points(x, y))
+    ok = in_sector(fov, k, x[pi], y[pi])
+    pairs = np.unique(np.stack([pi[ok], fov.camera[k[ok]]]), axis=1)
+    return pairs[0].astype(np.int64), pairs[1].astype(np.int64)
+
+
+def _reach_pairs(
+    comm: GeomArray, sx: FloatArray, sy: FloatArray, radius: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """(community, shelter) pairs with the shelter within its radius of the polygon."""
+    if len(comm) == 0 or len(sx) == 0:
+        return _ints(), _ints()
+    pts = shapely.points(sx, sy)
+    tree = shapely.STRtree(shapely.box(sx - radius, sy - radius, sx + radius, sy + radius))
+    c, s = tree.query(comm)
+    ok = shapely.distance(comm[c], pts[s]) <= radius[s]
+    return c[ok].astype(np.int64), s[ok].astype(np.int64)
+
+
+def _sample_points(comm: GeomArray) -> tuple[FloatArray, FloatArray, IntArray]:
+    """A grid of sample points inside each community (its point on surface when none fall)."""
+    n = len(comm)
+    b = shapely.bounds(comm)
+    f = (np.arange(SAMPLE_GRID) + 0.5) / SAMPLE_GRID
+    fx, fy = np.meshgrid(f, f)
+    xs = (b[:, [0]] + (b[:, [2]] - b[:, [0]]) * fx.ravel()[None, :]).ravel()
+    ys = (b[:, [1]] + (b[:, [3]] - b[:, [1]]) * fy.ravel()[None, :]).ravel()
+    owner = np.repeat(np.arange(n), SAMPLE_GRID * SAMPLE_GRID)
+    inside = shapely.intersects_xy(comm[owner], xs, ys)
+    xs, ys, owner = xs[inside], ys[inside], owner[inside]
+    empty = np.flatnonzero(np.bincount(owner, minlength=n) == 0)
+    if len(empty):
+        xy = shapely.get_coordinates(shapely.point_on_surface(comm[empty]))
+        xs, ys = np.r_[xs, xy[:, 0]], np.r_[ys, xy[:, 1]]
+        owner = np.r_[owner, empty]
+    return xs, ys, owner.astype(np.int64)
+
+
+def _reach_share(
+    comm: GeomArray, sx: FloatArray, sy: FloatArray, radius: FloatArray, walk_m: float
+) -> tuple[FloatArray, FloatArray]:
+    """Share of sample points with a shelter within its kind's radius, and within walk_m."""
+    n = len(comm)
+    px, py, owner = _sample_points(comm)
+    pts = shapely.points(px, py)
+    reached = np.zeros(len(px), dtype=bool)
+    walk = np.zeros(len(px), dtype=bool)
+    if len(sx):
+        tree = shapely.STRtree(shapely.points(sx, sy))
+        hit, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        walk[hit[0]] = dist <= walk_m
+        reached = walk.copy()
+        # Widest radii first: most points are settled by the first pass.
+        for r in np.unique(radius)[::-1]:
+            todo = np.flatnonzero(~reached)
+            if len(todo) == 0:
+                break
+            group = np.flatnonzero(radius == r)
+            sub = shapely.STRtree(shapely.points(sx[group], sy[group]))
+            got = sub.query_nearest(pts[todo], max_distance=float(r), all_matches=False)
+            reached[todo[got[0]]] = True
+    total = np.maximum(np.bincount(owner, minlength=n), 1)
+    any_share = np.bincount(owner, weights=reached, minlength=n) / total
+    walk_share = np.bincount(owner, weights=walk, minlength=n) / total
+    return any_share, walk_share
+
+
+def locate(comm: GeomArray, x: FloatArray, y: FloatArray) -> IntArray:
+    """Index of the polygon holding each point (-1: none), by grid binning + intersects_xy."""
+    owner = np.full(len(x), -1, dtype=np.int64)
+    if len(comm) == 0 or len(x) == 0:
+        return owner
+    b = shapely.bounds(comm)
+    g = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))) or 1.0
+    x0, y0 = min(b[:, 0].min(), x.min()), min(b[:, 1].min(), y.min())
+    width = int((max(b[:, 2].max(), x.max()) - x0) / g) + 2
+    cell = ((y - y0) / g).astype(np.int64) * width + ((x - x0) / g).astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    sorted_cells = cell[order]
+    cx0, cx1 = ((b[:, 0] - x0) / g).astype(np.int64), ((b[:, 2] - x0) / g).astype(np.int64)
+    cy0, cy1 = ((b[:, 1] - y0) / g).astype(np.int64), ((b[:, 3] - y0) / g).astype(np.int64)
+    nxc = cx1 - cx0 + 1
+    per = nxc * (cy1 - cy0 + 1)
+    rep = np.repeat(np.arange(len(comm)), per)
+    k = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
+    cells = (cy0[rep] + k // nxc[rep]) * width + cx0[rep] + k % nxc[rep]
+    lo = np.searchsorted(sorted_cells, cells, "left")
+    cnt = np.searchsorted(sorted_cells, cells, "right") - lo
+    pc = np.repeat(rep, cnt)
+    pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+    pp = order[pos]
+    ok = (x[pp] >= b[pc, 0]) & (x[pp] <= b[pc, 2]) & (y[pp] >= b[pc, 1]) & (y[pp] <= b[pc, 3])
+    pc, pp = pc[ok], pp[ok]
+    hit = shapely.intersects_xy(comm[pc], x[pp], y[pp])
+    owner[pp[hit]] = pc[hit]
+    return owner
+
+
+def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) -> Metrics:
+    """Compute every per-community measure; CPU-bound, call it from a worker thread."""
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    rad_by_kind = (radii or Radii()).by_kind()
+    n = len(layers.community_codes)
+    if crs is None:
+        if n:
+            cx, cy = shapely.get_coordinates(shapely.centroid(layers.community_geoms[:1]))[0]
+            crs = metric_crs(float(cx), float(cy))
+        else:
+            crs = "EPSG:4547"
+    comm = project(layers.community_geoms, crs)
+    shapely.prepare(comm)
+    sx, sy = crsmod.from_wgs84(crs, layers.shelter_lon, layers.shelter_lat)
+    bx, by = crsmod.from_wgs84(crs, layers.building_lon, layers.building_lat)
+    routes = project(layers.route_geoms, crs)
+    fov = _fov(layers, crs)
+    lap("project")
+
+    ns = len(sx)
+    radius = rad_by_kind[layers.shelter_kind] if ns else _floats()
+    pc, ps = _reach_pairs(comm, sx, sy, radius)
+    demand = layers.population[pc]
+    total = np.bincount(ps, weights=demand, minlength=ns)
+    count = np.bincount(ps, minlength=ns)
+    # When nobody who reaches a shelter has residents, they share it equally.
+    tot = total[ps]
+    share = np.where(tot > 0, demand / np.where(tot > 0, tot, 1.0), 1.0 / np.maximum(count[ps], 1))
+    area = np.where(
+        np.isfinite(layers.shelter_area), layers.shelter_area, layers.shelter_capacity * 1.5
+    )
+    pair_cap = layers.shelter_capacity[ps] * share
+    capacity = _sum(pc, pair_cap, n)
+    area_m2 = _sum(pc, area[ps] * share, n)
+    in_reach = np.bincount(pc, minlength=n)
+    lap("capacity")
+
+    walk_m = float(rad_by_kind[0])
+    reach, walk = _reach_share(comm, sx, sy, radius, walk_m) if n else (_floats(), _floats())
+    lap("reach")
+
+    centroids = shapely.centroid(comm)
+    shel_pts = shapely.points(sx, sy) if ns else _empty_geoms()
+    nearest_m = np.full(n, np.nan)
+    nearest_s = np.full(n, -1, dtype=np.int64)
+    if ns and n:
+        idx, dist = shapely.STRtree(shel_pts).query_nearest(
+            centroids, return_distance=True, all_matches=False
+        )
+        nearest_m[idx[0]] = dist
+        nearest_s[idx[0]] = idx[1]
+    lap("nearest")
+
+    kits = kit_totals(layers.kit_community, layers.kit_category, layers.kit_quantity, n)
+    tok = (layers.team_community >= 0) & (layers.team_community < n)
+    volunteers = _sum(layers.team_community[tok], layers.team_heads[tok], n)
+    teams = np.bincount(layers.team_community[tok], minlength=n)
+    lap("kits_teams")
+
+    w_s, w_c = _watched_points(fov, sx, sy)
+    shelter_watched = np.zeros(ns, dtype=bool)
+    shelter_watched[w_s] = True
+    watched = np.bincount(pc, weights=shelter_watched[ps], minlength=n).astype(np.int64)
+    route_comm = layers.route_community.copy()
+    lost = np.flatnonzero(route_comm < 0)
+    if len(lost):
+        mid = shapely.get_coordinates(
+            shapely.line_interpolate_point(routes[lost], 0.5, normalized=True)
+        )
+        route_comm[lost] = locate(comm, mid[:, 0], mid[:, 1])
+    route_len = shapely.length(routes) if len(routes) else _floats()
+    route_watched = _watched_lines(fov, routes)
+    rok = route_comm >= 0
+    route_m = _sum(route_comm[rok], route_len[rok], n)
+    route_w = _sum(route_comm[rok], route_watched[rok], n)
+    lap("cameras")
+
+    rated = layers.building_rating != UNKNOWN
+    owner = locate(comm, bx[rated], by[rated])
+    bok = owner >= 0
+    surveyed = np.bincount(owner[bok], minlength=n)
+    unsafe = np.bincount(
+        owner[bok], weights=layers.building_rating[rated][bok] == UNSAFE, minlength=n
+    )
+    lap("buildings")
+
+    groups = np.stack([layers.households, layers.elderly, layers.children, layers.disabled], axis=1)
+    return Metrics(
+        crs=crs,
+        population=layers.population,
+        households=layers.households,
+        groups=groups,
+        capacity=capacity,
+        area_m2=area_m2,
+        reach_share=reach,
+        walk_share=walk,
+        nearest_m=nearest_m,
+        nearest_shelter=nearest_s,
+        kits=kits,
+        volunteers=volunteers,
+        teams=teams.astype(np.int64),
+        shelters_in_reach=in_reach.astype(np.int64),
+        shelters_watched=watched,
+        route_m=route_m,
+        route_watched_m=route_w,
+        buildings_surveyed=surveyed.astype(np.int64),
+        buildings_unsafe=np.asarray(unsafe, dtype=np.int64),
+        pair_community=pc,
+        pair_shelter=ps,
+        pair_capacity=pair_cap,
+        shelter_watched=shelter_watched,
+        watch_shelter=w_s,
+        watch_camera=w_c,
+        route_len=route_len,
+        route_watched=route_watched,
+        route_community=route_comm,
+        centroids=centroids,
+        shelter_points=shel_pts,
+        timings=timings,
+    )
+
+
+def shelters_of(m: Metrics, i: int) -> list[dict[str, Any]]:
+    """The shelters in reach of community i: index, distance from its centroid, allocation."""
+    sel = np.flatnonzero(m.pair_community == i)
+    s = m.pair_shelter[sel]
+    dist = shapely.distance(m.centroids[i], m.shelter_points[s]) if len(s) else _floats()
+    rows = [
+        {
+            "shelter": int(j),
+            "distance_m": round(float(d), 1),
+            "allocated_capacity": round(float(c), 1),
+            "watched": bool(m.shelter_watched[j]),
+        }
+        for j, d, c in zip(s, dist, m.pair_capacity[sel], strict=True)
+    ]
+    return sorted(rows, key=lambda r: r["distance_m"])

@@ -1,0 +1,325 @@
+// Shared bits of the drills pages: statuses and the workflow (mirroring drills/workflow.py),
+// permissions, reference data (GIS layers, units), zone-aware times, versioned writes.
+
+import { api, ApiError, fieldMessage } from "../../api.js";
+import { h } from "../../dom.js";
+import { getLocale, has, t, unitName } from "../../i18n.js";
+
+export const STATUSES = [
+  "draft",
+  "submitted",
+  "approved",
+  "scheduled",
+  "in_progress",
+  "completed",
+  "reviewed",
+  "cancelled",
+];
+// The server decides (409 naming the allowed ones); this only hides buttons it would refuse.
+export const TRANSITIONS = {
+  draft: ["submitted", "cancelled"],
+  submitted: ["draft", "approved", "cancelled"],
+  approved: ["scheduled", "cancelled"],
+  scheduled: ["in_progress", "cancelled"],
+  in_progress: ["completed"],
+  completed: ["reviewed"],
+  reviewed: [],
+  cancelled: [],
+};
+export const TYPES = [
+  "community_evacuation",
+  "drill",
+  "functional",
+  "full_scale",
+  "tabletop",
+  "game",
+  "workshop",
+  "seminar",
+];
+export const EDITABLE = new Set(["draft", "submitted", "approved", "scheduled", "in_progress"]);
+export const DEFAULT_TZ = "Asia/Shanghai";
+
+const any = (user, roles) => Boolean(user?.roles?.some((r) => roles.includes(r)));
+/** Whether the user may edit plans (drills.write). */
+export const canWrite = (user) => any(user, ["admin", "coordinator"]);
+/** Whether the user may move drills along the workflow and run them live (drills.run). */
+export const canRun = (user) => any(user, ["admin", "coordinator"]);
+
+/** Load the stylesheet of the drills pages once (index.html predates them). */
+export function ensureStyles() {
+  if (document.querySelector('link[data-drills-css]')) return;
+  const link = h("link", { rel: "stylesheet", href: "css/drills.css", "data-drills-css": "1" });
+  document.head.append(link);
+}
+
+/** A status badge coloured by status. */
+export function statusBadge(status) {
+  return h(
+    "span",
+    { class: `badge drill-status st-${status}`, dataset: { status }, "data-testid": "drill-status" },
+    t(`drills.status.${status}`),
+  );
+}
+
+// ---- reference data ------------------------------------------------------------------------
+
+function features(fc) {
+  return (fc?.features || []).map((f) => ({
+    id: String(f.id ?? f.properties?.fid ?? ""),
+    name: f.properties?.name || String(f.id ?? ""),
+    props: f.properties || {},
+    geometry: f.geometry,
+  }));
+}
+
+/** Communities, shelters, routes, teams (GIS layers) and units; missing layers are empty. */
+export async function loadRefs() {
+  const layer = (name) =>
+    api("GET", `/api/gis/layers/${name}.geojson`)
+      .then(features)
+      .catch(() => []);
+  const [communities, shelters, routes, teams, units] = await Promise.all([
+    layer("communities"),
+    layer("shelters"),
+    layer("routes"),
+    layer("teams"),
+    api("GET", "/api/units")
+      .then((r) => r.items || [])
+      .catch(() => []),
+  ]);
+  return { communities, shelters, routes, teams, units };
+}
+
+/** "Name (id)" for a reference id, or the bare id when unknown. */
+export function refLabel(list, id) {
+  const found = list.find((x) => String(x.id) === String(id));
+  if (!found) return String(id);
+  const name = found.name_en !== undefined ? unitName(found) : found.name;
+  return name && name !== String(id) ? `${name} (${id})` : String(id);
+}
+
+// ---- time zones ----------------------------------------------------------------------------
+
+const partFormats = new Map();
+
+function parts(ms, zone) {
+  if (!partFormats.has(zone)) {
+    partFormats.set(
+      zone,
+      new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      }),
+    );
+  }
+  const out = {};
+  for (const p of partFormats.get(zone).formatToParts(new Date(ms))) out[p.type] = p.value;
+  return out;
+}
+
+/** Whether an IANA zone name is known to this browser. */
+export function validZone(zone) {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return Boolean(zone);
+  } catch {
+    return false;
+  }
+}
+
+function offsetMinutes(ms, zone) {
+  const p = parts(ms, zone);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
+  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
+}
+
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+
+/** "2027-05-12T09:00" (wall time in `zone`) -> ISO with the zone's offset then. */
+export function localToIso(local, zone = DEFAULT_TZ) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(String(local || ""));
+  if (!m) return "";
+  const naive = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  let off = offsetMinutes(naive, zone);
+  const second = offsetMinutes(naive - off * 60000, zone);
+  if (second !== off) off = second;
+  const sign = off < 0 ? "-" : "+";
+  const abs = Math.abs(off);
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** An ISO instant as "YYYY-MM-DDTHH:MM" wall time in `zone` (for datetime-local inputs). */
+export function isoToLocal(iso, zone = DEFAULT_TZ) {
+  const ms = Date.parse(iso || "");
+  if (Number.isNaN(ms)) return "";
+  const p = parts(ms, zone);
+  return `${p.year}-${p.month}-${p.day}T${pad(+p.hour % 24)}:${p.minute}`;
+}
+
+/** The calendar day ("YYYY-MM-DD") of an instant in `zone`. */
+export function dayOf(iso, zone = DEFAULT_TZ) {
+  return isoToLocal(iso, zone).slice(0, 10);
+}
+
+/** "HH:MM" wall time in `zone`. */
+export function timeOf(iso, zone = DEFAULT_TZ) {
+  return isoToLocal(iso, zone).slice(11, 16);
+}
+
+/** Date and time for people, in `zone` and the UI locale. */
+export function formatWhen(iso, zone = DEFAULT_TZ) {
+  const ms = Date.parse(iso || "");
+  if (Number.isNaN(ms)) return String(iso || "");
+  return new Intl.DateTimeFormat(getLocale(), {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  }).format(new Date(ms));
+}
+
+/** "HH:MM:SS" wall-clock time in `zone`. */
+export function formatClock(iso, zone = DEFAULT_TZ) {
+  const ms = Date.parse(iso || "");
+  if (Number.isNaN(ms)) return "";
+  const p = parts(ms, zone);
+  return `${pad(+p.hour % 24)}:${p.minute}:${p.second}`;
+}
+
+/** Today as "YYYY-MM-DD" in `zone`. */
+export function today(zone = DEFAULT_TZ) {
+  return isoToLocal(new Date().toISOString(), zone).slice(0, 10);
+}
+
+/** "YYYY-MM-DD" plus `n` days (pure calendar arithmetic). */
+export function addDays(day, n) {
+  const [y, m, d] = day.split("-").map(Number);
+  const dt = new Date(Date.UTC(y, m - 1, d + n));
+  return dt.toISOString().slice(0, 10);
+}
+
+/** Monday of the ISO week containing `day`. */
+export function mondayOf(day) {
+  const [y, m, d] = day.split("-").map(Number);
+  const wd = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+  return addDays(day, -wd);
+}
+
+/** Seconds as "m:ss" / "h:mm:ss" ("—" when unknown). */
+export function formatSeconds(secs) {
+  if (secs === null || secs === undefined || !Number.isFinite(Number(secs))) return "—";
+  const s = Math.round(Number(secs));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  return hh ? `${hh}:${pad(mm)}:${pad(ss)}` : `${mm}:${pad(ss)}`;
+}
+
+/** A 0..1 rate as a percentage ("—" when unknown). */
+export function formatRate(rate) {
+  if (rate === null || rate === undefined) return "—";
+  return `${new Intl.NumberFormat(getLocale(), { maximumFractionDigits: 1 }).format(rate * 100)} %`;
+}
+
+// ---- conflicts and errors ------------------------------------------------------------------
+
+/** A conflict explained in the UI language (server message key with its parameters). */
+export function conflictText(c) {
+  const params = { ...(c.params || {}) };
+  if (params.at) params.at = formatWhen(params.at);
+  let key = c.message_key || `drills.conflict.${c.kind}`;
+  if (key === "drills.conflict.blackout" && params.holiday) key = "drills.conflict.blackout_holiday";
+  if (has(key)) return t(key, params);
+  return c.message || c.kind;
+}
+
+/**
+ * The plan field a problem location names: "body.plan.objectives[0].text" -> "objectives";
+ * model-level errors ("body.plan") are placed by the code the server puts in the message.
+ */
+export function planFieldOf(err) {
+  const segs = String(err.loc || "")
+    .replace(/\[\d+\]/g, "")
+    .split(".")
+    .filter(Boolean);
+  while (["body", "plan", "header", "query", "path"].includes(segs[0])) segs.shift();
+  if (segs[0]) return segs[0];
+  const code = /\((\w+)\)\s*$/.exec(err.msg || "")?.[1] || err.type;
+  return (
+    {
+      end_before_start: "end",
+      too_short: "end",
+      too_long: "end",
+      naive_datetime: "start",
+      inject_after_end: "injects",
+      duplicate_objective: "objectives",
+      bad_rrule: "rrule",
+    }[code] || ""
+  );
+}
+
+/** A field error message: a drills-specific code first, else the generic validation text. */
+export function planErrorText(err) {
+  const code = /\((\w+)\)\s*$/.exec(err.msg || "")?.[1] || err.type;
+  if (code && has(`drills.err.${code}`)) return t(`drills.err.${code}`);
+  const idx = /\[(\d+)\]/.exec(err.loc || "")?.[1];
+  const base = fieldMessage(err);
+  return idx !== undefined ? `#${Number(idx) + 1}: ${base}` : base;
+}
+
+// ---- versioned writes ----------------------------------------------------------------------
+
+let csrf = null;
+
+/**
+ * PUT/POST JSON with If-Match (the JSON helper cannot send extra headers). Resolves with
+ * {data, etag}; throws ApiError like api().
+ */
+export async function sendVersioned(method, path, body, version) {
+  if (!csrf) csrf = (await api("GET", "/api/auth/session")).csrf_token || "";
+  const headers = {
+    Accept: "application/json, application/problem+json",
+    "Content-Type": "application/json",
+    "X-CSRF-Token": csrf,
+  };
+  if (version !== null && version !== undefined) headers["If-Match"] = `"${version}"`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new ApiError(0, { detail: t("error.network") });
+  }
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => ({})) : {};
+  if (!response.ok) {
+    if (response.status === 403 && String(data.type || "").endsWith("csrf")) csrf = null;
+    throw new ApiError(response.status, data);
+  }
+  return { data, etag: response.headers.get("ETag") };
+}
+
+/** The current version a 412 names (from the ETag-carrying problem), or null. */
+export function staleVersion(err) {
+  const text = `${err.problem?.detail || ""} ${(err.fieldErrors || []).map((e) => e.msg).join(" ")}`;
+  const m = /version (?:is )?(\d+)/.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/** Whether an ApiError means "this route is not there yet" (older server). */
+export function missingRoute(err) {
+  return err instanceof ApiError && (err.status === 404 || err.status === 405);
+}
