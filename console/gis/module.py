@@ -27,10 +27,11 @@ class GisModule:
         """Layer, feature editing, kit and readiness routes."""
         from console.gis.features import router as features_router
         from console.gis.kits import router as kits_router
+        from console.gis.occupancy import router as occupancy_router
         from console.gis.readiness_router import router as readiness_router
         from console.gis.router import router
 
-        return [router, features_router, kits_router, readiness_router]
+        return [router, features_router, kits_router, readiness_router, occupancy_router]
 
     async def start(self, services: Services) -> None:
         """Start the readiness service (first recompute runs in the background)."""

@@ -120,6 +120,10 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/api/gis/mappings/{layer}/{source}"): ALL,
     ("PUT", "/api/gis/mappings/{layer}/{source}"): GIS_WRITE,
     ("DELETE", "/api/gis/mappings/{layer}/{source}"): GIS_WRITE,
+    ("POST", "/api/gis/shelters/{fid}/occupancy"): GIS_WRITE,
+    ("GET", "/api/gis/shelters/{fid}/occupancy"): ALL,
+    ("POST", "/api/gis/shelters/occupancy/import"): GIS_WRITE,
+    ("GET", "/api/gis/shelters/occupancy/latest"): ALL,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.

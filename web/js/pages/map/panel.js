@@ -2,6 +2,7 @@
 
 import { h, replace } from "../../dom.js";
 import { getLocale, t } from "../../i18n.js";
+import { occupancyBlock } from "./occupancy.js";
 import { scoreColour } from "./style.js";
 
 function fmt(value) {
@@ -80,6 +81,7 @@ export function featurePanel(panel, layer, feature, actions = []) {
       { class: "map-props" },
       h("tbody", {}, props.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, fmt(v))))),
     ),
+    layer === "shelters" ? occupancyBlock(feature.properties.fid || feature.id) : null,
     actions.length ? h("div", { class: "map-actions" }, actions) : null,
   );
 }

@@ -1,0 +1,455 @@
+"""Shelter occupancy over time: reports, snapshot CSV/zip import, series and latest figures."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.datastructures import UploadFile
+
+from console.audit import Actor
+from console.auth.policy import Principal
+from console.deps import DbDep, ServicesDep, require
+from console.errors import ProblemError
+from console.events import Audience
+from console.gis import store
+from console.gis.models import Feature
+from console.gis.router import bad
+from console.services import Services
+from console.store.models import Base, BigId, utcnow
+from gis.occupancy import Snapshot, SnapshotError, parse_snapshot
+from gis.readers import ReadError, safe_extract
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/gis/shelters", tags=["gis"])
+Reader = Annotated[Principal, Depends(require("gis.read"))]
+Writer = Annotated[Principal, Depends(require("gis.write"))]
+MAX_BYTES = 50 * 1024 * 1024
+MAX_LISTED = 1000
+FUTURE_SLACK = timedelta(minutes=1)
+READERS = Audience(permission="gis.read")
+
+
+class OccupancyReport(Base):
+    """A shelter's reported head count and open state at one time."""
+
+    __tablename__ = "gis_shelter_occupancy"
+    __table_args__ = (
+        UniqueConstraint("fid", "reported_at", name="uq_gis_shelter_occupancy_fid_at"),
+        CheckConstraint("count >= 0", name="ck_gis_shelter_occupancy_count"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fid: Mapped[str] = mapped_column(String(128))
+    reported_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(200), default="api")
+    reported_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportIn(BaseModel):
+    """One occupancy report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime = Field(description="Time of the count, with its UTC offset.")
+    count: int = Field(ge=0, le=1_000_000, description="Persons in the shelter.")
+    open: bool = True
+
+
+@dataclass
+class Parsed:
+    """Snapshots read from an upload, and whole-file or row problems."""
+
+    snapshots: list[Snapshot] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _read_all(name: str, data: bytes, tz: str) -> Parsed:
+    """Parse one CSV or every CSV in a zip (worker thread)."""
+    out = Parsed()
+    files: list[tuple[str, bytes]] = [(name, data)]
+    if data[:4] == b"PK\x03\x04":
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                paths = safe_extract(data, Path(tmp))
+            except ReadError as exc:
+                raise bad("body", str(exc), exc.code) from exc
+            files = [
+                (p.name, p.read_bytes())
+                for p in sorted(paths)
+                if p.suffix.lower() == ".csv" and not p.name.startswith("._")
+            ]
+        if not files:
+            raise bad("body", "the zip holds no .csv snapshot", "no_csv")
+    for fname, raw in files:
+        try:
+            snap = parse_snapshot(fname, raw, tz)
+        except SnapshotError as exc:
+            out.errors.append({"loc": f"file {fname}", "msg": str(exc), "type": exc.code})
+            continue
+        out.snapshots.append(snap)
+        out.errors.extend(snap.errors)
+    return out
+
+
+async def _body(request: Request) -> tuple[str, bytes]:
+    """The uploaded file: the first part of a multipart form, or the raw body."""
+    if int(request.headers.get("content-length") or 0) > MAX_BYTES:
+        raise bad("body", "file too large", "too_large", 413)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
+        if upload is None:
+            raise bad("body", "the form holds no file", "missing")
+        return upload.filename or "upload.csv", await upload.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise bad("body", "file too large", "too_large", 413)
+        chunks.append(chunk)
+    return "upload.csv", b"".join(chunks)
+
+
+def _index(rows: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, str]]:
+    """Lookup tables from shelter id (fid, code, source_id, ID) and unique names to fid."""
+    ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    dupes: set[str] = set()
+    for fid, props in rows:
+        ids[fid] = fid
+        for k in ("code", "source_id", "ID"):
+            if props.get(k):
+                ids.setdefault(str(props[k]), fid)
+        name = str(props.get("name") or "")
+        if name in names:
+            dupes.add(name)
+        names[name] = fid
+    for name in dupes:
+        names.pop(name, None)
+    return {"id": ids, "name": names}
+
+
+async def _shelters(db: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Live shelters' properties by fid."""
+    rows = await db.execute(
+        select(Feature.fid, Feature.properties).where(
+            Feature.layer == "shelters", Feature.deleted.is_(False)
+        )
+    )
+    return {fid: dict(props or {}) for fid, props in rows}
+
+
+async def _shelter(db: AsyncSession, fid: str, lock: bool = False) -> Feature:
+    """A live shelter or a 404 naming it."""
+    f = await store.get(db, "shelters", fid, lock=lock)
+    if f is None or f.deleted:
+        raise ProblemError(
+            404,
+            f"shelter {fid} not found",
+            code="not-found",
+            errors=[{"loc": "path.fid", "msg": f"no shelter {fid}", "type": "not_found"}],
+        )
+    return f
+
+
+async def _latest_at(db: AsyncSession, fids: list[str]) -> dict[str, datetime]:
+    """The newest stored report time per shelter."""
+    out: dict[str, datetime] = {}
+    for k in range(0, len(fids), 5000):
+        stmt = (
+            select(OccupancyReport.fid, func.max(OccupancyReport.reported_at))
+            .where(OccupancyReport.fid.in_(fids[k : k + 5000]))
+            .group_by(OccupancyReport.fid)
+        )
+        for fid, at in await db.execute(stmt):
+            out[fid] = _aware(at)
+    return out
+
+
+def _aware(at: datetime) -> datetime:
+    """Aggregates bypass the column type on SQLite: put UTC back on naive values."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def _set_current(db: AsyncSession, f: Feature, count: int, is_open: bool, by: str) -> None:
+    """Write the shelter's current occupancy and open state as a new feature version."""
+    props = dict(f.properties) | {"occupancy": count, "open": is_open}
+    store.write(db, f, None, props, by)
+
+
+async def _announce(services: Services, f: Feature, count: int, at: datetime) -> None:
+    """The occupancy event for dashboards and the map."""
+    await services.bus.publish(
+        "gis.shelter.occupancy",
+        {
+            "fid": f.fid,
+            "count": count,
+            "capacity": f.properties.get("capacity"),
+            "at": at.isoformat(),
+        },
+        audience=READERS,
+    )
+
+
+@router.post("/{fid}/occupancy", status_code=201)
+async def report_occupancy(
+    fid: str, body: ReportIn, principal: Writer, services: ServicesDep, db: DbDep
+) -> dict[str, Any]:
+    """Record a head count; the shelter's current figure moves only if it is the latest."""
+    if body.at > datetime.now(UTC) + FUTURE_SLACK:
+        raise bad("body.at", "the time is in the future", "future")
+    f = await _shelter(db, fid, lock=True)
+    newest = (await _latest_at(db, [fid])).get(fid)
+    row = await db.scalar(
+        select(OccupancyReport).where(
+            OccupancyReport.fid == fid, OccupancyReport.reported_at == body.at
+        )
+    )
+    if row is None:
+        row = OccupancyReport(fid=fid, reported_at=body.at, source="api")
+        db.add(row)
+    row.count, row.open, row.reported_by = body.count, body.open, principal.username
+    latest = newest is None or body.at >= newest
+    if latest:
+        _set_current(db, f, body.count, body.open, principal.username)
+    detail = {"at": body.at.isoformat(), "count": body.count, "open": body.open, "latest": latest}
+    entry = services.audit.add(
+        db,
+        Actor.of(principal),
+        "gis.shelter.occupancy",
+        target_type="gis_feature",
+        target_id=f"shelters/{fid}",
+        detail=detail,
+    )
+    await db.commit()
+    await services.audit.announce(entry)
+    await _announce(services, f, body.count, body.at)
+    if latest:
+        await services.bus.publish(
+            "gis.feature.changed",
+            {"layer": "shelters", "fid": fid, "version": f.version, "op": "occupancy"},
+            audience=READERS,
+        )
+    return {"fid": fid, **detail, "capacity": f.properties.get("capacity"), "version": f.version}
+
+
+def _match(
+    parsed: Parsed, index: dict[str, dict[str, str]], match: str
+) -> dict[tuple[str, datetime], tuple[int, bool, str]]:
+    """Reports by (fid, time); unmatched rows become errors; absent shelters are closed."""
+    order = ("id", "name") if match == "id" else ("name", "id")
+    reports: dict[tuple[str, datetime], tuple[int, bool, str]] = {}
+    seen_before: set[str] = set()
+    for snap in sorted(parsed.snapshots, key=lambda s: s.taken_at):
+        here: set[str] = set()
+        for row in snap.rows:
+            keys = {"id": row.key, "name": row.name}
+            fid = next((index[m][keys[m]] for m in order if keys[m] in index[m]), None)
+            if fid is None:
+                parsed.errors.append(
+                    {
+                        "loc": f"file {snap.file} row {row.line}",
+                        "msg": f"unknown shelter {row.key} ({row.name})",
+                        "type": "unknown_shelter",
+                    }
+                )
+                continue
+            here.add(fid)
+            reports[(fid, snap.taken_at)] = (row.count, True, f"import:{snap.file}")
+        if not snap.errors:
+            for fid in seen_before - here:
+                reports.setdefault((fid, snap.taken_at), (0, False, f"import:{snap.file}"))
+        seen_before = here
+    return reports
+
+
+@router.post("/occupancy/import")
+async def import_occupancy(
+    request: Request,
+    principal: Writer,
+    services: ServicesDep,
+    db: DbDep,
+    tz: Annotated[str, Query(max_length=64, description="Zone of times in the files.")] = (
+        "Asia/Tokyo"
+    ),
+    match: Annotated[Literal["id", "name"], Query(description="Match shelters first by")] = "id",
+    partial: bool = False,
+) -> dict[str, Any]:
+    """Import one snapshot CSV or a zip of them; all-or-nothing unless partial=true."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise bad("query.tz", f"unknown time zone {tz}", "time_zone") from exc
+    name, data = await _body(request)
+    parsed = await asyncio.to_thread(_read_all, name, data, tz)
+    shelters = await _shelters(db)
+    index = _index(list(shelters.items()))
+    reports = _match(parsed, index, match)
+    if parsed.errors and not partial:
+        first = parsed.errors[0]
+        raise ProblemError(
+            422,
+            f"{first['loc']}: {first['msg']} ({len(parsed.errors)} problem(s); nothing imported)",
+            code="validation",
+            errors=parsed.errors[:MAX_LISTED],
+        )
+    created, updated, moved = await _store(db, reports, shelters, principal.username)
+    times = sorted({at for _fid, at in reports})
+    result = {
+        "snapshots": len(parsed.snapshots),
+        "times": len(times),
+        "from": times[0].isoformat() if times else None,
+        "to": times[-1].isoformat() if times else None,
+        "shelters": len({fid for fid, _at in reports}),
+        "created": created,
+        "updated": updated,
+        "unchanged": len(reports) - created - updated,
+        "current_updated": len(moved),
+        "skipped": parsed.errors[:MAX_LISTED],
+        "skipped_count": len(parsed.errors),
+    }
+    entry = services.audit.add(
+        db,
+        Actor.of(principal),
+        "gis.shelter.occupancy.import",
+        target_type="gis_layer",
+        target_id="shelters",
+        detail={k: v for k, v in result.items() if k != "skipped"} | {"file": name},
+    )
+    await db.commit()
+    await services.audit.announce(entry)
+    for f, count, at in moved:
+        await _announce(services, f, count, at)
+    if moved:
+        await services.bus.publish(
+            "gis.feature.imported",
+            {"layer": "shelters", "created": 0, "updated": len(moved)},
+            audience=READERS,
+        )
+    log.info("occupancy import %s: %s new, %s updated", name, created, updated)
+    return result
+
+
+async def _store(
+    db: AsyncSession,
+    reports: dict[tuple[str, datetime], tuple[int, bool, str]],
+    shelters: dict[str, dict[str, Any]],
+    by: str,
+) -> tuple[int, int, list[tuple[Feature, int, datetime]]]:
+    """Insert new reports, correct changed ones, move current figures. Caller commits."""
+    fids = sorted({fid for fid, _at in reports})
+    newest = await _latest_at(db, fids)
+    existing: dict[tuple[str, datetime], OccupancyReport] = {}
+    for k in range(0, len(fids), 5000):
+        rows = await db.scalars(
+            select(OccupancyReport).where(OccupancyReport.fid.in_(fids[k : k + 5000]))
+        )
+        existing.update(((r.fid, r.reported_at), r) for r in rows)
+    created = updated = 0
+    last: dict[str, tuple[datetime, int, bool]] = {}
+    for (fid, at), (count, is_open, source) in reports.items():
+        row = existing.get((fid, at))
+        if row is None:
+            db.add(
+                OccupancyReport(
+                    fid=fid,
+                    reported_at=at,
+                    count=count,
+                    open=is_open,
+                    source=source,
+                    reported_by=by,
+                )
+            )
+            created += 1
+        elif (row.count, row.open) != (count, is_open):
+            row.count, row.open, row.reported_by = count, is_open, by
+            updated += 1
+        if fid not in last or at > last[fid][0]:
+            last[fid] = (at, count, is_open)
+    moved: list[tuple[Feature, int, datetime]] = []
+    for fid, (at, count, is_open) in sorted(last.items()):
+        before = newest.get(fid)
+        props = shelters[fid]
+        same = (props.get("occupancy"), props.get("open")) == (count, is_open)
+        if (before is None or at >= before) and not same:
+            f = await _shelter(db, fid, lock=True)
+            _set_current(db, f, count, is_open, by)
+            moved.append((f, count, at))
+    return created, updated, moved
+
+
+@router.get("/occupancy/latest")
+async def latest_occupancy(principal: Reader, db: DbDep) -> dict[str, Any]:
+    """Each shelter's latest report with its capacity and occupancy ratio."""
+    newest = (
+        select(OccupancyReport.fid, func.max(OccupancyReport.reported_at).label("at"))
+        .group_by(OccupancyReport.fid)
+        .subquery()
+    )
+    stmt = (
+        select(OccupancyReport, Feature.properties)
+        .join(
+            newest,
+            (newest.c.fid == OccupancyReport.fid) & (newest.c.at == OccupancyReport.reported_at),
+        )
+        .join(Feature, (Feature.fid == OccupancyReport.fid) & (Feature.layer == "shelters"))
+        .where(Feature.deleted.is_(False))
+        .order_by(OccupancyReport.fid)
+    )
+    items = []
+    for r, props in await db.execute(stmt):
+        cap = props.get("capacity")
+        items.append(
+            {
+                "fid": r.fid,
+                "name": props.get("name"),
+                "at": r.reported_at.isoformat(),
+                "count": r.count,
+                "open": r.open,
+                "capacity": cap,
+                "ratio": round(r.count / cap, 4) if cap else None,
+            }
+        )
+    return {"items": items}
+
+
+@router.get("/{fid}/occupancy")
+async def occupancy_series(
+    fid: str,
+    principal: Reader,
+    db: DbDep,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """A shelter's reports in time order, optionally between from and to (inclusive)."""
+    f = await _shelter(db, fid)
+    stmt = select(OccupancyReport).where(OccupancyReport.fid == fid)
+    if start is not None:
+        stmt = stmt.where(OccupancyReport.reported_at >= start)
+    if end is not None:
+        stmt = stmt.where(OccupancyReport.reported_at <= end)
+    rows = await db.scalars(stmt.order_by(OccupancyReport.reported_at))
+    return {
+        "fid": fid,
+        "name": f.properties.get("name"),
+        "capacity": f.properties.get("capacity"),
+        "items": [
+            {"at": r.reported_at.isoformat(), "count": r.count, "open": r.open} for r in rows
+        ],
+    }
