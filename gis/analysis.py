@@ -32,6 +32,8 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis import crs as crsmod
+from gis.coverage import sectors, watched_lines, watched_points
+from gis.reach import locate, reach_pairs, reach_share
 from gis.synth import District
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,7 +44,6 @@ GeomArray = npt.NDArray[np.object_]
 N_KIT = 4  # standard, elderly, infant, disabled (gis.synth.KIT_CATEGORIES order)
 UNSAFE = 2  # index of "unsafe" in gis.synth.RATINGS
 UNKNOWN = 3
-SAMPLE_GRID = 5
 
 
 class Radii(BaseModel):
@@ -225,220 +226,6 @@ def _sum(idx: IntArray, weights: Any, n: int) -> FloatArray:
     return np.asarray(np.bincount(idx, weights=weights, minlength=n), dtype=np.float64)
 
 
-@dataclass
-class Fov:
-    """Healthy camera sectors in metric coordinates, split so none opens wider than 180°."""
-
-    camera: IntArray
-    x: FloatArray
-    y: FloatArray
-    bearing: FloatArray
-    half: FloatArray
-    range_m: FloatArray
-    tree: shapely.STRtree | None
-
-
-def _fov(layers: Layers, crs: str) -> Fov:
-    """Sectors of healthy cameras with a position and field of view."""
-    lon, lat = layers.camera_lon, layers.camera_lat
-    ok = layers.camera_healthy & np.isfinite(lon + lat + layers.camera_bearing)
-    ok &= np.isfinite(layers.camera_angle + layers.camera_range) & (layers.camera_range > 0)
-    ok &= layers.camera_angle > 0
-    idx = np.flatnonzero(ok)
-    angle = np.minimum(layers.camera_angle[idx], 360.0)
-    bearing = layers.camera_bearing[idx]
-    wide = angle > 180.0
-    # A sector wider than 180 degrees is two half-width sectors side by side.
-    cam = np.concatenate([idx, idx[wide]])
-    bear = np.concatenate(
-        [np.where(wide, bearing - angle / 4, bearing), bearing[wide] + angle[wide] / 4]
-    )
-    half = np.concatenate([np.where(wide, angle / 4, angle / 2), angle[wide] / 4])
-    x, y = crsmod.from_wgs84(crs, lon[cam], lat[cam])
-    r = layers.camera_range[cam]
-    tree = shapely.STRtree(shapely.box(x - r, y - r, x + r, y + r)) if len(cam) else None
-    return Fov(cam.astype(np.int64), x, y, bear, half, r, tree)
-
-
-def _side(fov: Fov, k: IntArray, sign: float) -> tuple[FloatArray, FloatArray]:
-    """Unit vector of a sector's left (sign -1) or right (+1) edge, compass bearings."""
-    t = np.radians(fov.bearing[k] + sign * fov.half[k])
-    return np.sin(t), np.cos(t)
-
-
-def in_sector(fov: Fov, k: IntArray, px: FloatArray, py: FloatArray) -> BoolArray:
-    """Whether each point lies inside sector k (within range, between the two edges)."""
-    fx, fy = px - fov.x[k], py - fov.y[k]
-    lx, ly = _side(fov, k, -1.0)
-    rx, ry = _side(fov, k, 1.0)
-    # Clockwise of the left edge and counter-clockwise of the right edge (x east, y north).
-    inside: BoolArray = (
-        (fx * fx + fy * fy <= fov.range_m[k] ** 2)
-        & (lx * fy - ly * fx <= 1e-9)
-        & (rx * fy - ry * fx >= -1e-9)
-    )
-    return inside
-
-
-def _segment_cover(
-    fov: Fov, k: IntArray, ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Parameter interval [lo, hi] of each segment A->B inside sector k (empty when lo >= hi)."""
-    dx, dy = bx - ax, by - ay
-    fx, fy = ax - fov.x[k], ay - fov.y[k]
-    a = np.maximum(dx * dx + dy * dy, 1e-12)
-    b = fx * dx + fy * dy
-    c = fx * fx + fy * fy - fov.range_m[k] ** 2
-    disc = b * b - a * c
-    root = np.sqrt(np.maximum(disc, 0.0))
-    lo = np.maximum(0.0, (-b - root) / a)
-    hi = np.where(disc >= 0, np.minimum(1.0, (-b + root) / a), -1.0)
-    for sign, keep_neg in ((-1.0, True), (1.0, False)):
-        ux, uy = _side(fov, k, sign)
-        g0 = ux * fy - uy * fx
-        g1 = ux * dy - uy * dx
-        if not keep_neg:
-            g0, g1 = -g0, -g1
-        # Condition g0 + t * g1 <= 0.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = -g0 / g1
-        hi = np.where(g1 > 0, np.minimum(hi, t), hi)
-        lo = np.where(g1 < 0, np.maximum(lo, t), lo)
-        hi = np.where((g1 == 0) & (g0 > 0), -1.0, hi)
-    return lo, hi
-
-
-def _watched_lines(fov: Fov, lines: GeomArray) -> FloatArray:
-    """Length of each line inside the union of the sectors (overlaps counted once)."""
-    out = np.zeros(len(lines))
-    if fov.tree is None or len(lines) == 0:
-        return out
-    xy, owner = shapely.get_coordinates(lines, return_index=True)
-    seg = np.flatnonzero(owner[1:] == owner[:-1])
-    ax, ay, bx, by = xy[seg, 0], xy[seg, 1], xy[seg + 1, 0], xy[seg + 1, 1]
-    boxes = shapely.box(
-        np.minimum(ax, bx), np.minimum(ay, by), np.maximum(ax, bx), np.maximum(ay, by)
-    )
-    si, k = fov.tree.query(boxes)
-    lo, hi = _segment_cover(fov, k, ax[si], ay[si], bx[si], by[si])
-    keep = hi > lo
-    si, lo, hi = si[keep], lo[keep], hi[keep]
-    # Merge intervals per segment: offset each segment by its index so one sort orders all.
-    start, stop = si + lo, si + hi
-    order = np.lexsort((start, si))
-    start, stop, si = start[order], stop[order], si[order]
-    reach = np.maximum.accumulate(stop)
-    prev = np.r_[-1.0, reach[:-1]]
-    prev = np.where(np.r_[True, si[1:] != si[:-1]], si.astype(float), prev)
-    frac = np.maximum(0.0, stop - np.maximum(start, prev))
-    seg_len = np.hypot(bx - ax, by - ay)
-    covered = np.bincount(si, weights=frac * seg_len[si], minlength=len(seg))
-    np.add.at(out, owner[seg], covered)
-    return out
-
-
-def _watched_points(fov: Fov, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
-    """(point, camera) pairs where the point lies in one of the camera's sectors."""
-    if fov.tree is None or len(x) == 0:
-        return _ints(), _ints()
-    pi, k = fov.tree.query(shapely.points(x, y))
-    ok = in_sector(fov, k, x[pi], y[pi])
-    pairs = np.unique(np.stack([pi[ok], fov.camera[k[ok]]]), axis=1)
-    return pairs[0].astype(np.int64), pairs[1].astype(np.int64)
-
-
-def _reach_pairs(
-    comm: GeomArray, sx: FloatArray, sy: FloatArray, radius: FloatArray
-) -> tuple[IntArray, IntArray]:
-    """(community, shelter) pairs with the shelter within its radius of the polygon."""
-    if len(comm) == 0 or len(sx) == 0:
-        return _ints(), _ints()
-    pts = shapely.points(sx, sy)
-    tree = shapely.STRtree(shapely.box(sx - radius, sy - radius, sx + radius, sy + radius))
-    c, s = tree.query(comm)
-    ok = shapely.distance(comm[c], pts[s]) <= radius[s]
-    return c[ok].astype(np.int64), s[ok].astype(np.int64)
-
-
-def _sample_points(comm: GeomArray) -> tuple[FloatArray, FloatArray, IntArray]:
-    """A grid of sample points inside each community (its point on surface when none fall)."""
-    n = len(comm)
-    b = shapely.bounds(comm)
-    f = (np.arange(SAMPLE_GRID) + 0.5) / SAMPLE_GRID
-    fx, fy = np.meshgrid(f, f)
-    xs = (b[:, [0]] + (b[:, [2]] - b[:, [0]]) * fx.ravel()[None, :]).ravel()
-    ys = (b[:, [1]] + (b[:, [3]] - b[:, [1]]) * fy.ravel()[None, :]).ravel()
-    owner = np.repeat(np.arange(n), SAMPLE_GRID * SAMPLE_GRID)
-    inside = shapely.intersects_xy(comm[owner], xs, ys)
-    xs, ys, owner = xs[inside], ys[inside], owner[inside]
-    empty = np.flatnonzero(np.bincount(owner, minlength=n) == 0)
-    if len(empty):
-        xy = shapely.get_coordinates(shapely.point_on_surface(comm[empty]))
-        xs, ys = np.r_[xs, xy[:, 0]], np.r_[ys, xy[:, 1]]
-        owner = np.r_[owner, empty]
-    return xs, ys, owner.astype(np.int64)
-
-
-def _reach_share(
-    comm: GeomArray, sx: FloatArray, sy: FloatArray, radius: FloatArray, walk_m: float
-) -> tuple[FloatArray, FloatArray]:
-    """Share of sample points with a shelter within its kind's radius, and within walk_m."""
-    n = len(comm)
-    px, py, owner = _sample_points(comm)
-    pts = shapely.points(px, py)
-    reached = np.zeros(len(px), dtype=bool)
-    walk = np.zeros(len(px), dtype=bool)
-    if len(sx):
-        tree = shapely.STRtree(shapely.points(sx, sy))
-        hit, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-        walk[hit[0]] = dist <= walk_m
-        reached = walk.copy()
-        # Widest radii first: most points are settled by the first pass.
-        for r in np.unique(radius)[::-1]:
-            todo = np.flatnonzero(~reached)
-            if len(todo) == 0:
-                break
-            group = np.flatnonzero(radius == r)
-            sub = shapely.STRtree(shapely.points(sx[group], sy[group]))
-            got = sub.query_nearest(pts[todo], max_distance=float(r), all_matches=False)
-            reached[todo[got[0]]] = True
-    total = np.maximum(np.bincount(owner, minlength=n), 1)
-    any_share = np.bincount(owner, weights=reached, minlength=n) / total
-    walk_share = np.bincount(owner, weights=walk, minlength=n) / total
-    return any_share, walk_share
-
-
-def locate(comm: GeomArray, x: FloatArray, y: FloatArray) -> IntArray:
-    """Index of the polygon holding each point (-1: none), by grid binning + intersects_xy."""
-    owner = np.full(len(x), -1, dtype=np.int64)
-    if len(comm) == 0 or len(x) == 0:
-        return owner
-    b = shapely.bounds(comm)
-    g = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))) or 1.0
-    x0, y0 = min(b[:, 0].min(), x.min()), min(b[:, 1].min(), y.min())
-    width = int((max(b[:, 2].max(), x.max()) - x0) / g) + 2
-    cell = ((y - y0) / g).astype(np.int64) * width + ((x - x0) / g).astype(np.int64)
-    order = np.argsort(cell, kind="stable")
-    sorted_cells = cell[order]
-    cx0, cx1 = ((b[:, 0] - x0) / g).astype(np.int64), ((b[:, 2] - x0) / g).astype(np.int64)
-    cy0, cy1 = ((b[:, 1] - y0) / g).astype(np.int64), ((b[:, 3] - y0) / g).astype(np.int64)
-    nxc = cx1 - cx0 + 1
-    per = nxc * (cy1 - cy0 + 1)
-    rep = np.repeat(np.arange(len(comm)), per)
-    k = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
-    cells = (cy0[rep] + k // nxc[rep]) * width + cx0[rep] + k % nxc[rep]
-    lo = np.searchsorted(sorted_cells, cells, "left")
-    cnt = np.searchsorted(sorted_cells, cells, "right") - lo
-    pc = np.repeat(rep, cnt)
-    pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
-    pp = order[pos]
-    ok = (x[pp] >= b[pc, 0]) & (x[pp] <= b[pc, 2]) & (y[pp] >= b[pc, 1]) & (y[pp] <= b[pc, 3])
-    pc, pp = pc[ok], pp[ok]
-    hit = shapely.intersects_xy(comm[pc], x[pp], y[pp])
-    owner[pp[hit]] = pc[hit]
-    return owner
-
-
 def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) -> Metrics:
     """Compute every per-community measure; CPU-bound, call it from a worker thread."""
     clock = time.perf_counter()
@@ -463,12 +250,20 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
     sx, sy = crsmod.from_wgs84(crs, layers.shelter_lon, layers.shelter_lat)
     bx, by = crsmod.from_wgs84(crs, layers.building_lon, layers.building_lat)
     routes = project(layers.route_geoms, crs)
-    fov = _fov(layers, crs)
+    fov = sectors(
+        layers.camera_lon,
+        layers.camera_lat,
+        layers.camera_healthy,
+        layers.camera_bearing,
+        layers.camera_angle,
+        layers.camera_range,
+        crs,
+    )
     lap("project")
 
     ns = len(sx)
     radius = rad_by_kind[layers.shelter_kind] if ns else _floats()
-    pc, ps = _reach_pairs(comm, sx, sy, radius)
+    pc, ps = reach_pairs(comm, sx, sy, radius)
     demand = layers.population[pc]
     total = np.bincount(ps, weights=demand, minlength=ns)
     count = np.bincount(ps, minlength=ns)
@@ -485,7 +280,7 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
     lap("capacity")
 
     walk_m = float(rad_by_kind[0])
-    reach, walk = _reach_share(comm, sx, sy, radius, walk_m) if n else (_floats(), _floats())
+    reach, walk = reach_share(comm, sx, sy, radius, walk_m) if n else (_floats(), _floats())
     lap("reach")
 
     centroids = shapely.centroid(comm)
@@ -506,7 +301,7 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
     teams = np.bincount(layers.team_community[tok], minlength=n)
     lap("kits_teams")
 
-    w_s, w_c = _watched_points(fov, sx, sy)
+    w_s, w_c = watched_points(fov, sx, sy)
     shelter_watched = np.zeros(ns, dtype=bool)
     shelter_watched[w_s] = True
     watched = np.bincount(pc, weights=shelter_watched[ps], minlength=n).astype(np.int64)
@@ -518,7 +313,7 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
         )
         route_comm[lost] = locate(comm, mid[:, 0], mid[:, 1])
     route_len = shapely.length(routes) if len(routes) else _floats()
-    route_watched = _watched_lines(fov, routes)
+    route_watched = watched_lines(fov, routes)
     rok = route_comm >= 0
     route_m = _sum(route_comm[rok], route_len[rok], n)
     route_w = _sum(route_comm[rok], route_watched[rok], n)

@@ -13,7 +13,8 @@ from console.audit import Actor
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
 from console.errors import ProblemError
-from console.gis.readiness import ReadinessService, State
+from console.gis.readiness import ReadinessService
+from console.gis.readiness_data import State
 from console.services import Services
 from gis import analysis
 from gis import readiness as model
