@@ -1,11 +1,21 @@
-"""GIS tables: layer features with version history, kit distributions, readiness snapshots."""
+"""GIS tables: layer features with version history, kits, readiness snapshots, occupancy."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.store.models import Base, BigId, utcnow
@@ -79,3 +89,22 @@ class ReadinessSnapshot(Base):
     score: Mapped[float] = mapped_column(Float)
     components: Mapped[dict[str, Any]]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OccupancyReport(Base):
+    """A shelter's reported head count and open state at one time."""
+
+    __tablename__ = "gis_shelter_occupancy"
+    __table_args__ = (
+        UniqueConstraint("fid", "reported_at", name="uq_gis_shelter_occupancy_fid_at"),
+        CheckConstraint("count >= 0", name="ck_gis_shelter_occupancy_count"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fid: Mapped[str] = mapped_column(String(128))
+    reported_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(200), default="api")
+    reported_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 from starlette.datastructures import UploadFile
 
 from console.audit import Actor
@@ -23,13 +19,11 @@ from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
 from console.errors import ProblemError
 from console.events import Audience
+from console.gis import occupancy_data as data
 from console.gis import store
-from console.gis.models import Feature
+from console.gis.models import Feature, OccupancyReport
 from console.gis.router import bad
 from console.services import Services
-from console.store.models import Base, BigId, utcnow
-from gis.occupancy import Snapshot, SnapshotError, parse_snapshot
-from gis.readers import ReadError, safe_extract
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/gis/shelters", tags=["gis"])
@@ -41,25 +35,6 @@ FUTURE_SLACK = timedelta(minutes=1)
 READERS = Audience(permission="gis.read")
 
 
-class OccupancyReport(Base):
-    """A shelter's reported head count and open state at one time."""
-
-    __tablename__ = "gis_shelter_occupancy"
-    __table_args__ = (
-        UniqueConstraint("fid", "reported_at", name="uq_gis_shelter_occupancy_fid_at"),
-        CheckConstraint("count >= 0", name="ck_gis_shelter_occupancy_count"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    fid: Mapped[str] = mapped_column(String(128))
-    reported_at: Mapped[datetime]
-    count: Mapped[int] = mapped_column(Integer)
-    open: Mapped[bool] = mapped_column(Boolean, default=True)
-    source: Mapped[str] = mapped_column(String(200), default="api")
-    reported_by: Mapped[str | None] = mapped_column(String(128), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class ReportIn(BaseModel):
     """One occupancy report."""
 
@@ -68,42 +43,6 @@ class ReportIn(BaseModel):
     at: AwareDatetime = Field(description="Time of the count, with its UTC offset.")
     count: int = Field(ge=0, le=1_000_000, description="Persons in the shelter.")
     open: bool = True
-
-
-@dataclass
-class Parsed:
-    """Snapshots read from an upload, and whole-file or row problems."""
-
-    snapshots: list[Snapshot] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _read_all(name: str, data: bytes, tz: str) -> Parsed:
-    """Parse one CSV or every CSV in a zip (worker thread)."""
-    out = Parsed()
-    files: list[tuple[str, bytes]] = [(name, data)]
-    if data[:4] == b"PK\x03\x04":
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                paths = safe_extract(data, Path(tmp))
-            except ReadError as exc:
-                raise bad("body", str(exc), exc.code) from exc
-            files = [
-                (p.name, p.read_bytes())
-                for p in sorted(paths)
-                if p.suffix.lower() == ".csv" and not p.name.startswith("._")
-            ]
-        if not files:
-            raise bad("body", "the zip holds no .csv snapshot", "no_csv")
-    for fname, raw in files:
-        try:
-            snap = parse_snapshot(fname, raw, tz)
-        except SnapshotError as exc:
-            out.errors.append({"loc": f"file {fname}", "msg": str(exc), "type": exc.code})
-            continue
-        out.snapshots.append(snap)
-        out.errors.extend(snap.errors)
-    return out
 
 
 async def _body(request: Request) -> tuple[str, bytes]:
@@ -126,35 +65,6 @@ async def _body(request: Request) -> tuple[str, bytes]:
     return "upload.csv", b"".join(chunks)
 
 
-def _index(rows: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, str]]:
-    """Lookup tables from shelter id (fid, code, source_id, ID) and unique names to fid."""
-    ids: dict[str, str] = {}
-    names: dict[str, str] = {}
-    dupes: set[str] = set()
-    for fid, props in rows:
-        ids[fid] = fid
-        for k in ("code", "source_id", "ID"):
-            if props.get(k):
-                ids.setdefault(str(props[k]), fid)
-        name = str(props.get("name") or "")
-        if name in names:
-            dupes.add(name)
-        names[name] = fid
-    for name in dupes:
-        names.pop(name, None)
-    return {"id": ids, "name": names}
-
-
-async def _shelters(db: AsyncSession) -> dict[str, dict[str, Any]]:
-    """Live shelters' properties by fid."""
-    rows = await db.execute(
-        select(Feature.fid, Feature.properties).where(
-            Feature.layer == "shelters", Feature.deleted.is_(False)
-        )
-    )
-    return {fid: dict(props or {}) for fid, props in rows}
-
-
 async def _shelter(db: AsyncSession, fid: str, lock: bool = False) -> Feature:
     """A live shelter or a 404 naming it."""
     f = await store.get(db, "shelters", fid, lock=lock)
@@ -166,25 +76,6 @@ async def _shelter(db: AsyncSession, fid: str, lock: bool = False) -> Feature:
             errors=[{"loc": "path.fid", "msg": f"no shelter {fid}", "type": "not_found"}],
         )
     return f
-
-
-async def _latest_at(db: AsyncSession, fids: list[str]) -> dict[str, datetime]:
-    """The newest stored report time per shelter."""
-    out: dict[str, datetime] = {}
-    for k in range(0, len(fids), 5000):
-        stmt = (
-            select(OccupancyReport.fid, func.max(OccupancyReport.reported_at))
-            .where(OccupancyReport.fid.in_(fids[k : k + 5000]))
-            .group_by(OccupancyReport.fid)
-        )
-        for fid, at in await db.execute(stmt):
-            out[fid] = _aware(at)
-    return out
-
-
-def _aware(at: datetime) -> datetime:
-    """Aggregates bypass the column type on SQLite: put UTC back on naive values."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def _set_current(db: AsyncSession, f: Feature, count: int, is_open: bool, by: str) -> None:
@@ -215,7 +106,7 @@ async def report_occupancy(
     if body.at > datetime.now(UTC) + FUTURE_SLACK:
         raise bad("body.at", "the time is in the future", "future")
     f = await _shelter(db, fid, lock=True)
-    newest = (await _latest_at(db, [fid])).get(fid)
+    newest = (await data.latest_at(db, [fid])).get(fid)
     row = await db.scalar(
         select(OccupancyReport).where(
             OccupancyReport.fid == fid, OccupancyReport.reported_at == body.at
@@ -250,7 +141,7 @@ async def report_occupancy(
 
 
 def _match(
-    parsed: Parsed, index: dict[str, dict[str, str]], match: str
+    parsed: data.Parsed, index: dict[str, dict[str, str]], match: str
 ) -> dict[tuple[str, datetime], tuple[int, bool, str]]:
     """Reports by (fid, time); unmatched rows become errors; absent shelters are closed."""
     order = ("id", "name") if match == "id" else ("name", "id")
@@ -296,10 +187,10 @@ async def import_occupancy(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise bad("query.tz", f"unknown time zone {tz}", "time_zone") from exc
-    name, data = await _body(request)
-    parsed = await asyncio.to_thread(_read_all, name, data, tz)
-    shelters = await _shelters(db)
-    index = _index(list(shelters.items()))
+    name, body = await _body(request)
+    parsed = await asyncio.to_thread(data.read_all, name, body, tz)
+    shelters = await data.shelters(db)
+    index = data.index(list(shelters.items()))
     reports = _match(parsed, index, match)
     if parsed.errors and not partial:
         first = parsed.errors[0]
@@ -354,7 +245,7 @@ async def _store(
 ) -> tuple[int, int, list[tuple[Feature, int, datetime]]]:
     """Insert new reports, correct changed ones, move current figures. Caller commits."""
     fids = sorted({fid for fid, _at in reports})
-    newest = await _latest_at(db, fids)
+    newest = await data.latest_at(db, fids)
     existing: dict[tuple[str, datetime], OccupancyReport] = {}
     for k in range(0, len(fids), 5000):
         rows = await db.scalars(

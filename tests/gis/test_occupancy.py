@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from console.events import Audience
-from console.gis.occupancy import OccupancyReport
+from console.gis.models import OccupancyReport
 from gis.occupancy import parse_snapshot, parse_time
 from tests.conftest import login
 
