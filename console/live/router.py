@@ -7,24 +7,25 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
-from console.auth.policy import Principal, Role
+from console.auth.policy import Role
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
-from console.deps import DbDep, ServicesDep, check, require
+from console.deps import DbDep, ServicesDep, check
 from console.errors import ProblemError
-from console.services import Services
+from console.live.deps import Viewer, hub_for, peers_of, watching_of
+from console.live.group_router import group_router
 from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.mjpeg import mjpeg_frames
-from streams.webrtc.peers import OfferError, PeerManager
+from streams.webrtc.peers import OfferError
 
 router = APIRouter(prefix="/api/live", tags=["live"])
-Viewer = Annotated[Principal, Depends(require("live.view"))]
+router.include_router(group_router)
 
 
 class OfferIn(BaseModel):
@@ -55,13 +56,6 @@ class AnswerOut(BaseModel):
     stream: str
 
 
-def _peers(services: Services) -> PeerManager:
-    m = services.extensions.get("peers")
-    if not isinstance(m, PeerManager):
-        raise ProblemError(503, "live view is not running", code="not-running")
-    return m
-
-
 @router.post("/{camera_id}/offer", status_code=201, response_model=AnswerOut)
 async def offer(
     camera_id: str, body: OfferIn, principal: Viewer, services: ServicesDep, db: DbDep
@@ -71,21 +65,9 @@ async def offer(
     if cam is None:
         raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
     await check(services, principal, "live.view", cameras.resource(cam))
-    manager = _peers(services)
-    watching = services.extensions.get("camera_watching")
-    if not isinstance(watching, CameraWatching):
-        raise ProblemError(503, "camera ingest is not running", code="not-running")
-    use_sub = body.stream == "sub" or (body.stream == "auto" and cam.sub_url_enc is not None)
-    sealed = cam.sub_url_enc if use_sub and cam.sub_url_enc else cam.main_url_enc
-    stream = "sub" if sealed is cam.sub_url_enc and cam.sub_url_enc else "main"
-    key = camera_id if stream == "main" else f"{camera_id}#sub"
-    try:
-        src = parse_source_url(watching.vault.open(sealed), media_root=watching.media_root)
-    except SourceUrlError as exc:
-        raise ProblemError(
-            409, f"camera {camera_id} has an unusable URL: {exc}", code=exc.code
-        ) from exc
-    hub = watching.registry.get(key) or watching.registry.configure(key, src)
+    manager = peers_of(services)
+    watching = watching_of(services)
+    hub, stream = hub_for(cam, body.stream, watching)
     actor = Actor.of(principal)
     try:
         viewer, answer = await manager.offer(
@@ -204,7 +186,7 @@ async def mjpeg(
 @router.get("")
 async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]:
     """Live views: your own, or everyone's for an admin."""
-    manager = _peers(services)
+    manager = peers_of(services)
     admin = principal.has_role(Role.admin)
     return {
         "items": [
@@ -217,7 +199,7 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
 @router.delete("/{viewer_id}", status_code=204)
 async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
     """Stop a live view (your own; an admin may stop any)."""
-    manager = _peers(services)
+    manager = peers_of(services)
     viewer = manager.viewers.get(viewer_id)
     if viewer is None:
         raise ProblemError(404, f"live view {viewer_id} not found", code="not-found")

@@ -13,12 +13,13 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
+from streams.webrtc.group import Group, open_group
 from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
 from streams.webrtc.source import PacketSource
 from streams.webrtc.track import PassthroughTrack
 from streams.webrtc.transcode import TranscodeHub, needs_transcode
 
-__all__ = ["MAX_SDP", "OfferError", "PeerLimits", "PeerManager", "Viewer", "clean_offer"]
+__all__ = ["MAX_SDP", "Group", "OfferError", "PeerLimits", "PeerManager", "Viewer", "clean_offer"]
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +39,7 @@ class Viewer:
     last_report_at: float | None = None  # when a new RTCP receiver report was last seen
     report_stamp: float | None = field(default=None, repr=False)  # that report's own time
     closed_reason: str | None = None
+    group: int | None = None  # the grouped peer connection it shares, if any
 
     @property
     def seconds(self) -> float:
@@ -62,6 +64,7 @@ class Viewer:
             "bytes_sent": t.bytes_sent,
             "dropped": t.dropped,
             "closed_reason": self.closed_reason,
+            "group": self.group,
         }
 
 
@@ -81,12 +84,13 @@ class PeerLimits:
     max_transcodes: int = 2
     ice_timeout_s: float = 15.0  # ICE must complete within this, or the peer is reaped
     info_timeout_s: float = 6.0  # the camera must deliver stream facts within this
+    group_info_timeout_s: float = 3.0  # a grouped camera silent this long starts as "waiting"
     silent_after_s: float = 20.0  # a connected viewer without RTCP reports this long is closed
     check_every_s: float = 2.0
     max_sdp_bytes: int = MAX_SDP
 
 
-def _h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
+def h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
     # Track and codec preferences must exist before the offer is applied: aiortc picks the
     # codec there, and would otherwise settle on VP8 that a pass-through cannot feed.
     transceiver = pc.addTransceiver(track, direction="sendonly")
@@ -107,6 +111,7 @@ class PeerManager:
         self.limits = limits or PeerLimits()
         self.on_closed = on_closed
         self.viewers: dict[int, Viewer] = {}
+        self.groups: dict[int, Group] = {}
         self.transcoders: dict[str, TranscodeHub] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -123,6 +128,7 @@ class PeerManager:
         """Totals for metrics."""
         return {
             "viewers": self.count(),
+            "groups": len(self.groups),
             "transcodes": len(self.transcoders),
             "reaped": self.reaped,
             "failed": self.failed,
@@ -175,7 +181,7 @@ class PeerManager:
             probe.close()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # offline: no public STUN
         viewer = Viewer(next(self._ids), hub.camera_id, user, mode, pc, track, started)
-        transceiver = _h264_first(pc, track)
+        transceiver = h264_first(pc, track)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=cleaned, type="offer"))
             if not any(t.kind == "video" and t.sender.track for t in pc.getTransceivers()):
@@ -190,10 +196,20 @@ class PeerManager:
             raise OfferError("bad_sdp", f"offer refused: {exc}") from exc
         self.viewers[viewer.id] = viewer
         self._watch_state(viewer)
+        self._track(viewer)
+        return viewer, pc.localDescription.sdp
+
+    async def offer_group(
+        self, hubs: list[PacketSource], sdp: str, user: str, instant: bool = True
+    ) -> tuple[Group, list[Viewer | OfferError], str]:
+        """Answer one offer carrying a video m-line per camera, in order (see group.py)."""
+        return await open_group(self, hubs, sdp, user, instant)
+
+    def _track(self, viewer: Viewer) -> None:
+        """Reap the viewer if ICE never completes; watch it for silence."""
         self._spawn(self._reap_if_unconnected(viewer))
         if self._monitor is None or self._monitor.done():
             self._monitor = asyncio.ensure_future(self._watch_silence())
-        return viewer, pc.localDescription.sdp
 
     def _watch_state(self, viewer: Viewer) -> None:
         pc = viewer.pc
@@ -210,7 +226,13 @@ class PeerManager:
 
     async def _discard(self, viewer: Viewer) -> None:
         viewer.track.stop()
-        await viewer.pc.close()
+        group = self.groups.get(viewer.group) if viewer.group is not None else None
+        if group is not None and viewer.id in group.viewer_ids:
+            group.viewer_ids.remove(viewer.id)
+        if group is None or not group.viewer_ids:  # a group's pc closes with its last track
+            if group is not None:
+                self.groups.pop(group.id, None)
+            await viewer.pc.close()
         await self._release_transcoder(viewer.camera_id)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
@@ -230,13 +252,14 @@ class PeerManager:
         while self.viewers:
             await asyncio.sleep(self.limits.check_every_s)
             now = time.monotonic()
+            stamps: dict[int, float | None] = {}  # per pc: a group's viewers share one
             for viewer in list(self.viewers.values()):
                 if viewer.connected_at is None:
                     continue
                 with contextlib.suppress(Exception):  # stats of a closing peer may be gone
-                    report = await viewer.pc.getStats()
-                    seen = [s for s in report.values() if s.type == "remote-inbound-rtp"]
-                    stamp = max((s.timestamp.timestamp() for s in seen), default=None)
+                    if id(viewer.pc) not in stamps:
+                        stamps[id(viewer.pc)] = await _report_stamp(viewer.pc)
+                    stamp = stamps[id(viewer.pc)]
                     if stamp is not None and stamp != viewer.report_stamp:
                         viewer.last_report_at = now
                         viewer.report_stamp = stamp
@@ -266,10 +289,23 @@ class PeerManager:
                 log.exception("viewer close hook failed")
         return viewer
 
+    async def close_group(self, group_id: int, reason: str = "closed") -> Group | None:
+        """Close every viewer of a group and its peer connection (idempotent)."""
+        group = self.groups.get(group_id)
+        if group is None:
+            return None
+        for vid in list(group.viewer_ids):
+            await self.close(vid, reason)
+        if self.groups.pop(group_id, None) is not None:  # every slot had been closed already
+            await group.pc.close()
+        return group
+
     async def close_all(self) -> None:
         """Close every peer, transcoder and background task (shutdown)."""
         for vid in list(self.viewers):
             await self.close(vid, "shutdown")
+        for gid in list(self.groups):
+            await self.close_group(gid, "shutdown")
         tasks = [*self._tasks, *([self._monitor] if self._monitor else [])]
         for task in tasks:
             task.cancel()
@@ -279,6 +315,13 @@ class PeerManager:
         for tx in list(self.transcoders.values()):
             await tx.close()
         self.transcoders.clear()
+
+
+async def _report_stamp(pc: RTCPeerConnection) -> float | None:
+    """The time of the newest RTCP receiver report the peer has seen, if any."""
+    report = await pc.getStats()
+    seen = [s for s in report.values() if s.type == "remote-inbound-rtp"]
+    return max((s.timestamp.timestamp() for s in seen), default=None)
 
 
 async def _has_b_frames(hub: PacketSource) -> bool:

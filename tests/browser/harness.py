@@ -69,7 +69,8 @@ def start(command: list[str], data_dir: Path, port: int, log: Path) -> Server:
     with log.open("ab") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     server = Server(f"http://127.0.0.1:{port}", port, data_dir, log, proc)
-    deadline = time.monotonic() + 60
+    # A loaded 2-core machine can take a while to derive the demo footage and seed.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")

@@ -63,11 +63,12 @@ async function readProblem(response) {
 
 /**
  * Call the API. Returns parsed JSON (or null for 204). Throws ApiError.
- * options: body (JSON-encoded), query (object), signal, quiet401 (do not fire the handlers).
+ * options: body (JSON-encoded), query (object), signal, quiet401 (do not fire the handlers),
+ * headers (extra request headers, e.g. If-Match).
  */
-export async function api(method, path, { body, query, signal, quiet401 = false } = {}) {
+export async function api(method, path, { body, query, signal, quiet401 = false, headers: extra } = {}) {
   method = method.toUpperCase();
-  const headers = { Accept: "application/json, application/problem+json" };
+  const headers = { Accept: "application/json, application/problem+json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (UNSAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let response;

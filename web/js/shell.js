@@ -8,6 +8,7 @@ import { canOpen, DEFAULT_ROUTE, PAGES, parseRoute } from "./nav.js";
 import { currentUser, fetchSession, logout } from "./session.js";
 import { icon } from "./ui/icons.js";
 import { applyTheme, connectionIndicator, languageSwitch, roleBadge } from "./ui/widgets.js";
+import { installReminders } from "./pages/drills/reminders.js";
 import { messagePanel } from "./pages/placeholder.js";
 
 /**
@@ -275,6 +276,7 @@ export function mountShell(root, { meta, onSignedOut }) {
   }
 
   let mounted = true;
+  let offReminders = null;
   function unmount() {
     if (!mounted) return;
     mounted = false;
@@ -285,6 +287,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     offSelf();
     offUnauthenticated();
     window.removeEventListener("hashchange", route);
+    offReminders?.();
     disconnectEvents();
   }
 
@@ -313,5 +316,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     sessionValid,
     unauthorized: expire,
   });
+  // Drill reminders reach the user on whatever page is open.
+  offReminders = installReminders({ timezone: meta?.site?.timezone });
   return unmount;
 }

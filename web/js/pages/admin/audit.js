@@ -239,8 +239,10 @@ export async function render(container, ctx) {
     drawFoot();
   }
 
-  async function loadPage() {
-    if (mine.loading) return;
+  async function loadPage(fresh = false) {
+    if (mine.loading && !fresh) return;
+    // A reload (new filters) supersedes a page still loading: its answer is then ignored.
+    const gen = (mine.gen = (mine.gen || 0) + 1);
     mine.loading = true;
     mine.error = null;
     drawFoot();
@@ -249,15 +251,14 @@ export async function render(container, ctx) {
       const page = await api("GET", "/api/audit", {
         query: { ...apiFilters(filters), limit: PAGE_SIZE, before_id: before },
       });
-      if (state !== mine) return;
+      if (state !== mine || gen !== mine.gen) return;
       mine.items = mine.items.concat(page.items);
       mine.next = page.next_before_id ?? null;
     } catch (err) {
-      if (state !== mine) return;
+      if (state !== mine || gen !== mine.gen) return;
       mine.error = problemMessage(err);
-    } finally {
-      mine.loading = false;
     }
+    mine.loading = false;
     draw();
   }
 
@@ -266,7 +267,7 @@ export async function render(container, ctx) {
     mine.next = null;
     exportLink.href = `/api/audit.csv${queryString(apiFilters(filters))}`;
     draw();
-    return loadPage();
+    return loadPage(true);
   }
 
   ctx.onEvent("audit.appended", (entry) => {

@@ -1,6 +1,6 @@
 // Drill calendar: month and week grids (plain DOM), filters by unit, community and type,
 // click a day to plan a drill there, drills coloured by status with a conflict marker, and the
-// iCalendar subscription link.
+// iCalendar feeds (./feeds.js).
 
 import { api, problemMessage } from "../../api.js";
 import { h, replace } from "../../dom.js";
@@ -18,6 +18,7 @@ import {
   today,
   TYPES,
 } from "./common.js";
+import { feedPanel } from "./feeds.js";
 
 let state = null;
 
@@ -187,32 +188,6 @@ async function reload(s, ctx) {
   ctx.replaceQuery({ view: s.view, date: s.anchor, ...s.filters });
 }
 
-async function subscribe(box) {
-  try {
-    const feed = await api("POST", "/api/drills/feeds", { body: { scope: "user" } });
-    const url = new URL(feed.url, location.href).toString();
-    const input = h("input", { class: "input mono", readonly: true, value: url, "data-testid": "feed-url" });
-    const copy = h(
-      "button",
-      { type: "button", class: "btn btn-sm", "data-testid": "feed-copy" },
-      t("drills.cal.copy"),
-    );
-    copy.addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText(url);
-      } catch {
-        input.select();
-        document.execCommand?.("copy");
-      }
-      toast(t("drills.cal.copied"), "ok");
-    });
-    replace(box, h("span", { class: "muted" }, t("drills.cal.feed_hint")), input, copy);
-    box.hidden = false;
-  } catch (err) {
-    toast(problemMessage(err), "error");
-  }
-}
-
 /** Render the calendar into `container`. */
 export async function render(container, ctx) {
   dispose();
@@ -229,7 +204,7 @@ export async function render(container, ctx) {
   });
   s.grid = h("div", { class: "cal-wrap" });
   s.title = h("h2", { class: "cal-title-text", "data-testid": "cal-title" });
-  const feedBox = h("div", { class: "feed-box", hidden: true, "data-testid": "feed-box" });
+  const feeds = feedPanel(ctx.user);
   const viewBtn = (v) =>
     h(
       "button",
@@ -270,7 +245,8 @@ export async function render(container, ctx) {
     s.writer
       ? h("a", { class: "btn btn-primary btn-sm", href: `#/drills/new?date=${s.anchor}`, "data-testid": "drill-new" }, t("drills.new"))
       : null,
-    h("button", { type: "button", class: "btn btn-sm", "data-testid": "feed-subscribe", onclick: () => subscribe(feedBox) }, t("drills.cal.subscribe")),
+    h("button", { type: "button", class: "btn btn-sm", "data-testid": "feed-subscribe", onclick: () => feeds.subscribe("user") }, t("drills.cal.subscribe")),
+    h("button", { type: "button", class: "btn btn-sm", "data-testid": "feed-manage", onclick: () => feeds.open() }, t("drills.feed.manage")),
   );
   const filters = h("div", { class: "toolbar filters cal-filters" });
   const legend = h(
@@ -281,7 +257,7 @@ export async function render(container, ctx) {
     ),
     h("span", { class: "legend-item" }, h("span", { class: "conflict-mark", "aria-hidden": "true" }, "⚠"), t("drills.cal.has_conflict")),
   );
-  replace(container, h("section", { class: "panel drills-calendar" }, bar, filters, feedBox, s.grid, legend));
+  replace(container, h("section", { class: "panel drills-calendar" }, bar, filters, feeds.el, s.grid, legend));
   drawGrid(s, ctx);
   const refs = await loadRefs();
   if (state !== s) return;
@@ -297,6 +273,7 @@ export async function render(container, ctx) {
   );
   await reload(s, ctx);
   ctx.onEvent("drill.*", () => state === s && reload(s, ctx));
+  ctx.onEvent(`drills.feed.revoked`, () => state === s && !feeds.el.hidden && feeds.reload());
 }
 
 /** Forget the view. */

@@ -278,38 +278,14 @@ export function planErrorText(err) {
 
 // ---- versioned writes ----------------------------------------------------------------------
 
-let csrf = null;
-
 /**
- * PUT/POST JSON with If-Match (the JSON helper cannot send extra headers). Resolves with
+ * PUT/POST JSON with If-Match (the version the edit started from). Resolves with
  * {data, etag}; throws ApiError like api().
  */
 export async function sendVersioned(method, path, body, version) {
-  if (!csrf) csrf = (await api("GET", "/api/auth/session")).csrf_token || "";
-  const headers = {
-    Accept: "application/json, application/problem+json",
-    "Content-Type": "application/json",
-    "X-CSRF-Token": csrf,
-  };
-  if (version !== null && version !== undefined) headers["If-Match"] = `"${version}"`;
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-    });
-  } catch {
-    throw new ApiError(0, { detail: t("error.network") });
-  }
-  const type = response.headers.get("content-type") || "";
-  const data = type.includes("json") ? await response.json().catch(() => ({})) : {};
-  if (!response.ok) {
-    if (response.status === 403 && String(data.type || "").endsWith("csrf")) csrf = null;
-    throw new ApiError(response.status, data);
-  }
-  return { data, etag: response.headers.get("ETag") };
+  const headers = version !== null && version !== undefined ? { "If-Match": `"${version}"` } : {};
+  const data = (await api(method, path, { body, headers })) ?? {};
+  return { data, etag: data.version !== undefined ? `"${data.version}"` : null };
 }
 
 /** The current version a 412 names (from the ETag-carrying problem), or null. */
