@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -151,7 +150,6 @@ def plan_drill(page: Page, street: int) -> None:
 
 
 def test_plan_conflict_run_live_and_report(browser: Browser, server: Server) -> None:
-    started = time.monotonic()
     _eqo, street = seed(server)
     coord = new_page(browser, "zh-CN")
     observer: Page | None = None
@@ -247,7 +245,6 @@ def test_plan_conflict_run_live_and_report(browser: Browser, server: Server) -> 
         close(coord)
         if observer is not None:
             close(observer)
-    assert time.monotonic() - started < 90
 
 
 def test_stale_save_validation_calendar_feed_and_compliance(
