@@ -133,6 +133,8 @@ export async function render(container, ctx) {
   } catch (err) {
     toast(problemMessage(err), "error");
   }
+  // Navigated away (or rendered again) while loading: leave no handlers or peers behind.
+  if (state !== s) return;
   replace(wallSel, h("option", { value: "" }, t("wall.none")),
     ...s.walls.map((w) => h("option", { value: String(w.id) }, w.shared ? `${w.name} · ${t("wall.shared")}` : w.name)));
   replace(tourSel, ...s.tours.map((x) => h("option", { value: String(x.id) }, x.name)));

@@ -77,6 +77,8 @@ const SHORTCUTS = [
 
 /** The keyboard shortcut overlay. */
 export function helpDialog() {
+  const open = document.querySelector("dialog[data-testid=wall-help]");
+  if (open) return Promise.resolve();
   const rows = SHORTCUTS.map(([k, label]) => h("tr", {}, h("th", {}, h("kbd", {}, k)), h("td", {}, t(label))));
   return infoDialog({
     title: t("wall.help"),
