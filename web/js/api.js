@@ -63,20 +63,26 @@ async function readProblem(response) {
 
 /**
  * Call the API. Returns parsed JSON (or null for 204). Throws ApiError.
- * options: body (JSON-encoded), query (object), signal, quiet401 (do not fire the handlers),
- * headers (extra request headers, e.g. If-Match).
+ * options: body (JSON-encoded), or raw (a File/Blob sent as it is, with contentType), query
+ * (object), signal, quiet401 (do not fire the handlers), headers (extra request headers, e.g.
+ * If-Match).
  */
-export async function api(method, path, { body, query, signal, quiet401 = false, headers: extra } = {}) {
+export async function api(
+  method,
+  path,
+  { body, raw, contentType, query, signal, quiet401 = false, headers: extra } = {},
+) {
   method = method.toUpperCase();
   const headers = { Accept: "application/json, application/problem+json", ...extra };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (raw !== undefined) headers["Content-Type"] = contentType || raw.type || "application/octet-stream";
+  else if (body !== undefined) headers["Content-Type"] = "application/json";
   if (UNSAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let response;
   try {
     response = await fetch(path + queryString(query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
       signal,
     });

@@ -7,6 +7,7 @@ import { t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { DrawTools } from "./map/draw.js";
 import { createFeature, deleteFeature, editFeature, moveFeature, resetEditing } from "./map/edit.js";
+import { importDialog } from "./map/importer.js";
 import { LAYERS, MapLayers } from "./map/layers.js";
 import { loadLeaflet, pageStyle } from "./map/leaflet.js";
 import { communityPanel, emptyPanel, featurePanel } from "./map/panel.js";
@@ -54,6 +55,8 @@ export async function render(container, ctx) {
     h("button", { type: "button", class: "btn btn-sm", "data-testid": `map-tool-${key}`, "aria-pressed": "false" }, t(`map.tool_${key}`));
   const shelterBtn = toolBtn("shelter");
   const routeBtn = toolBtn("route");
+  const importBtn = h("button", { type: "button", class: "btn btn-sm", "data-testid": "map-import" }, t("map.import"));
+  importBtn.addEventListener("click", () => importDialog());
   const checks = LAYERS.map(({ id, on }) =>
     h(
       "label",
@@ -72,7 +75,7 @@ export async function render(container, ctx) {
         "div",
         { class: "map-side" },
         h("fieldset", { class: "map-layers", "data-testid": "map-layers" }, h("legend", {}, t("map.layers")), checks),
-        canEdit ? h("div", { class: "map-tools", "data-testid": "map-tools" }, shelterBtn, routeBtn, hint) : null,
+        canEdit ? h("div", { class: "map-tools", "data-testid": "map-tools" }, shelterBtn, routeBtn, importBtn, hint) : null,
         panel,
       ),
       view,
