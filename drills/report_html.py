@@ -10,6 +10,16 @@ from string import Template
 from drills.aar import AfterActionReport
 from drills.models import DrillPlan
 
+# The fields of a Chinese drill summary report (演练总结报告), in the order they are printed.
+SECTIONS = (
+    "purpose",
+    "time_and_place",
+    "participants",
+    "plan_summary",
+    "problems_and_causes",
+    "lessons",
+    "recommendations",
+)
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "heading": "Drill after-action report",
@@ -86,18 +96,7 @@ def render_html(
     """Render the report as a self-contained printable page; all user text is escaped."""
     lb = LABELS.get(lang, LABELS["en"])
     units = units or {}
-    parts = [
-        f"<h3>{lb[k]}</h3>{_para(getattr(report, k))}"
-        for k in (
-            "purpose",
-            "time_and_place",
-            "participants",
-            "plan_summary",
-            "problems_and_causes",
-            "lessons",
-            "recommendations",
-        )
-    ]
+    parts = [f"<h3>{lb[k]}</h3>{_para(getattr(report, k))}" for k in SECTIONS]
     if report.measures:
         m = report.measures
         rate = f"{m.participation_rate:.0%}" if m.participation_rate is not None else "-"

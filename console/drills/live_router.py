@@ -23,6 +23,7 @@ from console.drills.schemas import CameraOut, DrillOut, LiveOut, TimelineIn, Tim
 from console.errors import ProblemError
 from console.gis.models import Feature
 from console.health.models import CameraHealth
+from console.preconditions import etag
 from drills.conduct import EntryKind, TimelineEntry, append_entry
 from drills.errors import DrillError
 from drills.models import DrillPlan
@@ -84,7 +85,7 @@ async def start_drill(
     """Start a scheduled drill (scheduled -> in_progress) and open its live view."""
     row = await service.load(services, db, principal, drill_id, "drills.run")
     out = await service.transition(services, db, principal, row, Status.in_progress)
-    response.headers["ETag"] = service.etag(row.version)
+    response.headers["ETag"] = etag(row.version)
     return out
 
 

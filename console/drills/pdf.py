@@ -11,18 +11,9 @@ from pathlib import Path
 from console.errors import ProblemError
 from drills.aar import AfterActionReport
 from drills.models import DrillPlan
-from drills.report_html import LABELS
+from drills.report_html import LABELS, SECTIONS
 
 log = logging.getLogger(__name__)
-SECTIONS = (
-    "purpose",
-    "time_and_place",
-    "participants",
-    "plan_summary",
-    "problems_and_causes",
-    "lessons",
-    "recommendations",
-)
 # Simplified-Chinese faces first; a .ttc needs the face index of its SC member.
 CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

@@ -20,6 +20,7 @@ from console.drills.schemas import (
     ReportOut,
 )
 from console.errors import ProblemError
+from console.preconditions import check_if_match, etag
 from console.store.models import Unit
 from drills.aar import AfterActionReport, check_ratings
 from drills.models import DrillPlan
@@ -40,7 +41,7 @@ async def get_report(
     """The after-action report; version 0 is an unsaved draft prefilled from the plan."""
     row = await service.load(services, db, principal, drill_id, "drills.read")
     report, version = await reports.load_report(db, row)
-    response.headers["ETag"] = service.etag(version)
+    response.headers["ETag"] = etag(version)
     return reports.to_out(report, version, reports.today(services))
 
 
@@ -104,7 +105,7 @@ async def put_report(
     if stored is not None:
         rep, _ = await reports.load_report(db, row)
         current = reports.to_out(rep, version, reports.today(services)).model_dump(mode="json")
-    service.check_if_match(if_match, version, "report", current)
+    check_if_match(if_match, version, "report", current)
     await _validate(db, body, DrillPlan.model_validate(row.plan))
     now = service.now()
     actions = [
@@ -140,7 +141,7 @@ async def put_report(
     )
     await service.publish_changed(services, row)
     rep, ver = await reports.load_report(db, row)
-    response.headers["ETag"] = service.etag(ver)
+    response.headers["ETag"] = etag(ver)
     return reports.to_out(rep, ver, reports.today(services))
 
 

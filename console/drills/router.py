@@ -16,6 +16,7 @@ from console.drills.config import config
 from console.drills.models import DrillRow
 from console.drills.schemas import DrillCreate, DrillOut, DrillPage, TransitionIn
 from console.errors import ProblemError
+from console.preconditions import check_if_match, etag
 from drills.models import DrillPlan
 from drills.schedule import expand
 from drills.workflow import Status
@@ -67,7 +68,7 @@ async def create_drill(
     await db.commit()
     await services.audit.announce(entry)
     out = service.to_out(row, found, expansion)
-    response.headers["ETag"] = service.etag(row.version)
+    response.headers["ETag"] = etag(row.version)
     await service.publish(services, "drill.created", row, out)
     await service.publish_changed(services, row)
     return out
@@ -83,7 +84,7 @@ async def get_drill(
     found = []
     if row.status in service.ACTIVE:
         found = await service.conflicts(db, row.id, plan, config(services).rules)
-    response.headers["ETag"] = service.etag(row.version)
+    response.headers["ETag"] = etag(row.version)
     return service.to_out(row, found, await asyncio.to_thread(expand, plan))
 
 
@@ -99,9 +100,7 @@ async def update_drill(
 ) -> DrillOut:
     """Replace the plan; needs If-Match (428 without, 412 with the current version if stale)."""
     row = await service.load(services, db, principal, drill_id, "drills.write")
-    service.check_if_match(
-        if_match, row.version, "drill", service.to_out(row).model_dump(mode="json")
-    )
+    check_if_match(if_match, row.version, "drill", service.to_out(row).model_dump(mode="json"))
     if row.status in LOCKED:
         raise ProblemError(409, f"a {row.status} drill cannot be edited", code="locked")
     plan = service.normalise(body)
@@ -123,7 +122,7 @@ async def update_drill(
     await db.commit()
     await services.audit.announce(entry)
     out = service.to_out(row, found, expansion)
-    response.headers["ETag"] = service.etag(row.version)
+    response.headers["ETag"] = etag(row.version)
     await service.publish(services, "drill.updated", row, out)
     await service.publish_changed(services, row)
     return out
@@ -141,5 +140,5 @@ async def transition(
     """Move the drill along its workflow (409 naming the allowed targets); audited."""
     row = await service.load(services, db, principal, drill_id, "drills.run")
     out = await service.transition(services, db, principal, row, body.to)
-    response.headers["ETag"] = service.etag(row.version)
+    response.headers["ETag"] = etag(row.version)
     return out

@@ -63,30 +63,6 @@ def domain_problem(exc: DrillError, prefix: str = "body") -> ProblemError:
     )
 
 
-def etag(version: int) -> str:
-    """The ETag for a version."""
-    return f'"{version}"'
-
-
-def check_if_match(if_match: str | None, version: int, what: str, current: Any = None) -> None:
-    """428 without If-Match, 412 (with the current version and object) when stale."""
-    if if_match is None:
-        raise ProblemError(
-            428, f"If-Match with the {what}'s ETag is required", code="precondition-required"
-        )
-    if if_match.strip().removeprefix("W/").strip('"') != str(version):
-        raise ProblemError(
-            412,
-            f"{what} changed since you loaded it; current version is {version}",
-            code="stale",
-            errors=[
-                {"loc": "header.if-match", "msg": f"current version {version}", "type": "stale"}
-            ],
-            headers={"ETag": etag(version)},
-            extra={"current_version": version, "current": current},
-        )
-
-
 async def load(
     services: Services, db: AsyncSession, principal: Principal, drill_id: str, perm: str
 ) -> DrillRow:

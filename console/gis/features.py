@@ -25,6 +25,7 @@ from console.gis import store
 from console.gis.models import Feature
 from console.gis.router import LayerName, feature_dict, parse_bbox
 from console.health.models import CameraHealth
+from console.preconditions import check_fresh, etag, if_match_version
 from console.services import Services
 from gis.geometry import GeometryError, all_coords, check, diagnose_lonlat, from_geojson
 from gis.layers import GEOMETRY_TYPES, LAYERS
@@ -91,44 +92,11 @@ def validate(
     return geom, props, repaired
 
 
-def if_match(value: str | None, required: bool) -> int | None:
-    """The version named by an If-Match header ("3", "\\"3\\"" or W/"3")."""
-    if value is None:
-        if required:
-            raise ProblemError(
-                428,
-                "send If-Match: <version> (the version you edited)",
-                code="precondition-required",
-                errors=[{"loc": "header.If-Match", "msg": "missing", "type": "missing"}],
-            )
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise ProblemError(
-            400,
-            "If-Match must be a feature version number",
-            errors=[{"loc": "header.If-Match", "msg": "not a version", "type": "int_parsing"}],
-        )
-    return int(text)
-
-
 async def _load(db: DbDep, layer: str, fid: str, lock: bool = False) -> Feature:
     f = await store.get(db, layer, fid, lock=lock)
     if f is None or f.deleted:
         raise ProblemError(404, f"{layer} feature {fid} not found", code="not-found")
     return f
-
-
-def _fresh(f: Feature, wanted: int | None) -> None:
-    if wanted is not None and wanted != f.version:
-        raise ProblemError(
-            412,
-            f"feature changed: version {f.version}, you edited {wanted}",
-            code="stale",
-            errors=[{"loc": "header.If-Match", "msg": "stale version", "type": "stale"}],
-            headers={"ETag": f'"{f.version}"'},
-            extra={"current_version": f.version},
-        )
 
 
 async def _changed(
@@ -154,7 +122,7 @@ async def _changed(
 
 
 def _answer(response: Response, f: Feature, repaired: str | None) -> dict[str, Any]:
-    response.headers["ETag"] = f'"{f.version}"'
+    response.headers["ETag"] = etag(f.version)
     return feature_dict(f, 0.0) | {"repaired": repaired}
 
 
@@ -208,9 +176,9 @@ async def replace_feature(
     repair: Annotated[bool, Query(description="Repair invalid geometry (else refuse).")] = True,
 ) -> dict[str, Any]:
     """Replace a feature's geometry and properties; If-Match must name the current version."""
-    wanted = if_match(if_match_header, required=True)
+    wanted = if_match_version(if_match_header, required=True)
     f = await _load(db, layer, fid, lock=True)
-    _fresh(f, wanted)
+    check_fresh(wanted, f.version, f"{layer} feature {fid}")
     geom, props, repaired = await asyncio.to_thread(validate, layer, body, repair)
     store.write(db, f, geom, props, principal.username)
     await _changed(services, db, principal, f, "update", {"repaired": repaired})
@@ -227,9 +195,9 @@ async def delete_feature(
     if_match_header: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
     """Soft-delete a feature (kept in its history); If-Match is checked when sent."""
-    wanted = if_match(if_match_header, required=False)
+    wanted = if_match_version(if_match_header, required=False)
     f = await _load(db, layer, fid, lock=True)
-    _fresh(f, wanted)
+    check_fresh(wanted, f.version, f"{layer} feature {fid}")
     store.write(db, f, None, None, principal.username, deleted=True)
     await _changed(services, db, principal, f, "delete", {})
     return Response(status_code=204)

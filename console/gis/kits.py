@@ -20,7 +20,7 @@ from console.errors import ProblemError
 from console.events import Audience
 from console.gis import store
 from console.gis.models import KitDistribution
-from console.gis.router import bad
+from console.gis.router import bad, read_body
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/gis/kits", tags=["gis"])
@@ -154,19 +154,6 @@ def parse(data: bytes, codes: set[str]) -> Parsed:
     return parsed
 
 
-async def _body(request: Request) -> bytes:
-    if int(request.headers.get("content-length") or 0) > MAX_KIT_BYTES:
-        raise bad("body", f"file too large (limit {MAX_KIT_BYTES} bytes)", "too_large", 413)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_KIT_BYTES:
-            raise bad("body", f"file too large (limit {MAX_KIT_BYTES} bytes)", "too_large", 413)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post("/import")
 async def import_kits(
     request: Request,
@@ -176,7 +163,7 @@ async def import_kits(
     partial: Annotated[bool, Query(description="Store the good rows, report the bad.")] = False,
 ) -> dict[str, Any]:
     """Import kit distribution rows from CSV; all-or-nothing unless partial=true."""
-    data = await _body(request)
+    data = await read_body(request, MAX_KIT_BYTES)
     codes = await store.community_codes(db)
     parsed = await asyncio.to_thread(parse, data, codes)
     if parsed.bad_rows and not partial:

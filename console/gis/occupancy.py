@@ -22,7 +22,7 @@ from console.events import Audience
 from console.gis import occupancy_data as data
 from console.gis import store
 from console.gis.models import Feature, OccupancyReport
-from console.gis.router import bad
+from console.gis.router import bad, read_body
 from console.services import Services
 
 log = logging.getLogger(__name__)
@@ -47,22 +47,15 @@ class ReportIn(BaseModel):
 
 async def _body(request: Request) -> tuple[str, bytes]:
     """The uploaded file: the first part of a multipart form, or the raw body."""
-    if int(request.headers.get("content-length") or 0) > MAX_BYTES:
-        raise bad("body", "file too large", "too_large", 413)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        if int(request.headers.get("content-length") or 0) > MAX_BYTES:
+            raise bad("body", f"file too large (limit {MAX_BYTES} bytes)", "too_large", 413)
         form = await request.form()
         upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
         if upload is None:
             raise bad("body", "the form holds no file", "missing")
         return upload.filename or "upload.csv", await upload.read()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise bad("body", "file too large", "too_large", 413)
-        chunks.append(chunk)
-    return "upload.csv", b"".join(chunks)
+    return "upload.csv", await read_body(request, MAX_BYTES)
 
 
 async def _shelter(db: AsyncSession, fid: str, lock: bool = False) -> Feature:

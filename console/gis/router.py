@@ -86,6 +86,21 @@ def _parse(data: bytes, p: ImportParams, layer: str, mapping: dict[str, str]) ->
         raise ProblemError(422, str(exc), code="validation", errors=errs) from exc
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw request body, refused with 413 as soon as it passes `limit` bytes."""
+    too_large = bad("body", f"file too large (limit {limit} bytes)", "too_large", 413)
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post("/layers/{layer}/import")
 async def import_layer(
     layer: LayerName,
@@ -96,15 +111,7 @@ async def import_layer(
     db: DbDep,
 ) -> dict[str, Any]:
     """Import a file into a layer; all-or-nothing unless partial=true."""
-    if int(request.headers.get("content-length") or 0) > MAX_IMPORT_BYTES:
-        raise bad("body", "file too large", "too_large", 413)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            raise bad("body", "file too large", "too_large", 413)
-        chunks.append(chunk)
+    data = await read_body(request, MAX_IMPORT_BYTES)
     mapping: dict[str, str] = {}
     mapping_from: str | None = None
     if params.mapping:
@@ -113,7 +120,7 @@ async def import_layer(
         saved = await mappings.get(db, layer, params.source)
         if saved is not None:
             mapping, mapping_from = dict(saved.mapping), "saved"
-    result = await asyncio.to_thread(_parse, b"".join(chunks), params, layer, mapping)
+    result = await asyncio.to_thread(_parse, data, params, layer, mapping)
     created, updated = await store.upsert(db, layer, result.features, principal.username)
     if params.source and mapping_from == "given":
         await mappings.save(db, layer, params.source, mapping, principal.username)
@@ -214,17 +221,27 @@ async def layer_geojson(
 async def layer_csv(layer: LayerName, principal: Reader, db: DbDep) -> Response:
     """A layer as CSV with a WKT geometry column."""
     rows = await store.load(db, layer, None)
-    fields = list(LAYERS[layer].model_fields)
+    body = await asyncio.to_thread(_csv, rows, list(LAYERS[layer].model_fields))
+    return Response(body, media_type="text/csv; charset=utf-8")
+
+
+def _csv(rows: Sequence[Feature], fields: list[str]) -> str:
+    """CSV text of features (WKT from shapely: worker thread)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["fid", *fields, "wkt"])
-    for f in rows:
+    wkts = (
+        shapely.to_wkt(shapely.from_geojson([f.geometry for f in rows]), rounding_precision=-1)
+        if rows
+        else []
+    )
+    for f, wkt in zip(rows, wkts, strict=True):
         vals = [
             json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
             for v in (f.properties.get(k) for k in fields)
         ]
-        w.writerow([f.fid, *vals, shapely.from_geojson(f.geometry).wkt])
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+        w.writerow([f.fid, *vals, wkt])
+    return buf.getvalue()
 
 
 SourceName = Annotated[str, Path(pattern=SOURCE, description="Source name.")]

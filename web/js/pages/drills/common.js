@@ -290,9 +290,8 @@ export async function sendVersioned(method, path, body, version) {
 
 /** The current version a 412 names (from the ETag-carrying problem), or null. */
 export function staleVersion(err) {
-  const text = `${err.problem?.detail || ""} ${(err.fieldErrors || []).map((e) => e.msg).join(" ")}`;
-  const m = /version (?:is )?(\d+)/.exec(text);
-  return m ? Number(m[1]) : null;
+  const v = err.problem?.current_version;
+  return Number.isInteger(v) ? v : null;
 }
 
 /** Whether an ApiError means "this route is not there yet" (older server). */

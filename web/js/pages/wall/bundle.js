@@ -4,19 +4,7 @@
 import { api } from "../../api.js";
 import { replace } from "../../dom.js";
 import { t } from "../../i18n.js";
-
-const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
-
-/** Wait for ICE gathering (the server answers without trickle), at most one second. */
-function gathered(pc) {
-  return new Promise((done) => {
-    if (pc.iceGatheringState === "complete") return done();
-    pc.addEventListener("icegatheringstatechange", () => {
-      if (pc.iceGatheringState === "complete") done();
-    });
-    setTimeout(done, 1000);
-  });
-}
+import { gathered, RETRY_MS } from "./tile.js";
 
 /** H.264 only: the server passes H.264 through, and a 64-line offer stays small. */
 function preferH264(transceiver) {

@@ -6,10 +6,10 @@ import { api } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
 
-const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
+export const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
 /** Wait for ICE gathering (the server answers without trickle), at most one second. */
-function gathered(pc) {
+export function gathered(pc) {
   return new Promise((done) => {
     if (pc.iceGatheringState === "complete") return done();
     pc.addEventListener("icegatheringstatechange", () => {
