@@ -34,7 +34,7 @@ from streams.urls import parse_source_url  # noqa: E402
 from streams.watch import CameraStatus, Watcher, WatchSettings  # noqa: E402
 from tests.peers.fixtures import RtspPeer  # noqa: E402
 
-VIDEO = ROOT.parent / "shared" / "data" / "video"
+VIDEO = ROOT / "console" / "cameras" / "demo_media"
 CACHE = Path(os.environ.get("EOC_BENCH_CACHE", "/tmp/eoc-bench"))
 
 

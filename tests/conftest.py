@@ -21,7 +21,6 @@ from console.services import Services
 from console.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "data"
 PG_ADMIN_URL = os.environ.get("EOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 pytest_plugins = ["tests.peers.fixtures"]

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser.harness import Server, api_post, api_session, close, login, new_page, shot
+from tests.paths import VIDEO
 from tests.peers.fixtures import RtspPeer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 
 PLAY = """async (cam) => {
   const pc = new RTCPeerConnection({iceServers: []});

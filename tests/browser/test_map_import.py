@@ -13,10 +13,9 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.harness import api_post, api_session, close, login, new_page, shot
 from tests.browser.test_map_page import Server, local_server
+from tests.paths import NANAO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-NANAO = Path(__file__).resolve().parents[3] / "shared/data/gis/noto-nanao-shelters"
 
 
 @pytest.fixture(scope="module")

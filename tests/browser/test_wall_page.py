@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.harness import Server, api_post, api_session, close, login, new_page, shot
+from tests.paths import VIDEO
 from tests.peers.fixtures import RtspPeer
-
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

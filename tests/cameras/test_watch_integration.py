@@ -13,9 +13,9 @@ from asgi_lifespan import LifespanManager
 
 from console.app import create_app
 from tests.conftest import login, make_settings
+from tests.paths import VIDEO
 from tests.peers.fixtures import RtspPeer
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 

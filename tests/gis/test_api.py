@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,8 +12,8 @@ from sqlalchemy import func, select
 from console.gis.models import FeatureVersion
 from console.store.models import AuditEntry
 from tests.conftest import login
+from tests.paths import NANAO
 
-NANAO = Path("/work/shared/data/gis/noto-nanao-shelters")
 MAP = json.dumps({"名称": "name", "人数": "occupancy"})
 
 
@@ -36,7 +35,6 @@ def _community(code: str, x: float) -> dict[str, Any]:
 
 
 @pytest.mark.asyncio
-@pytest.mark.skipif(not NANAO.exists(), reason="shared data absent")
 async def test_import_nanao_geojson_and_reimport_versions(
     client: httpx.AsyncClient, app: Any
 ) -> None:
@@ -69,7 +67,6 @@ async def test_import_nanao_geojson_and_reimport_versions(
 
 
 @pytest.mark.asyncio
-@pytest.mark.skipif(not NANAO.exists(), reason="shared data absent")
 async def test_import_nanao_flatgeobuf(client: httpx.AsyncClient) -> None:
     await login(client, "admin")
     data = (NANAO / "open_shelter_Nanao-shi.fgb").read_bytes()

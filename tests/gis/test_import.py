@@ -14,9 +14,8 @@ import pytest
 from gis.importer import ImportRefused, build
 from gis.layers import Shelter, parse_capacity_text
 from gis.readers import ReadError, read_csv, read_geojson, read_ogr
+from tests.paths import NANAO
 
-NANAO = Path("/work/shared/data/gis/noto-nanao-shelters")
-needs_data = pytest.mark.skipif(not NANAO.exists(), reason="shared data absent")
 NANAO_MAP = {"名称": "name", "人数": "occupancy"}
 
 
@@ -48,7 +47,6 @@ def test_capacity_text_and_derived_capacity() -> None:
     assert Shelter(name="a", effective_area_m2=3000, capacity=50).capacity == 50
 
 
-@needs_data
 def test_nanao_geojson_epsg6675_reprojected() -> None:
     src = read_geojson((NANAO / "open_shelter_Nanao-shi.geojson").read_bytes())
     res = build(src, "shelters", mapping=NANAO_MAP, fid_field="ID")
@@ -60,7 +58,6 @@ def test_nanao_geojson_epsg6675_reprojected() -> None:
     assert fid.startswith("CC") and props["occupancy"] >= 0
 
 
-@needs_data
 def test_nanao_flatgeobuf_matches_geojson() -> None:
     fgb = build(
         read_ogr((NANAO / "open_shelter_Nanao-shi.fgb").read_bytes(), ".fgb"),
@@ -79,7 +76,6 @@ def test_nanao_flatgeobuf_matches_geojson() -> None:
     assert abs(a.x - b.x) < 1e-6 and abs(a.y - b.y) < 1e-6
 
 
-@needs_data
 def test_nanao_reference_csv_capacity_text() -> None:
     src = read_csv((NANAO / "reference_data.csv").read_bytes())
     res = build(

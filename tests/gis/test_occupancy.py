@@ -7,7 +7,6 @@ import io
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +18,9 @@ from console.events import Audience
 from console.gis.models import OccupancyReport
 from gis.occupancy import parse_snapshot, parse_time
 from tests.conftest import login
+from tests.paths import NANAO
 
-NANAO = Path("/work/shared/data/gis/noto-nanao-shelters")
 HISTORY = NANAO / "history"
-needs_data = pytest.mark.skipif(not HISTORY.exists(), reason="shared data absent")
 TOKYO = ZoneInfo("Asia/Tokyo")
 IMPORT = "/api/gis/shelters/occupancy/import"
 SHELTER = {
@@ -80,7 +78,6 @@ def test_times_from_column_header_and_file_name() -> None:
     assert snap.taken_at == datetime(2024, 2, 1, 6, tzinfo=UTC) and snap.rows[0].count == 3
 
 
-@needs_data
 @pytest.mark.asyncio
 async def test_nanao_history_is_a_time_series(client: httpx.AsyncClient, app: Any) -> None:
     await login(client, "coordinator")
@@ -130,7 +127,6 @@ async def test_nanao_history_is_a_time_series(client: httpx.AsyncClient, app: An
     assert await _count(app) == before
 
 
-@needs_data
 @pytest.mark.asyncio
 async def test_bad_row_and_unknown_shelter_refused(client: httpx.AsyncClient, app: Any) -> None:
     await login(client, "coordinator")

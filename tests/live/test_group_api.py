@@ -4,7 +4,6 @@ audited and counted; closing the group releases every camera."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,10 +13,10 @@ from sqlalchemy import select
 from console.settings import Settings
 from console.store.models import AuditEntry
 from tests.conftest import login, new_client
+from tests.paths import VIDEO
 from tests.webrtc.test_group import GroupBrowser
 from tests.webrtc.test_peers import until
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from console.settings import Settings
 from console.store.models import AuditEntry
 from tests.conftest import login, new_client
+from tests.paths import VIDEO
 from tests.webrtc.test_peers import Browser, until
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import VIDEO
+
 SERVER = Path(__file__).with_name("rtsp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python sees the gi bindings
 
@@ -203,7 +205,7 @@ def media_http(
 ) -> Iterator[tuple[MediaHttpServer, dict[str, str]]]:
     """An HTTP server with HLS, FLV and MJPEG cuts of the shared road footage."""
     root = tmp_path_factory.mktemp("http-media")
-    video = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
+    video = VIDEO
     files = make_http_media(video / "car-detection.mp4", root)
     server = MediaHttpServer(root)
     yield server, files

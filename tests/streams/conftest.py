@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from streams.faults import write_faulty_clip
-
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
+from tests.paths import VIDEO
 
 
 @pytest.fixture(scope="session")

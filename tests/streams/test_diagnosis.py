@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -11,8 +9,7 @@ import pytest
 from streams import faults as F
 from streams.diagnosis import Diagnoser
 from streams.features import Image, compute
-
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
+from tests.paths import VIDEO
 
 
 def frames(name: str, every_s: float, limit: int) -> list[np.ndarray]:

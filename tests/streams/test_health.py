@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from streams.bitstream import h264_slice_types, has_b_slices, nal_units
 from streams.health import PacketHealth
 from streams.packets import Packet, StreamInfo
-
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
+from tests.paths import VIDEO
 
 
 def annexb_packets(name: str, limit: int) -> tuple[StreamInfo, list[Packet]]:

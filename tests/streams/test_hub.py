@@ -12,9 +12,9 @@ import pytest
 from streams.hub import CameraHub, HubRegistry, LinkState
 from streams.source import OpenOptions
 from streams.urls import SourceUrlError, parse_source_url
+from tests.paths import VIDEO
 from tests.peers.fixtures import RtspPeer, SilentServer
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 FAST = OpenOptions(open_timeout_s=2.0, read_timeout_s=2.0)
 pytestmark = pytest.mark.slow
 

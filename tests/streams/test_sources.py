@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +12,8 @@ from streams.hub import CameraHub
 from streams.source import OpenOptions
 from streams.urls import parse_source_url
 from tests.conftest import free_port
+from tests.paths import VIDEO
 from tests.peers.fixtures import MediaHttpServer, RtspPeer
-
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 
 FAST = OpenOptions(open_timeout_s=3.0, read_timeout_s=3.0)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,9 @@ from streams.hub import CameraHub, HubRegistry
 from streams.source import OpenOptions
 from streams.urls import parse_source_url
 from streams.webrtc.peers import OfferError, PeerLimits, PeerManager, Viewer
+from tests.paths import VIDEO
 from tests.webrtc.test_peers import until
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 

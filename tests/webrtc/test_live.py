@@ -10,7 +10,6 @@ import re
 import statistics
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -26,9 +25,9 @@ from streams.webrtc.h264 import IDR, PPS, SPS, nal_units
 from streams.webrtc.peers import OfferError, PeerLimits, PeerManager
 from streams.webrtc.snapshot import snapshot_jpeg
 from streams.webrtc.track import PassthroughTrack
+from tests.paths import VIDEO
 from tests.webrtc.test_peers import Browser, until, watch
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 

@@ -14,9 +14,9 @@ from streams.source import OpenOptions
 from streams.urls import parse_source_url
 from streams.webrtc.h264 import IDR, PPS, SPS, ParameterSets, nal_units
 from streams.webrtc.peers import OfferError, PeerLimits, PeerManager, clean_offer
+from tests.paths import VIDEO
 from tests.peers.fixtures import RtspPeer
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 

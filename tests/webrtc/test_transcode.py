@@ -13,9 +13,9 @@ from streams.hub import HubRegistry
 from streams.source import OpenOptions
 from streams.urls import parse_source_url
 from streams.webrtc.peers import PeerManager
+from tests.paths import VIDEO
 from tests.webrtc.test_peers import Browser, until, watch
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 pytestmark = pytest.mark.slow
 
 
