@@ -130,13 +130,13 @@ def community_rows(a: Assessment, ex: Exposure) -> list[dict[str, Any]]:
                 "population": int(ex.population[i]),
                 "buildings": int(d.surveyed[i]),
                 "damage": {g: _r(d.buildings[i, k], 1) for k, g in enumerate(impact.GRADES)},
-                "displaced": int(round(d.displaced[i])),
+                "displaced": round(d.displaced[i]),
                 "displaced_rule": str(d.displaced_rule[i]),
                 "fatalities": _r(a.fatalities[i], 3),
-                "capacity_in_reach": int(round(ex.capacity[i])),
-                "unsheltered": int(round(dm.unsheltered[i])),
-                "water_l": int(round(dm.water_l[i])),
-                "food_kcal": int(round(dm.food_kcal[i])),
+                "capacity_in_reach": round(ex.capacity[i]),
+                "unsheltered": round(dm.unsheltered[i]),
+                "water_l": round(dm.water_l[i]),
+                "food_kcal": round(dm.food_kcal[i]),
                 "kits_needed": int(dm.kits_needed[i]),
                 "kits_in_hand": int(dm.kits_in_hand[i]),
                 "kit_shortfall": int(max(0.0, dm.kits_needed[i] - dm.kits_in_hand[i])),
@@ -166,10 +166,10 @@ def shelter_rows(a: Assessment, ex: Exposure) -> list[dict[str, Any]]:
         out.append(
             {
                 "id": sid,
-                "expected_demand": int(round(dem)),
+                "expected_demand": round(dem),
                 "capacity": int(cap),
                 "over_capacity": dem > cap,
-                "excess": int(round(max(0.0, dem - cap))),
+                "excess": round(max(0.0, dem - cap)),
             }
         )
     return sorted(out, key=lambda r: -r["expected_demand"])
@@ -183,12 +183,14 @@ def totals(a: Assessment, ex: Exposure) -> dict[str, Any]:
         "communities": len(ex.community_codes),
         "max_intensity": _r(float(a.comm.median.max())) if len(a.comm.median) else None,
         "communities_vi_plus": int(np.sum(a.comm.median >= 5.5)),
-        "buildings": {g: _r(float(d.buildings[:, k].sum()), 1) for k, g in enumerate(impact.GRADES)},
-        "displaced": int(round(float(d.displaced.sum()))),
-        "unsheltered": int(round(float(dm.unsheltered.sum()))),
+        "buildings": {
+            g: _r(float(d.buildings[:, k].sum()), 1) for k, g in enumerate(impact.GRADES)
+        },
+        "displaced": round(float(d.displaced.sum())),
+        "unsheltered": round(float(dm.unsheltered.sum())),
         "shelters_over_capacity": over,
-        "water_l": int(round(float(dm.water_l.sum()))),
-        "food_kcal": int(round(float(dm.food_kcal.sum()))),
+        "water_l": round(float(dm.water_l.sum())),
+        "food_kcal": round(float(dm.food_kcal.sum())),
         "kit_shortfall": int(np.maximum(0.0, dm.kits_needed - dm.kits_in_hand).sum()),
         "teams_to_send": int(dm.teams_to_send.sum()),
         "fatalities": a.fatality_summary,

@@ -79,7 +79,9 @@ def suggest(
         rts = rt[rkeep][rcam[rkeep] == c].tolist()
         comms = sorted({s_owner[s] for s in shs} | {int(ex.route_community[r]) for r in rts})
         out.append(
-            Suggestion(c, float(score[c]), bool(ex.camera_healthy[c]), sorted(shs), sorted(rts), comms)
+            Suggestion(
+                c, float(score[c]), bool(ex.camera_healthy[c]), sorted(shs), sorted(rts), comms
+            )
         )
     return hit, out
 

@@ -116,6 +116,11 @@ class ImpactConfig(BaseModel):
         """Displaced weight per damage grade (intact, slight, moderate, severe, destroyed)."""
         w = self.displaced_weights
         return np.array(
-            [0.0, w.get("slight", 0.0), w.get("moderate", 0.0), w.get("severe", 1.0),
-             w.get("destroyed", 1.0)]
+            [
+                0.0,
+                w.get("slight", 0.0),
+                w.get("moderate", 0.0),
+                w.get("severe", 1.0),
+                w.get("destroyed", 1.0),
+            ]
         )

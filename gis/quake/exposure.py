@@ -82,7 +82,9 @@ def prepare(
     """Build the exposure from the readiness inputs and results (CPU: worker thread)."""
     crs = metrics.crs
     n = len(layers.community_codes)
-    cen = shapely.get_coordinates(shapely.centroid(layers.community_geoms)) if n else np.zeros((0, 2))
+    cen = (
+        shapely.get_coordinates(shapely.centroid(layers.community_geoms)) if n else np.zeros((0, 2))
+    )
     comm = analysis.project(layers.community_geoms, crs)
     bx, by = crsmod.from_wgs84(crs, layers.building_lon, layers.building_lat)
     b_comm = locate(comm, bx, by) if len(bx) else np.zeros(0, dtype=np.int64)

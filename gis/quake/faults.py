@@ -31,8 +31,10 @@ class Strike:
     def as_dict(self) -> dict[str, Any]:
         """JSON form, with a sentence saying which."""
         if self.source == "operator":
-            text = {"en": f"strike {self.strike_deg:g}° entered by the operator",
-                    "zh-CN": f"走向 {self.strike_deg:g}°（值班员输入）"}
+            text = {
+                "en": f"strike {self.strike_deg:g}° entered by the operator",
+                "zh-CN": f"走向 {self.strike_deg:g}°（值班员输入）",
+            }
         elif self.source == "fault":
             text = {
                 "en": f"strike {self.strike_deg:g}° of fault {self.fault_name or self.fault_id} "
@@ -41,8 +43,10 @@ class Strike:
                 f"{self.fault_name or self.fault_id}走向 {self.strike_deg:g}°",
             }
         else:
-            text = {"en": "no strike known: circular intensity field (mean of long and short axes)",
-                    "zh-CN": "无断层走向：按圆形烈度场估算（长短轴平均）"}
+            text = {
+                "en": "no strike known: circular intensity field (mean of long and short axes)",
+                "zh-CN": "无断层走向：按圆形烈度场估算（长短轴平均）",
+            }
         return {
             "strike_deg": self.strike_deg,
             "source": self.source,

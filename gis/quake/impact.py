@@ -15,6 +15,7 @@ All vectorised over buildings and communities (numpy bincount). Definitions:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,10 @@ def damage(
     res = np.where(np.isfinite(res), res, per_bld[c])
     w = cfg.weight_vector()
     shelterless = res * (shares @ w)
-    displaced = np.bincount(c, weights=shelterless, minlength=n)
-    blds = np.stack([np.bincount(c, weights=shares[:, g], minlength=n) for g in range(5)], axis=1)
+    displaced = np.bincount(c, weights=shelterless, minlength=n).astype(float)
+    blds = np.stack(
+        [np.bincount(c, weights=shares[:, g], minlength=n) for g in range(5)], axis=1
+    ).astype(float)
     none = count == 0
     if none.any():
         idx = np.flatnonzero(none)
@@ -125,7 +128,7 @@ def fatalities(population: FloatArray, intensity: FloatArray) -> tuple[FloatArra
 
     bins = [
         {"from": lo, "to": None if hi == math.inf else hi, "p": round(cdf(hi) - cdf(lo), 4)}
-        for lo, hi in zip(PAGER_BINS[:-1], PAGER_BINS[1:], strict=True)
+        for lo, hi in itertools.pairwise(PAGER_BINS)
     ]
     summary = {
         "expected": round(total, 2),
@@ -168,8 +171,12 @@ def demand(
     cfg: ImpactConfig,
 ) -> Demand:
     """Where the displaced go, what they need for cfg.needs.days, and teams to send."""
-    share = np.where(capacity[pair_c] > 0, pair_cap / np.where(capacity[pair_c] > 0, capacity[pair_c], 1.0), 0.0)
-    shel = np.bincount(pair_s, weights=displaced[pair_c] * share, minlength=n_shelters)
+    share = np.where(
+        capacity[pair_c] > 0, pair_cap / np.where(capacity[pair_c] > 0, capacity[pair_c], 1.0), 0.0
+    )
+    shel = np.bincount(pair_s, weights=displaced[pair_c] * share, minlength=n_shelters).astype(
+        float
+    )
     unsheltered = np.maximum(0.0, displaced - capacity)
     nd = cfg.needs
     per_hh = np.where(households > 0, population / np.maximum(households, 1.0), 3.0)

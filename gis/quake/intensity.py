@@ -140,7 +140,9 @@ def destination(
     p1, l1 = math.radians(lat0), math.radians(lon0)
     th, d = np.radians(az_deg), dist_km / EARTH_KM
     p2 = np.arcsin(math.sin(p1) * np.cos(d) + math.cos(p1) * np.sin(d) * np.cos(th))
-    l2 = l1 + np.arctan2(np.sin(th) * np.sin(d) * math.cos(p1), np.cos(d) - math.sin(p1) * np.sin(p2))
+    l2 = l1 + np.arctan2(
+        np.sin(th) * np.sin(d) * math.cos(p1), np.cos(d) - math.sin(p1) * np.sin(p2)
+    )
     return np.degrees(p2), (np.degrees(l2) + 540.0) % 360.0 - 180.0
 
 

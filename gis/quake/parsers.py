@@ -105,7 +105,11 @@ def usgs(doc: Any, now: datetime) -> Parsed:
         feats, base = raw, "features"
     for i, feat in enumerate(feats):
         loc = f"{base}[{i}]." if base else ""
-        _collect(out, f"{base}[{i}]" if base else "feature", lambda f=feat, p=loc: _usgs_one(f, p, now, out))
+        _collect(
+            out,
+            f"{base}[{i}]" if base else "feature",
+            lambda f=feat, p=loc: _usgs_one(f, p, now, out),
+        )
     return out
 
 
@@ -118,7 +122,9 @@ def _usgs_one(feat: Any, p: str, now: datetime, out: Parsed) -> QuakeReport | No
         raise QuakeError([problem(p + "properties", "missing", "missing")])
     kind = str(props.get("type") or "earthquake")
     if kind != "earthquake":
-        out.ignored.append({"loc": p.rstrip("."), "msg": f"event type {kind!r} is not an earthquake"})
+        out.ignored.append(
+            {"loc": p.rstrip("."), "msg": f"event type {kind!r} is not an earthquake"}
+        )
         return None
     coords = geom.get("coordinates") if isinstance(geom, dict) else None
     if not isinstance(coords, list) or len(coords) < 2:
@@ -198,7 +204,12 @@ def _cenc_one(item: Any, p: str, now: datetime) -> QuakeReport:
     eid = str(item.get("CATA_ID") or item.get("NEW_DID") or item.get("id") or "").strip()
     errors: list[dict[str, str]] = []
     vals: dict[str, Any] = {}
-    for key, name in (("lat", "EPI_LAT"), ("lon", "EPI_LON"), ("depth_km", "EPI_DEPTH"), ("mag", "M")):
+    for key, name in (
+        ("lat", "EPI_LAT"),
+        ("lon", "EPI_LON"),
+        ("depth_km", "EPI_DEPTH"),
+        ("mag", "M"),
+    ):
         try:
             vals[key] = number(item.get(name), p + name)
         except QuakeError as exc:
