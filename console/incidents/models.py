@@ -72,6 +72,7 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     owner_unit_id: Mapped[int] = mapped_column(BigId)
     unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    responder_unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     strike: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     strike_override: Mapped[float | None] = mapped_column(Float, default=None)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -229,11 +229,15 @@ class IncidentService:
             raise ProblemError(409, "incident and event disagree", code="conflict")
         return ev
 
-    async def _owner(self, db: AsyncSession) -> int:
+    async def _owner(self, db: AsyncSession) -> tuple[int, list[int]]:
+        """The district (root unit) and its departments other than street offices."""
         root = await db.scalar(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id))
         if root is None:
             raise ProblemError(409, "no unit exists to own the incident", code="no-unit")
-        return int(root)
+        deps = await db.scalars(
+            select(Unit.id).where(Unit.parent_id == root, Unit.kind != "street_office")
+        )
+        return int(root), sorted(int(u) for u in deps)
 
     async def _involved(self, db: AsyncSession, a: assess.Assessment) -> list[int]:
         """Units whose street office has a community at degree VI or more."""
@@ -273,12 +277,14 @@ class IncidentService:
                 inc2 = await db.get(Incident, ev2.incident_id)
                 assert inc2 is not None
                 return inc2
+            owner, responders = await self._owner(db)
             inc = Incident(
                 is_exercise=ev.is_exercise,
                 event_id=ev.id,
                 title=views.title(ev.is_exercise, text),
                 status="open",
-                owner_unit_id=await self._owner(db),
+                owner_unit_id=owner,
+                responder_unit_ids=responders,
                 unit_ids=[],
                 strike={},
                 summary={},

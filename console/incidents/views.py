@@ -60,6 +60,7 @@ def incident_dict(inc: Incident, ev: QuakeEvent | None = None) -> dict[str, Any]
         "event_id": inc.event_id,
         "owner_unit_id": inc.owner_unit_id,
         "unit_ids": inc.unit_ids,
+        "responder_unit_ids": inc.responder_unit_ids,
         "strike": inc.strike,
         "revision": inc.revision,
         "summary": inc.summary,
@@ -110,14 +111,18 @@ def dispatch_dict(d: Dispatch) -> dict[str, Any]:
 
 
 def units(inc: Incident) -> frozenset[int]:
-    """Every unit involved in an incident."""
-    return frozenset({inc.owner_unit_id, *inc.unit_ids})
+    """Every unit involved in an incident: owner, responders and affected street offices."""
+    return frozenset({inc.owner_unit_id, *inc.responder_unit_ids, *inc.unit_ids})
 
 
 def resource(inc: Incident, write: bool = False) -> Resource:
-    """The incident for authorize(): shared units may watch, only the owner's scope change."""
-    shared = frozenset() if write else frozenset(inc.unit_ids)
-    return Resource("incident", str(inc.id), inc.owner_unit_id, shared)
+    """The incident for authorize(). The district (owner) and the EOC's departments
+    (responders) run it; street offices of affected communities watch, never change."""
+    if write:
+        return Resource(
+            "incident", str(inc.id), inc.owner_unit_id, frozenset(inc.responder_unit_ids)
+        )
+    return Resource("incident", str(inc.id), inc.owner_unit_id, units(inc))
 
 
 def audience(inc: Incident) -> Audience:

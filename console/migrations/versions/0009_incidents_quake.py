@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("owner_unit_id", BigId, nullable=False),
         sa.Column("unit_ids", sa.JSON(), nullable=False),
+        sa.Column("responder_unit_ids", sa.JSON(), nullable=False),
         sa.Column("strike", sa.JSON(), nullable=False),
         sa.Column("strike_override", sa.Float(), nullable=True),
         sa.Column("summary", sa.JSON(), nullable=False),
