@@ -150,7 +150,9 @@ async def test_push_feeds_dedup_out_of_order_and_html(client: httpx.AsyncClient,
     yangjiang = [e for e in events if abs(e["lat"] - 21.49) < 0.05]
     assert len(yangjiang) == 1 and yangjiang[0]["source"] == "cenc"
     # pushing the older USGS summary again: a duplicate; an older revision: stale
-    r = await client.post("/api/quakes/ingest", content=(QUAKE / "usgs_summary.geojson").read_bytes())
+    r = await client.post(
+        "/api/quakes/ingest", content=(QUAKE / "usgs_summary.geojson").read_bytes()
+    )
     outcomes = {o["source_id"]: o["outcome"] for o in r.json()["filed"]}
     assert outcomes["us7000p1a2"] in ("duplicate", "stale")
     detail = (await client.get(f"/api/quakes/{yangjiang[0]['id']}")).json()
@@ -169,14 +171,18 @@ async def test_roles_and_units(client: httpx.AsyncClient, app: Any) -> None:
         assert (await viewer.post("/api/quakes", json=quake())).status_code == 403
         v = await viewer.get(f"/api/incidents/{inc_id}")
         assert v.status_code == 200  # 东山 street office: affected communities
-        note = await viewer.post(f"/api/incidents/{inc_id}/timeline", json={"kind": "note", "text": "x"})
+        note = await viewer.post(
+            f"/api/incidents/{inc_id}/timeline", json={"kind": "note", "text": "x"}
+        )
         assert note.status_code == 403
         assert (await other.get(f"/api/incidents/{inc_id}")).status_code == 403
         assert (await other.get("/api/incidents")).json()["items"] == []
     finally:
         await viewer.aclose()
         await other.aclose()
-    r = await client.post(f"/api/incidents/{inc_id}/timeline", json={"kind": "decision", "text": "开放避难场所"})
+    r = await client.post(
+        f"/api/incidents/{inc_id}/timeline", json={"kind": "decision", "text": "开放避难场所"}
+    )
     assert r.status_code == 201 and r.json()["kind"] == "decision"
     audit = await new_client(app, "admin")
     try:
