@@ -77,7 +77,7 @@ async def test_small_far_event_logged_and_opened_twice_is_one(
 ) -> None:
     await seed(app)
     await login(client, "operator")
-    lat, lon = centre()
+    lat, _lon = centre()
     r = await client.post("/api/quakes", json=quake(lat=lat + 4.0, magnitude=3.2))
     out = r.json()
     assert out["outcome"] == "new" and out["incident_id"] is None
