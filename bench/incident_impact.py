@@ -53,33 +53,58 @@ def message(lat: float, lon: float, mag: float, saved: datetime) -> bytes:
     """A CENC quick report as the feed sends it (Beijing time, string numbers)."""
     o = datetime.now(UTC) - timedelta(minutes=3)
     bj = timedelta(hours=8)
-    return json.dumps({"shuju": [{
-        "CATA_ID": "CC-BENCH-1", "O_TIME": (o + bj).strftime("%Y-%m-%d %H:%M:%S"),
-        "SAVE_TIME": (saved + bj).strftime("%Y-%m-%d %H:%M:%S"), "EPI_LAT": f"{lat:.3f}",
-        "EPI_LON": f"{lon:.3f}", "EPI_DEPTH": 10, "M": f"{mag:.1f}", "AUTO_FLAG": "M",
-        "LOCATION_C": "合成城市"}]}, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "shuju": [
+                {
+                    "CATA_ID": "CC-BENCH-1",
+                    "O_TIME": (o + bj).strftime("%Y-%m-%d %H:%M:%S"),
+                    "SAVE_TIME": (saved + bj).strftime("%Y-%m-%d %H:%M:%S"),
+                    "EPI_LAT": f"{lat:.3f}",
+                    "EPI_LON": f"{lon:.3f}",
+                    "EPI_DEPTH": 10,
+                    "M": f"{mag:.1f}",
+                    "AUTO_FLAG": "M",
+                    "LOCATION_C": "合成城市",
+                }
+            ]
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 def vectorised(
-    body: bytes, ex: Exposure, faults: Any, events: list[dedup.EventRef],
-    vuln: config.Vulnerability, cfg: config.ImpactConfig,
+    body: bytes,
+    ex: Exposure,
+    faults: Any,
+    events: list[dedup.EventRef],
+    vuln: config.Vulnerability,
+    cfg: config.ImpactConfig,
 ) -> dict[str, Any]:
     """The per-message path of the console (parse, dedup, strike, assess, tables)."""
     rep = parse(body, "cenc").reports[0]
     dedup.find(rep, events)
     geoms, ids = faults
     strike = nearest_fault(rep.lat, rep.lon, geoms, ids, [None] * len(ids), [None] * len(ids))
-    a = assess.assess(assess.Quake(rep.lat, rep.lon, rep.depth_km, rep.magnitude, strike), ex, vuln, cfg)
+    a = assess.assess(
+        assess.Quake(rep.lat, rep.lon, rep.depth_km, rep.magnitude, strike), ex, vuln, cfg
+    )
     rows = assess.community_rows(a, ex)
-    return {"rows": len(rows), "shelters": len(assess.shelter_rows(a, ex)),
-            "totals": assess.totals(a, ex), "cams": len(autowall.as_rows(ex, a.cameras))}
+    return {
+        "rows": len(rows),
+        "shelters": len(assess.shelter_rows(a, ex)),
+        "totals": assess.totals(a, ex),
+        "cams": len(autowall.as_rows(ex, a.cameras)),
+    }
 
 
 def _axis(ax: intensity.Axis, m: float, r: float) -> float:
     return ax.A + ax.B * m + ax.C * math.log10(r + ax.R0)
 
 
-def _one(rel: intensity.Relation, m: float, depth: float, d: float, az: float, strike: float) -> float:
+def _one(
+    rel: intensity.Relation, m: float, depth: float, d: float, az: float, strike: float
+) -> float:
     """One relation at one site, scalar Python."""
     if not rel.elliptical:
         c = rel.coeffs
@@ -100,21 +125,34 @@ def _one(rel: intensity.Relation, m: float, depth: float, d: float, az: float, s
     return (lo + hi) / 2
 
 
-def _site(rels: list[intensity.Relation], m: float, lat0: float, lon0: float, lat: float, lon: float, strike: float) -> float:
+def _site(
+    rels: list[intensity.Relation],
+    m: float,
+    lat0: float,
+    lon0: float,
+    lat: float,
+    lon: float,
+    strike: float,
+) -> float:
     d, az = intensity.offsets(lat0, lon0, np.array([lat]), np.array([lon]))
     vals = sorted(_one(r, m, 10.0, float(d[0]), float(az[0]), strike) for r in rels)
     k = len(vals)
     return vals[k // 2] if k % 2 else (vals[k // 2 - 1] + vals[k // 2]) / 2
 
 
-def baseline(ex: Exposure, vuln: config.Vulnerability, cfg: config.ImpactConfig, q: Any, subset: int) -> dict[str, float]:
+def baseline(
+    ex: Exposure, vuln: config.Vulnerability, cfg: config.ImpactConfig, q: Any, subset: int
+) -> dict[str, float]:
     """Per-feature loops; per-building and per-community parts on a subset, scaled."""
     rels = [intensity.relations()[r] for r in cfg.relations]
     n, nb = len(ex.community_codes), len(ex.building_lat)
     out: dict[str, float] = {}
     cs = min(subset, n)
     t = time.perf_counter()
-    c_int = [_site(rels, q.magnitude, q.lat, q.lon, ex.comm_lat[i], ex.comm_lon[i], 45.0) for i in range(cs)]
+    c_int = [
+        _site(rels, q.magnitude, q.lat, q.lon, ex.comm_lat[i], ex.comm_lon[i], 45.0)
+        for i in range(cs)
+    ]
     out["communities"] = (time.perf_counter() - t) * n / cs
     bs = min(subset, nb)
     mat = vuln.matrix()
@@ -127,15 +165,21 @@ def baseline(ex: Exposure, vuln: config.Vulnerability, cfg: config.ImpactConfig,
         x += shift.get(config.RATINGS[min(int(ex.building_rating[i]), 3)], 0.0)
         p = min(max(x - 6.0, 0.0), 4.0)
         i0 = min(int(p), 3)
-        row = [(1 - (p - i0)) * mat[ex.building_struct[i], i0, g] + (p - i0) * mat[ex.building_struct[i], i0 + 1, g] for g in range(5)]
+        row = [
+            (1 - (p - i0)) * mat[ex.building_struct[i], i0, g]
+            + (p - i0) * mat[ex.building_struct[i], i0 + 1, g]
+            for g in range(5)
+        ]
         c = int(ex.building_comm[i])
         disp[c] = disp.get(c, 0.0) + 30.0 * sum(a * b for a, b in zip(row, w, strict=True))
     out["buildings"] = (time.perf_counter() - t) * nb / bs
     t = time.perf_counter()
     rates = pager_rates(10.328811, 0.100058)
-    fat = sum(ex.population[i] * rates[int(round(c_int[i % cs]))] for i in range(n))
+    fat = sum(ex.population[i] * rates[round(c_int[i % cs])] for i in range(n))
     dem: dict[int, float] = {}
-    for c, s, cap in zip(ex.pair_community.tolist(), ex.pair_shelter.tolist(), ex.pair_capacity.tolist(), strict=True):
+    for c, s, cap in zip(
+        ex.pair_community.tolist(), ex.pair_shelter.tolist(), ex.pair_capacity.tolist(), strict=True
+    ):
         if ex.capacity[c] > 0:
             dem[s] = dem.get(s, 0.0) + disp.get(c, 0.0) * cap / ex.capacity[c]
     score: dict[int, float] = {}
@@ -156,8 +200,14 @@ def main() -> None:
     ap.add_argument("--subset", type=int, default=2000)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    d = synth.generate(communities=args.communities, shelters=5000, kit_rows=200_000,
-                       cameras=20_000, buildings=200_000, seed=1)
+    d = synth.generate(
+        communities=args.communities,
+        shelters=5000,
+        kit_rows=200_000,
+        cameras=20_000,
+        buildings=200_000,
+        seed=1,
+    )
     gen = time.perf_counter() - t0
     layers = analysis.from_district(d)
     t_an, m = best(lambda: analysis.analyse(layers), 1)
@@ -170,7 +220,16 @@ def main() -> None:
     fa = rng.uniform([x0, y0], [x1, y1], (50, 2))
     faults = (shapely.linestrings(np.stack([fa, fa + 0.05], axis=1)), [f"F{i}" for i in range(50)])
     now = datetime.now(UTC)
-    events = [dedup.EventRef(str(i), parse(message(lat + 3 + i * 0.01, lon, 4.0, now), "cenc").reports[0].with_(source_id=f"E{i}"), {f"cenc:E{i}"}) for i in range(200)]
+    events = [
+        dedup.EventRef(
+            str(i),
+            parse(message(lat + 3 + i * 0.01, lon, 4.0, now), "cenc")
+            .reports[0]
+            .with_(source_id=f"E{i}"),
+            {f"cenc:E{i}"},
+        )
+        for i in range(200)
+    ]
     body1 = message(lat, lon, 6.0, now)
     body2 = message(lat, lon, 6.4, now + timedelta(minutes=10))
     t_msg, res = best(lambda: vectorised(body1, ex, faults, events, vuln, cfg))
@@ -178,9 +237,13 @@ def main() -> None:
     q = assess.Quake(lat, lon, 10.0, 6.0, None)  # type: ignore[arg-type]
     base = baseline(ex, vuln, cfg, q, args.subset)
     t_base = base["communities"] + base["buildings"] + base["demand_autowall"]
-    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
-    print(f"city: {args.communities} communities, {len(ex.building_lat)} buildings, "
-          f"{len(ex.shelter_ids)} shelters, {len(ex.camera_ids)} cameras (generated in {gen:.1f} s)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
+    print(
+        f"city: {args.communities} communities, {len(ex.building_lat)} buildings, "
+        f"{len(ex.shelter_ids)} shelters, {len(ex.camera_ids)} cameras (generated in {gen:.1f} s)"
+    )
     print(f"{'step':44s} {'seconds':>9s}")
     for name, v in (
         ("readiness analysis (per layer change)", t_an),
@@ -195,9 +258,11 @@ def main() -> None:
         print(f"{name:44s} {v:9.3f}")
     print(f"ratio baseline / vectorised: {t_base / t_msg:.0f}x")
     tot = res["totals"]
-    print(f"M6.0: max intensity {tot['max_intensity']}, displaced {tot['displaced']}, "
-          f"shelters over capacity {tot['shelters_over_capacity']}, cameras {res['cams']}; "
-          f"M6.4 displaced {res2['totals']['displaced']}; timings {tot['timings']}")
+    print(
+        f"M6.0: max intensity {tot['max_intensity']}, displaced {tot['displaced']}, "
+        f"shelters over capacity {tot['shelters_over_capacity']}, cameras {res['cams']}; "
+        f"M6.4 displaced {res2['totals']['displaced']}; timings {tot['timings']}"
+    )
 
 
 if __name__ == "__main__":

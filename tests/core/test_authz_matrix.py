@@ -249,7 +249,6 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "unit_id": 4,
         "camera_id": "street-a-cam",
         "event_id": 999999,
-        "feed_id": 999999,
         "inc_id": 999999,
         "viewer_id": 999,
         "group_id": 999,
