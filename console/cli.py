@@ -415,5 +415,13 @@ def db_upgrade(data_dir: Path | None, config: Path | None, database_url: str | N
     out.print(f"database at revision {_run(go, settings)}")
 
 
+def _register() -> None:
+    from console.quake_cli import quake
+
+    main.add_command(quake)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -32,7 +32,15 @@ def installed_modules() -> list[ConsoleModule]:
     from console.cameras.module import CamerasModule
     from console.drills.module import DrillsModule
     from console.gis.module import GisModule
+    from console.incidents.module import IncidentsModule
     from console.live.module import LiveModule
     from console.walls.module import WallsModule
 
-    return [CamerasModule(), LiveModule(), WallsModule(), GisModule(), DrillsModule()]
+    return [
+        CamerasModule(),
+        LiveModule(),
+        WallsModule(),
+        GisModule(),
+        DrillsModule(),
+        IncidentsModule(),
+    ]

@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from drills.compliance import Requirement
+from gis.quake.config import ImpactConfig
 from gis.readiness import ReadinessConfig
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeholder", "xxx"})
@@ -151,6 +152,32 @@ class ReadinessSettings(ReadinessConfig):
     )
 
 
+class IncidentSettings(ImpactConfig):
+    """Earthquake incidents: when one opens by itself, and the impact model (gis.quake)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    open_magnitude: float = Field(
+        4.0, ge=0, le=10, description="Open an incident for M >= this within open_radius_km."
+    )
+    open_radius_km: float = Field(
+        300.0, ge=0, le=20000, description="Distance from the district centre for open_magnitude."
+    )
+    open_intensity: float = Field(
+        6.0, ge=1, le=12, description="Open an incident when any community reaches this degree."
+    )
+    max_age_hours: float = Field(
+        24.0, gt=0, description="Older events (late feeds, backfills) are logged only."
+    )
+    vulnerability_file: Path | None = Field(
+        None, description="JSON vulnerability matrix replacing the shipped default."
+    )
+    feed_timeout_s: float = Field(15.0, gt=0, le=120, description="Feed request timeout.")
+    feed_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest feed body read (pushed or polled)."
+    )
+
+
 class Settings(BaseSettings):
     """All settings; env vars are EOC_<NAME> and EOC_<GROUP>__<NAME>."""
 
@@ -181,6 +208,7 @@ class Settings(BaseSettings):
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     drills: DrillsSettings = Field(default_factory=DrillsSettings)
     map: MapSettings = Field(default_factory=MapSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:

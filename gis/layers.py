@@ -71,6 +71,21 @@ class Building(_Props):
     name: str | None = Field(default=None, max_length=200)
     structure: str | None = Field(default=None, max_length=64)
     rating: Literal["safe", "moderate", "unsafe", "unknown"] = "unknown"
+    residents: int | None = Field(default=None, ge=0, description="People living there.")
+    floors: int | None = Field(default=None, ge=0, le=300)
+
+
+class Fault(_Props):
+    """A mapped active fault (trace); its strike orients the intensity ellipses."""
+
+    name: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=64)
+    strike_deg: float | None = Field(
+        default=None, ge=0, le=360, description="Strike (clockwise from north); else the trace's."
+    )
+    dip_deg: float | None = Field(default=None, ge=0, le=90)
+    kind: Literal["strike_slip", "normal", "reverse", "thrust", "oblique", "unknown"] = "unknown"
+    active_age: str | None = Field(default=None, max_length=64, description="e.g. Holocene")
 
 
 class Poi(_Props):
@@ -94,6 +109,7 @@ LAYERS: dict[str, type[_Props]] = {
     "buildings": Building,
     "pois": Poi,
     "routes": Route,
+    "faults": Fault,
 }
 
 GEOMETRY_TYPES: dict[str, frozenset[str]] = {
@@ -103,6 +119,7 @@ GEOMETRY_TYPES: dict[str, frozenset[str]] = {
     "buildings": frozenset({"Point", "Polygon", "MultiPolygon"}),
     "pois": frozenset({"Point"}),
     "routes": frozenset({"LineString", "MultiLineString"}),
+    "faults": frozenset({"LineString", "MultiLineString"}),
 }
 
 _PERSONS = re.compile(r"(屋内|屋外|indoor|outdoor)\s*([\d,]+)\s*人?", re.IGNORECASE)

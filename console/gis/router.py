@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/gis", tags=["gis"])
 Reader = Annotated[Principal, Depends(require("gis.read"))]
 Writer = Annotated[Principal, Depends(require("gis.write"))]
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
-LayerName = Literal["communities", "shelters", "teams", "buildings", "pois", "routes"]
+LayerName = Literal["communities", "shelters", "teams", "buildings", "pois", "routes", "faults"]
 SOURCE = r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff .@-]{0,99}$"
 
 

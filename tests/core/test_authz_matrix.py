@@ -25,10 +25,43 @@ HEALTH_READ = frozenset({Role.admin, Role.maintenance, Role.operator})
 PUSH = frozenset({Role.admin, Role.operator})
 DRILL_WRITE = frozenset({Role.admin, Role.coordinator})
 GIS_WRITE = frozenset({Role.admin, Role.coordinator})
+INCIDENT_WRITE = frozenset({Role.admin, Role.coordinator, Role.operator})
 
 # (method, path template) -> roles allowed (or PUBLIC); "scoped" routes are also tried by an
 # admin of another unit against a resource of street-a, who must get 403.
 MATRIX: dict[tuple[str, str], Any] = {
+    # earthquake incidents (console/incidents)
+    ("GET", "/api/quakes"): ALL,
+    ("GET", "/api/quakes/{event_id}"): ALL,
+    ("POST", "/api/quakes"): INCIDENT_WRITE,
+    ("POST", "/api/quakes/ingest"): INCIDENT_WRITE,
+    ("POST", "/api/quakes/{event_id}/open"): INCIDENT_WRITE,
+    ("GET", "/api/quake-feeds"): DRILL_WRITE,
+    ("POST", "/api/quake-feeds"): DRILL_WRITE,
+    ("PUT", "/api/quake-feeds/{feed_id}"): DRILL_WRITE,
+    ("DELETE", "/api/quake-feeds/{feed_id}"): DRILL_WRITE,
+    ("POST", "/api/quake-feeds/{feed_id}/poll"): DRILL_WRITE,
+    ("GET", "/api/quake-scenarios"): ALL,
+    ("POST", "/api/quake-scenarios"): DRILL_WRITE,
+    ("POST", "/api/incidents/exercise"): DRILL_WRITE,
+    ("GET", "/api/incidents"): ALL,
+    ("GET", "/api/incidents/{inc_id}"): ALL,
+    ("GET", "/api/incidents/{inc_id}/intensity"): ALL,
+    ("GET", "/api/incidents/{inc_id}/isoseismals.geojson"): ALL,
+    ("GET", "/api/incidents/{inc_id}/impact"): ALL,
+    ("GET", "/api/incidents/{inc_id}/shelters"): ALL,
+    ("GET", "/api/incidents/{inc_id}/dispatches"): ALL,
+    ("GET", "/api/incidents/{inc_id}/timeline"): ALL,
+    ("GET", "/api/incidents/{inc_id}/autowall"): ALL,
+    ("GET", "/api/incidents/{inc_id}/report"): ALL,
+    ("GET", "/api/incidents/{inc_id}/report.pdf"): ALL,
+    ("PUT", "/api/incidents/{inc_id}/strike"): DRILL_WRITE,
+    ("POST", "/api/incidents/{inc_id}/close"): DRILL_WRITE,
+    ("PUT", "/api/incidents/{inc_id}/shelters/{fid}"): INCIDENT_WRITE,
+    ("POST", "/api/incidents/{inc_id}/shelters/{fid}/occupancy"): INCIDENT_WRITE,
+    ("POST", "/api/incidents/{inc_id}/dispatches"): INCIDENT_WRITE,
+    ("POST", "/api/incidents/{inc_id}/timeline"): INCIDENT_WRITE,
+    ("PUT", "/api/incidents/{inc_id}/autowall/{camera_id}"): INCIDENT_WRITE,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): ALL,
     ("GET", "/api/auth/session"): ALL,
@@ -215,6 +248,8 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "user_id": 5,
         "unit_id": 4,
         "camera_id": "street-a-cam",
+        "event_id": 999999,
+        "inc_id": 999999,
         "viewer_id": 999,
         "group_id": 999,
         "wall_id": 999,

@@ -7,7 +7,7 @@ import { t } from "../../i18n.js";
 import { formDialog, infoDialog } from "../../ui/dialog.js";
 import { FieldError, Form } from "../../ui/form.js";
 
-const TARGETS = ["communities", "shelters", "routes", "teams", "buildings", "pois", "kits"];
+const TARGETS = ["communities", "shelters", "routes", "teams", "buildings", "pois", "faults", "kits"];
 const FORMATS = { geojson: "geojson", json: "geojson", csv: "csv", zip: "zip", gpkg: "gpkg", fgb: "fgb" };
 const SHOWN = 20;
 

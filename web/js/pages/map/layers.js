@@ -13,6 +13,7 @@ import {
 /** Layers in drawing order (bottom first) and whether they start switched on. */
 export const LAYERS = [
   { id: "communities", on: true },
+  { id: "faults", on: false },
   { id: "buildings", on: false },
   { id: "routes", on: true },
   { id: "shelters", on: true },
@@ -144,6 +145,8 @@ export class MapLayers {
       }
       case "routes":
         return { color: "#38bdf8", weight: 4, dashArray: "8 6", className: "map-route" };
+      case "faults":
+        return { color: "#b91c1c", weight: 3, className: "map-fault" };
       case "buildings": {
         const c = BUILDING_COLOURS[p.rating] || BUILDING_COLOURS.unknown;
         return { color: c, weight: 1, fillColor: c, fillOpacity: 0.6 };

@@ -1,0 +1,1 @@
+"""Earthquake incident science: intake parsers, deduplication, intensity, impact, auto-wall."""
