@@ -33,6 +33,14 @@ def installed_modules() -> list[ConsoleModule]:
     from console.drills.module import DrillsModule
     from console.gis.module import GisModule
     from console.live.module import LiveModule
+    from console.notify.module import NotifyModule
     from console.walls.module import WallsModule
 
-    return [CamerasModule(), LiveModule(), WallsModule(), GisModule(), DrillsModule()]
+    return [
+        CamerasModule(),
+        LiveModule(),
+        WallsModule(),
+        GisModule(),
+        DrillsModule(),
+        NotifyModule(),
+    ]
