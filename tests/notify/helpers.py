@@ -51,3 +51,32 @@ async def settle(client: Any, predicate: Any, timeout: float = 30.0) -> list[dic
             return rows
         await asyncio.sleep(0.05)
     raise AssertionError(f"delivery log never settled: {rows[:5]}")
+
+
+async def add_cameras(app: Any, count: int, unit: int, prefix: str, **fields: Any) -> list[str]:
+    """Register cameras straight in the store (the registry API is tested elsewhere)."""
+    from console.cameras import service
+    from console.cameras.schemas import CameraFields
+    from console.cameras.secrets import UrlVault
+
+    services = app.state.services
+    ids = [f"{prefix}-{i:03d}" for i in range(count)]
+    vault = UrlVault(services.secret)
+    async with services.store.session() as db, db.begin():
+        for cam_id in ids:
+            data = CameraFields(
+                name=f"{prefix} {cam_id[-3:]}",
+                owner_unit_id=unit,
+                main_url="rtsp://127.0.0.1:9/x",
+                **fields,
+            )
+            await service.create(db, cam_id, data, vault, services.settings.data_dir / "media")
+    return ids
+
+
+async def report(app: Any, camera_id: str, status: str, *reasons: str) -> None:
+    """Feed a status to the health recorder, as a stream watcher does."""
+    from console.health.recorder import StatusReport
+
+    recorder = app.state.services.extensions["health_recorder"]
+    await recorder.report(StatusReport(camera_id, status, tuple(reasons)))
