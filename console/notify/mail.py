@@ -50,7 +50,7 @@ def html_body(m: Message) -> str:
 
 def build_mail(target: Target, m: Message) -> EmailMessage:
     """A multipart/alternative message: text first, HTML second."""
-    cfg = target.config
+    cfg = target.config["email"]
     msg = EmailMessage()
     msg["Subject"] = m.title
     msg["From"] = formataddr((str(cfg.get("from_name") or "EOC Console"), str(cfg["from_addr"])))
@@ -75,7 +75,7 @@ def _context(verify: bool) -> ssl.SSLContext:
 
 
 def _send_blocking(target: Target, msg: EmailMessage, timeout_s: float) -> None:
-    cfg = target.config
+    cfg = target.config["email"]
     host, port = str(cfg["host"]), int(cfg["port"])
     security = str(cfg.get("security", "starttls"))
     ctx = _context(bool(cfg.get("verify_tls", True)))
@@ -97,7 +97,7 @@ def _send_blocking(target: Target, msg: EmailMessage, timeout_s: float) -> None:
 
 async def send_mail(target: Target, m: Message, allowed_hosts: list[str], timeout_s: float) -> None:
     """Send through the channel's SMTP server in a worker thread (smtplib blocks)."""
-    host = str(target.config.get("host", ""))
+    host = str(target.config.get("email", {}).get("host", ""))
     if not host_allowed(host, allowed_hosts):
         raise DeliveryError(f"SMTP host {host} is not in [notify] allowed_hosts", retryable=False)
     msg = build_mail(target, m)

@@ -15,7 +15,9 @@ def note(**kw: Any) -> Notification:
     kw.setdefault("kind", "camera.fault")
     kw.setdefault("severity", "major")
     kw.setdefault("unit_ids", frozenset({4}))
-    kw.setdefault("title", Localized("摄像机告警:东山口 · 视频丢失", "Camera alert: Dongshan · Video lost"))
+    kw.setdefault(
+        "title", Localized("摄像机告警:东山口 · 视频丢失", "Camera alert: Dongshan · Video lost")
+    )
     kw.setdefault("body", Localized("摄像机东山口出现“视频丢失”。", "Camera Dongshan: Video lost."))
     kw.setdefault("link", "/#/health/camera/street-a-cam")
     return Notification(**kw)

@@ -18,13 +18,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from aiosmtpd.controller import Controller
-
-from tests.conftest import free_port
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session, SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.conftest import free_port
 
 ROBOT_OK = {"errcode": 0, "errmsg": "ok", "code": 0, "msg": "success"}
 
@@ -181,12 +181,15 @@ class Mailbox:
 def authenticator(user: str, password: str) -> Any:
     """Accept exactly one login."""
 
-    def check(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    def check(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
             user.encode(),
             password.encode(),
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers 535 itself (handled=True would answer nothing).
+        return AuthResult(success=ok, handled=False)
 
     return check
 

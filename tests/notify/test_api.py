@@ -26,8 +26,13 @@ async def test_secrets_are_write_only_and_stored_encrypted(
         admin,
         kind="email",
         password=SECRETS[2],
-        email={"host": "127.0.0.1", "port": 2525, "from_addr": "eoc@example.cn", "to": ["a@b.cn"],
-               "username": "eoc"},
+        email={
+            "host": "127.0.0.1",
+            "port": 2525,
+            "from_addr": "eoc@example.cn",
+            "to": ["a@b.cn"],
+            "username": "eoc",
+        },
     )
     assert mail["has_password"] is True and mail["url_masked"] is None
     r = await admin.post(f"/api/notify/channels/{ch['id']}/test")
@@ -70,26 +75,51 @@ async def test_secrets_are_write_only_and_stored_encrypted(
         ({"kind": "webhook", "url": "ftp://x.example/hook"}, "body.url"),
         ({"kind": "webhook", "url": "http://user:pw@x.example/hook"}, "body.url"),
         ({"kind": "webhook", "url": "not a url"}, "body.url"),
-        ({"kind": "wecom", "url": "https://qyapi.weixin.qq.com/x?key=1", "secret": "s"}, "body.secret"),
-        ({"kind": "wecom", "url": "https://q.example/x", "rate_per_minute": 21}, "body.rate_per_minute"),
+        (
+            {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/x?key=1", "secret": "s"},
+            "body.secret",
+        ),
+        (
+            {"kind": "wecom", "url": "https://q.example/x", "rate_per_minute": 21},
+            "body.rate_per_minute",
+        ),
         ({"kind": "sms", "url": "https://q.example/x"}, "body.kind"),
         ({"kind": "email"}, "body.email"),
         ({"kind": "email", "url": "https://x.example"}, "body.url"),
         (
-            {"kind": "email", "email": {"host": "smtp.x.cn", "from_addr": "a@x.cn", "to": ["nobody"]}},
+            {
+                "kind": "email",
+                "email": {"host": "smtp.x.cn", "from_addr": "a@x.cn", "to": ["nobody"]},
+            },
             "body.email.to[0]",
         ),
-        ({"kind": "email", "email": {"host": "bad host!", "from_addr": "a@x.cn", "to": ["b@x.cn"]}},
-         "body.email.host"),
-        ({"kind": "email", "email": {"host": "smtp.x.cn", "from_addr": "a@x.cn", "to": []}},
-         "body.email.to"),
+        (
+            {
+                "kind": "email",
+                "email": {"host": "bad host!", "from_addr": "a@x.cn", "to": ["b@x.cn"]},
+            },
+            "body.email.host",
+        ),
+        (
+            {"kind": "email", "email": {"host": "smtp.x.cn", "from_addr": "a@x.cn", "to": []}},
+            "body.email.to",
+        ),
         ({"kind": "webhook", "url": "https://x.example", "unit_id": 999}, "body.unit_id"),
         ({"kind": "webhook", "url": "https://x.example", "locale": "fr"}, "body.locale"),
-        ({"kind": "webhook", "url": "https://x.example", "digest_window_s": 0}, "body.digest_window_s"),
+        (
+            {"kind": "webhook", "url": "https://x.example", "digest_window_s": 0},
+            "body.digest_window_s",
+        ),
         ({"kind": "webhook", "url": "https://x.example", "name": ""}, "body.name"),
         ({"kind": "webhook", "url": "https://x.example", "token": "x"}, "body.token"),
-        ({"kind": "webhook", "url": "https://x.example", "email": {"host": "h.cn", "from_addr": "a@x.cn",
-          "to": ["b@x.cn"]}}, "body.email"),
+        (
+            {
+                "kind": "webhook",
+                "url": "https://x.example",
+                "email": {"host": "h.cn", "from_addr": "a@x.cn", "to": ["b@x.cn"]},
+            },
+            "body.email",
+        ),
     ],
 )
 async def test_bad_channels_name_the_field(
@@ -113,7 +143,9 @@ async def test_bad_rules_name_the_field(admin: httpx.AsyncClient, receiver: Rece
         ({"exercise": "sometimes"}, "body.exercise"),
     ]
     for extra, loc in cases:
-        r = await admin.post("/api/notify/rules", json={"channel_id": ch["id"], "name": "r", **extra})
+        r = await admin.post(
+            "/api/notify/rules", json={"channel_id": ch["id"], "name": "r", **extra}
+        )
         assert r.status_code == 422, (extra, r.text)
         assert r.json()["errors"][0]["loc"] == loc
     r = await admin.post("/api/notify/rules", json={"channel_id": 999, "name": "r"})
@@ -128,7 +160,9 @@ async def test_versions_rules_crud_and_delete_cascades(
     rule = await make_rule(admin, ch["id"], kinds=["camera.*", "camera.*"], tags=["b", "a"])
     assert rule["kinds"] == ["camera.*"] and rule["tags"] == ["a", "b"]
     r = await admin.patch(
-        f"/api/notify/rules/{rule['id']}", json={"min_severity": "critical"}, headers={"If-Match": '"1"'}
+        f"/api/notify/rules/{rule['id']}",
+        json={"min_severity": "critical"},
+        headers={"If-Match": '"1"'},
     )
     assert r.status_code == 200 and r.json()["version"] == 2 and r.headers["ETag"] == '"2"'
     r = await admin.patch(
@@ -147,9 +181,17 @@ async def test_versions_rules_crud_and_delete_cascades(
     assert (await admin.get("/api/notify/rules")).json()["items"] == []
     assert await deliveries(admin) == []
     assert (await admin.get(f"/api/notify/channels/{ch['id']}")).status_code == 404
-    actions = [e["action"] for e in (await admin.get("/api/audit", params={"action": "notify."})).json()["items"]]
-    assert {"notify.channel.create", "notify.rule.create", "notify.rule.update",
-            "notify.channel.test", "notify.channel.delete"} <= set(actions)
+    actions = [
+        e["action"]
+        for e in (await admin.get("/api/audit", params={"action": "notify."})).json()["items"]
+    ]
+    assert {
+        "notify.channel.create",
+        "notify.rule.create",
+        "notify.rule.update",
+        "notify.channel.test",
+        "notify.channel.delete",
+    } <= set(actions)
 
 
 async def test_send_test_reports_failures_and_respects_the_rate_limit(
@@ -170,7 +212,9 @@ async def test_send_test_reports_failures_and_respects_the_rate_limit(
     channel = (await admin.get(f"/api/notify/channels/{ch['id']}")).json()
     assert channel["last_delivery"]["status"] == "sent"
     # An enabled channel keeps its worker's rate limit across test sends.
-    await admin.patch(f"/api/notify/channels/{ch['id']}", json={"enabled": True, "rate_per_minute": 1})
+    await admin.patch(
+        f"/api/notify/channels/{ch['id']}", json={"enabled": True, "rate_per_minute": 1}
+    )
     assert (await admin.post(f"/api/notify/channels/{ch['id']}/test")).json()["status"] == "sent"
     r = await admin.post(f"/api/notify/channels/{ch['id']}/test")
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1

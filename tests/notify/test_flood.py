@@ -63,7 +63,9 @@ async def test_flood_of_200_alerts_becomes_a_digest(
     robot_got = receiver.at("/wecom")
     assert 11 <= len(robot_got) <= 20
     digest_text = next(
-        r.json()["markdown"]["content"] for r in robot_got if "摘要" in r.json()["markdown"]["content"]
+        r.json()["markdown"]["content"]
+        for r in robot_got
+        if "摘要" in r.json()["markdown"]["content"]
     )
     assert "条通知" in digest_text and "……另有" in digest_text
 
@@ -72,7 +74,11 @@ async def test_rate_limit_holds_messages_back(
     app: Any, admin: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     ch = await make_channel(
-        admin, kind="webhook", url=receiver.url("/slowlane"), rate_per_minute=3, digest_threshold=100
+        admin,
+        kind="webhook",
+        url=receiver.url("/slowlane"),
+        rate_per_minute=3,
+        digest_threshold=100,
     )
     await make_rule(admin, ch["id"])
     for _ in range(5):
@@ -80,8 +86,10 @@ async def test_rate_limit_holds_messages_back(
     await receiver.wait_for("/slowlane", 3)
     rows = await settle(
         admin,
-        lambda rows: sum(r["status"] == "sent" for r in rows) == 3
-        and any("rate limit" in r["last_error"] for r in rows),
+        lambda rows: (
+            sum(r["status"] == "sent" for r in rows) == 3
+            and any("rate limit" in r["last_error"] for r in rows)
+        ),
     )
     # The fourth waits for a free slot (the fifth waits behind it in the queue).
     waiting = [r for r in rows if r["status"] == "pending"]
@@ -101,7 +109,9 @@ async def test_exercise_and_real_floods_are_digested_apart(
     for i in range(30):
         await d.notify(note(is_exercise=bool(i % 2)))
     got = await receiver.wait_for("/mix", 12)
-    await settle(admin, lambda rows: sum(1 for r in rows if r["digest_count"] and r["status"] == "sent") == 2)
+    await settle(
+        admin, lambda rows: sum(1 for r in rows if r["digest_count"] and r["status"] == "sent") == 2
+    )
     payloads = [r.json() for r in receiver.at("/mix")]
     digests = [p for p in payloads if p["type"] == "digest"]
     assert sorted(p["exercise"] for p in digests) == [False, True]

@@ -126,7 +126,12 @@ async def test_unit_admin_sees_only_own_units_channels_and_log(
     theirs = await make_channel(admin, name="a", unit_id=4, kind="webhook", url=receiver.url("/a"))
     r = await admin.post(
         "/api/users",
-        json={"username": "b-admin", "password": "b-admin-pass-1", "unit_id": 5, "roles": ["admin"]},
+        json={
+            "username": "b-admin",
+            "password": "b-admin-pass-1",
+            "unit_id": 5,
+            "roles": ["admin"],
+        },
     )
     assert r.status_code == 201
     b = await new_client(app, "b-admin", password="b-admin-pass-1")
