@@ -165,7 +165,7 @@ async def test_retries_5xx_with_exponential_backoff(
     assert rows[0]["attempts"] == 4
     assert "HTTP 502" in rows[0]["last_error"]  # the last failure stays visible
     # 0.05 * 2^n with up to half taken off by jitter: [0.025, 0.05], [0.05, 0.1], [0.1, 0.2].
-    waits = [w for w in sleeps.waits]
+    waits = list(sleeps.waits)
     assert len(waits) == 3
     for n, wait in enumerate(waits):
         assert 0.05 * 2**n * 0.5 <= wait <= 0.05 * 2**n
