@@ -23,7 +23,13 @@ def quake() -> None:
 @quake.command("check")
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
-    "--format", "fmt", type=click.Choice(["auto", "usgs", "cenc", "quakeml"]), default="auto"
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "usgs", "cenc", "quakeml"]),
+    default="auto",
+    envvar="EOC_QUAKE_FORMAT",
+    show_envvar=True,
+    help="Feed format; auto recognises USGS GeoJSON, CENC JSON and QuakeML.",
 )
 def check(file: Path, fmt: str) -> None:
     """Parse a USGS GeoJSON, CENC JSON or QuakeML file; list its earthquakes and every bad

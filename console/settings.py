@@ -178,6 +178,68 @@ class IncidentSettings(ImpactConfig):
     )
 
 
+class NotifySettings(_Group):
+    """Notifications: delivery retries, back-off, digests of floods, message links."""
+
+    enabled: bool = Field(
+        True, description="Deliver notifications (off: rules match, nothing is sent)."
+    )
+    public_url: str | None = Field(
+        None,
+        max_length=300,
+        pattern=r"^https?://",
+        description="The console's address as recipients reach it, e.g. "
+        "https://eoc.example.gov.cn; messages link to it. None: messages carry no link.",
+    )
+    max_attempts: int = Field(
+        5, ge=1, le=20, description="Attempts per message before it is logged as failed."
+    )
+    backoff_initial_s: float = Field(
+        2.0, gt=0, le=600, description="Wait before the first retry; doubles on each retry."
+    )
+    backoff_max_s: float = Field(300.0, gt=0, le=3600, description="Longest wait between retries.")
+    backoff_jitter: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Random share of each wait (0.5: between half and all of it), "
+        "so channels do not retry in step.",
+    )
+    request_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="Timeout of one webhook request or SMTP session."
+    )
+    digest_threshold: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="More messages than this for one channel within the digest window are "
+        "folded into one summary (a channel may set its own).",
+    )
+    digest_window_s: float = Field(
+        60.0, ge=1, le=3600, description="The digest window in seconds (a channel may set its own)."
+    )
+    digest_max_items: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="Messages listed by title in one digest; the rest are counted.",
+    )
+    queue_size: int = Field(
+        1000,
+        ge=10,
+        le=100_000,
+        description="Messages waiting per channel; beyond it they are dropped and logged.",
+    )
+    log_retention_days: int = Field(
+        90, ge=1, le=3650, description="Delivery log rows older than this are deleted."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="If set, webhook and SMTP targets must be one of these host names or end with "
+        "one of them after a dot (e.g. qyapi.weixin.qq.com, example.gov.cn); empty: any host.",
+    )
+
+
 class Settings(BaseSettings):
     """All settings; env vars are EOC_<NAME> and EOC_<GROUP>__<NAME>."""
 
@@ -209,6 +271,7 @@ class Settings(BaseSettings):
     drills: DrillsSettings = Field(default_factory=DrillsSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:

@@ -9,8 +9,8 @@ from pathlib import Path
 WEB = Path(__file__).resolve().parents[2] / "web"
 LOCALES = ("zh-CN", "en")
 KEY_PREFIXES = (
-    "action|admin|app|audit|conn|error|login|nav|outcome|page|problem|role|shell|table|tokens"
-    "|unit_kind|units|users|validation"
+    "action|admin|app|audit|conn|error|login|nav|notify|outcome|page|problem|role|shell|table"
+    "|tokens|unit_kind|units|users|validation"
 )
 KEY_LITERAL = re.compile(rf"""["']((?:{KEY_PREFIXES})\.[a-z0-9_.-]+)["']""")
 EVENT_LITERAL = re.compile(r"""onEvent\(\s*["']([^"']+)["']""")
@@ -67,6 +67,13 @@ def test_every_key_used_in_the_code_is_translated() -> None:
         dynamic += [f"conn.{state}", f"conn.{state}.hint"]
     dynamic += [f"tokens.{s}" for s in ("active", "revoked", "expired")]
     dynamic += ["shell.theme_dark", "shell.theme_light"]
+    forms = sources["js/pages/admin/notify_forms.js"]
+    dynamic += [f"notify.kind.{k}" for k in _js_array(forms, "KINDS")]
+    dynamic += [f"notify.severity.{s}" for s in _js_array(forms, "SEVERITIES")]
+    dynamic += [f"notify.delivery.{s}" for s in _js_array(forms, "STATUSES")]
+    dynamic += [f"notify.exercise.{e}" for e in _js_array(forms, "EXERCISE")]
+    dynamic += [f"notify.kindname.{k}" for k in _js_array(forms, "KIND_PRESETS")]
+    dynamic += [f"notify.security.{s}" for s in ("starttls", "ssl", "none")]
     for locale in LOCALES:
         catalogue = _catalogue(locale)
         missing = sorted(k for k in [*used, *dynamic] if k not in catalogue)

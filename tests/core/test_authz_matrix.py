@@ -159,6 +159,17 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/api/gis/shelters/{fid}/occupancy"): ALL,
     ("POST", "/api/gis/shelters/occupancy/import"): GIS_WRITE,
     ("GET", "/api/gis/shelters/occupancy/latest"): ALL,
+    ("GET", "/api/notify/channels"): ADMIN,
+    ("POST", "/api/notify/channels"): ADMIN,
+    ("GET", "/api/notify/channels/{channel_id}"): ADMIN,
+    ("PATCH", "/api/notify/channels/{channel_id}"): ADMIN,
+    ("DELETE", "/api/notify/channels/{channel_id}"): ADMIN,
+    ("POST", "/api/notify/channels/{channel_id}/test"): ADMIN,
+    ("GET", "/api/notify/rules"): ADMIN,
+    ("POST", "/api/notify/rules"): ADMIN,
+    ("PATCH", "/api/notify/rules/{rule_id}"): ADMIN,
+    ("DELETE", "/api/notify/rules/{rule_id}"): ADMIN,
+    ("GET", "/api/notify/deliveries"): ADMIN,
 }
 # Path parameters point at resources of street-a (unit 4): the viewer (user 5), the unit itself,
 # and a token created for the viewer.
@@ -187,6 +198,12 @@ SCOPED = {
     ("GET", "/api/drills/{drill_id}/report.html"),
     ("GET", "/api/drills/{drill_id}/report.pdf"),
     ("POST", "/api/drills/{drill_id}/report/actions/{action_id}/close"),
+    ("GET", "/api/notify/channels/{channel_id}"),
+    ("PATCH", "/api/notify/channels/{channel_id}"),
+    ("DELETE", "/api/notify/channels/{channel_id}"),
+    ("POST", "/api/notify/channels/{channel_id}/test"),
+    ("PATCH", "/api/notify/rules/{rule_id}"),
+    ("DELETE", "/api/notify/rules/{rule_id}"),
 }
 # Streaming routes get a query that fails validation once access is granted, so the walk
 # never opens an endless stream (their unit scoping is tested in tests/live).
@@ -208,6 +225,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/drills/check"): drill_plan_body(4),
     ("POST", "/api/drills/feeds"): {"scope": "user"},
     ("POST", "/api/drills/{drill_id}/timeline"): {"kind": "note", "note": "matrix"},
+    ("PATCH", "/api/notify/channels/{channel_id}"): {"name": "renamed"},
+    ("PATCH", "/api/notify/rules/{rule_id}"): {"name": "renamed"},
 }
 
 
@@ -279,6 +298,15 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
     recorder = app.state.services.extensions["health_recorder"]
     await recorder.report(StatusReport("street-a-cam", "offline"))
     ids["alert_id"] = (await client.get("/api/health/alerts")).json()["items"][0]["id"]
+    r = await client.post(
+        "/api/notify/channels",
+        json={"name": "m", "unit_id": 4, "kind": "webhook", "url": "http://127.0.0.1:9/hook"},
+    )
+    assert r.status_code == 201, r.text
+    ids["channel_id"] = r.json()["id"]
+    r = await client.post("/api/notify/rules", json={"channel_id": ids["channel_id"], "name": "m"})
+    assert r.status_code == 201, r.text
+    ids["rule_id"] = r.json()["id"]
     from tests.drills.api import create_drill, seed_reference
 
     await seed_reference(app)

@@ -210,5 +210,5 @@ def test_readme_site_file_is_accepted(tmp_path: Path) -> None:
     site.write_text(example, "utf-8")
     r = eoc("check-config", str(site), env={"EOC_SECRET_KEY": "s" * 48})
     assert r.returncode == 0, r.stderr
-    for group in ("[streams]", "[live]", "[readiness]", "[map]", "[drills]"):
+    for group in ("[streams]", "[live]", "[readiness]", "[map]", "[drills]", "[notify]"):
         assert group in example, group

@@ -4,7 +4,7 @@ import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { messagePanel } from "./placeholder.js";
 
-export const SECTIONS = ["users", "units", "audit", "tokens"];
+export const SECTIONS = ["users", "units", "audit", "tokens", "notify"];
 
 let current = null;
 let token = 0;
