@@ -33,7 +33,7 @@ async def unit_names(db: AsyncSession) -> dict[int, str]:
 
 async def draft(db: AsyncSession, row: DrillRow) -> AfterActionReport:
     """A first report prefilled from the plan so the coordinator edits rather than retypes."""
-    plan = DrillPlan.model_validate(row.plan)
+    plan = service.stored_plan(row)
     z = plan.zone
     venue = await db.scalar(
         select(Feature).where(Feature.layer == "shelters", Feature.fid == plan.venue_shelter_id)
