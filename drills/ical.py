@@ -60,8 +60,9 @@ def _rule_text(item: FeedItem) -> str | None:
     if rule is None:
         return None
     last = item.expansion.last
-    if item.expansion.capped and last is not None:
-        # The console stops at its cap (or horizon); the subscriber must stop at the same place.
+    if (item.expansion.capped or rule.count is not None) and last is not None:
+        # The console stops at its cap (or horizon), and counts DTSTART in COUNT (RFC 5545)
+        # where dateutil-based readers do not: an UNTIL at the last start means the same to all.
         rule = replace(rule, count=None, until=last.astimezone(UTC))
     return rule.text()
 

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.drills import service
 from console.drills.models import DrillReportRow, DrillRow
 from console.gis import store as gis_store
 from drills.aar import AfterActionReport
 from drills.compliance import DONE
-from drills.models import DrillPlan
 
 
 @dataclass(frozen=True)

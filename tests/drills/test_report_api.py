@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from console.drills import pdf
 from tests.conftest import login, new_client
-from tests.drills.api import TO_SCHEDULED, advance, create_drill
+from tests.drills.api import TO_SCHEDULED, advance, create_drill, soon
 
 OBJECTIVES = [
     {"id": "o1", "text": "15 分钟内完成疏散", "capability": "evacuation"},
@@ -50,6 +50,7 @@ def report_body(**kw: Any) -> dict[str, Any]:
 
 
 async def ran_drill(c: httpx.AsyncClient, drill_id: str = "d", **kw: Any) -> None:
+    kw.setdefault("start", soon(-60))
     await create_drill(c, drill_id, objectives=OBJECTIVES, participating_units=["4"], **kw)
     await advance(c, drill_id, *TO_SCHEDULED, "in_progress")
     at = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()

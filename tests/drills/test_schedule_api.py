@@ -47,7 +47,9 @@ async def test_each_conflict_kind_explained(client: httpx.AsyncClient) -> None:
     # National Day is a blackout date from the shipped holiday list.
     got = await check(client, shelter="S03", start=datetime(2026, 10, 2, 9, tzinfo=SH))
     assert [c["kind"] for c in got] == ["blackout"]
-    assert got[0]["other_drill_id"] is None and "国庆" in got[0]["message"]
+    assert got[0]["other_drill_id"] is None and "National Day" in got[0]["message"]
+    assert got[0]["params"]["holiday_key"] == "national_day"
+    assert "provisional" not in got[0]["params"]
     # The stored drill's own conflicts route explains the same thing.
     await create_drill(client, "twin", community_ids=["C05"])
     r = await client.get("/api/drills/twin/conflicts")
