@@ -24,6 +24,7 @@ from console.preconditions import check_if_match, etag
 from console.store.models import Unit
 from drills.aar import AfterActionReport, check_ratings
 from drills.models import DrillPlan
+from drills.report_doc import build
 from drills.report_html import render_html
 from drills.workflow import Status
 
@@ -153,7 +154,7 @@ async def report_html(
     row = await service.load(services, db, principal, drill_id, "drills.read")
     report, _ = await reports.load_report(db, row)
     plan = service.stored_plan(row)
-    html = render_html(report, plan, lang, reports.today(services), await reports.unit_names(db))
+    html = render_html(report, plan, lang, await reports.context(services, db, row))
     return HTMLResponse(
         html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     )
@@ -168,9 +169,8 @@ async def report_pdf(
     font = pdf.check_available()
     report, _ = await reports.load_report(db, row)
     plan = service.stored_plan(row)
-    body = await asyncio.to_thread(
-        pdf.render, report, plan, lang, reports.today(services), await reports.unit_names(db), font
-    )
+    blocks = build(report, plan, await reports.context(services, db, row), lang)
+    body = await asyncio.to_thread(pdf.render, blocks, plan.title, lang, font)
     return Response(
         body,
         media_type="application/pdf",

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drills.aar import CorrectiveAction, ObjectiveRating
 from drills.conduct import EntryKind, Measures
-from drills.models import AwareBounded, DrillPlan, Ident
+from drills.models import AwareBounded, DayBounded, DrillPlan, Ident
 from drills.workflow import Status
 
 
@@ -217,6 +217,10 @@ class ReportIn(BaseModel):
     recommendations: str = Field(default="", max_length=10_000)
     ratings: list[ObjectiveRating] = Field(default_factory=list, max_length=50)
     actions: list[CorrectiveAction] = Field(default_factory=list, max_length=200)
+    report_date: DayBounded | None = Field(default=None, description="报告日期; default today")
+    prepared_by: str = Field(default="", max_length=200, description="编制")
+    reviewed_by: str = Field(default="", max_length=200, description="审核")
+    issued_by: str = Field(default="", max_length=200, description="签发")
 
 
 class ActionOut(CorrectiveAction):
@@ -240,6 +244,10 @@ class ReportOut(BaseModel):
     recommendations: str
     ratings: list[ObjectiveRating]
     actions: list[ActionOut]
+    report_date: date | None
+    prepared_by: str
+    reviewed_by: str
+    issued_by: str
     measures: Measures
 
 
