@@ -198,7 +198,9 @@ class LiveOut(BaseModel):
     id: str
     plan: DrillPlan
     status: str
+    status_reason: str = Field(default="", description="Why it was aborted")
     version: int
+    run_start: datetime | None = Field(default=None, description="Occurrence being run")
     timeline: list[TimelineItem]
     measures: Measures
     cameras: list[CameraOut]
