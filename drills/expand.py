@@ -30,6 +30,10 @@ class WorkCalendar(Protocol):
         """Whether the instant falls on a working day where the calendar applies."""
         ...
 
+    def __hash__(self) -> int:
+        """Expansions are cached per calendar."""
+        ...
+
 
 @dataclass(frozen=True)
 class Expansion:
@@ -108,9 +112,7 @@ def occurrences(
     return [(s, s + dur) for s in expand(plan, cap, calendar).starts]
 
 
-def bounds(
-    plan: DrillPlan, calendar: WorkCalendar | None = None
-) -> tuple[datetime, datetime]:
+def bounds(plan: DrillPlan, calendar: WorkCalendar | None = None) -> tuple[datetime, datetime]:
     """First start and last end of the plan's occurrences (stored to skip far-off drills)."""
     spans = occurrences(plan, calendar=calendar)
     if not spans:
@@ -133,7 +135,10 @@ def days_of(spans: Sequence[tuple[datetime, datetime]], zone: ZoneInfo) -> set[d
     """Calendar days in `zone` that the spans touch."""
     days: set[date] = set()
     for s, e in spans:
-        day, last = s.astimezone(zone).date(), (e - timedelta(microseconds=1)).astimezone(zone).date()
+        day, last = (
+            s.astimezone(zone).date(),
+            (e - timedelta(microseconds=1)).astimezone(zone).date(),
+        )
         while day <= last:
             days.add(day)
             day += timedelta(days=1)

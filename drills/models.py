@@ -166,7 +166,6 @@ class DrillPlan(BaseModel):
                 raise ValueError("inject falls after the drill end (inject_after_end)")
         return self
 
-
     @property
     def zone(self) -> ZoneInfo:
         """The plan's time zone."""

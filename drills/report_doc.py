@@ -186,9 +186,7 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "zh-CN" else pair[1]
 
 
-def build(
-    report: AfterActionReport, plan: DrillPlan, ctx: ReportContext, lang: str
-) -> list[Block]:
+def build(report: AfterActionReport, plan: DrillPlan, ctx: ReportContext, lang: str) -> list[Block]:
     """The report's blocks in print order."""
     lb = labels(lang)
     sep = "、" if lang == "zh-CN" else ", "
@@ -243,15 +241,16 @@ def _ratings(
         if r is not None:
             rows += [(lb["strengths"], s) for s in r.strengths]
             rows += [(lb["areas"], a) for a in r.areas_for_improvement]
-        out += [Block("para", f"{lb['objective']} {o.id}: {o.text}"), Block("table", rows=tuple(rows))]
+        out += [
+            Block("para", f"{lb['objective']} {o.id}: {o.text}"),
+            Block("table", rows=tuple(rows)),
+        ]
     if not plan.objectives:
         out.append(Block("para", lb["none"]))
     return out
 
 
-def _timeline(
-    ctx: ReportContext, plan: DrillPlan, lb: dict[str, str], lang: str
-) -> list[Block]:
+def _timeline(ctx: ReportContext, plan: DrillPlan, lb: dict[str, str], lang: str) -> list[Block]:
     rows = []
     for e in sorted(ctx.timeline, key=lambda e: e.at):
         detail = str(e.count) if e.count is not None else e.note

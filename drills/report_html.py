@@ -11,7 +11,8 @@ from drills.report_doc import Block, ReportContext, build, labels
 
 PAGE = Template("""<!doctype html>
 <html lang="$lang"><head><meta charset="utf-8"><title>$title</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%;margin:.3em 0}
+<style>body{font-family:sans-serif;margin:2em}
+table{border-collapse:collapse;width:100%;margin:.3em 0}
 td,th{border:1px solid #888;padding:4px;text-align:left;vertical-align:top}
 .overdue{color:#b00;font-weight:bold}.warning{color:#b00}.signoff td{height:2.2em;width:25%}
 @page{size:A4;margin:18mm 15mm;@bottom-center{content:"$page";font-size:9pt}}
@@ -47,13 +48,13 @@ def _block(b: Block) -> str:
     return f"<table{cls}>{'<tr>' + head + '</tr>' if head else ''}{''.join(rows)}</table>"
 
 
-def render_html(
-    report: AfterActionReport, plan: DrillPlan, lang: str, ctx: ReportContext
-) -> str:
+def render_html(report: AfterActionReport, plan: DrillPlan, lang: str, ctx: ReportContext) -> str:
     """Render the report as a self-contained printable page; all user text is escaped."""
     lang = lang if lang in ("zh-CN", "en") else "en"
-    page = labels(lang)["page"].replace("{page}", '" counter(page) "').replace(
-        "{pages}", '" counter(pages) "'
+    page = (
+        labels(lang)["page"]
+        .replace("{page}", '" counter(page) "')
+        .replace("{pages}", '" counter(pages) "')
     )
     return PAGE.substitute(
         lang=lang,

@@ -159,7 +159,9 @@ def parse(text: str, start: datetime, zone: ZoneInfo) -> Rule:
         count=_ints("COUNT", parts["COUNT"], 1, MAX_COUNT)[0] if "COUNT" in parts else None,
         until=_until(parts["UNTIL"], zone) if "UNTIL" in parts else None,
         byday=tuple(sorted(set(byday))),
-        bymonthday=_ints("BYMONTHDAY", parts["BYMONTHDAY"], -31, 31) if "BYMONTHDAY" in parts else (),
+        bymonthday=_ints("BYMONTHDAY", parts["BYMONTHDAY"], -31, 31)
+        if "BYMONTHDAY" in parts
+        else (),
         bymonth=_ints("BYMONTH", parts["BYMONTH"], 1, 12) if "BYMONTH" in parts else (),
         bysetpos=_ints("BYSETPOS", parts["BYSETPOS"], -366, 366) if "BYSETPOS" in parts else (),
         wkst=DAYS.index(parts["WKST"]) if parts.get("WKST") in DAYS else 0,
@@ -223,18 +225,19 @@ def _period(rule: Rule, k: int, dtstart: date) -> list[date]:
         keep = (
             (not rule.bymonth or d.month in rule.bymonth)
             and (not rule.byday or d.weekday() in {wd for _, wd in rule.byday})
-            and (
-                not rule.bymonthday
-                or d.day in _monthday_set(d.year, d.month, rule.bymonthday)
-            )
+            and (not rule.bymonthday or d.day in _monthday_set(d.year, d.month, rule.bymonthday))
         )
         return [d] if keep else []
     if rule.freq == "WEEKLY":
-        first = dtstart - timedelta(days=(dtstart.weekday() - rule.wkst) % 7) + timedelta(weeks=step)
+        first = (
+            dtstart - timedelta(days=(dtstart.weekday() - rule.wkst) % 7) + timedelta(weeks=step)
+        )
         wds = {wd for _, wd in rule.byday} or {dtstart.weekday()}
         # The first week starts at DTSTART, as dateutil (and so most clients) count BYSETPOS.
         week = [first + timedelta(days=i) for i in range(7) if first + timedelta(days=i) >= dtstart]
-        return [d for d in week if d.weekday() in wds and (not rule.bymonth or d.month in rule.bymonth)]
+        return [
+            d for d in week if d.weekday() in wds and (not rule.bymonth or d.month in rule.bymonth)
+        ]
     if rule.freq == "MONTHLY":
         y, m = _add_months(dtstart.year, dtstart.month, step)
         if rule.bymonth and m not in rule.bymonth:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from drills.errors import DrillError
@@ -244,7 +243,14 @@ def in_range(
 
 
 def month_view(
-    drills: Sequence[Drill], year: int, month: int, tz: str = "Asia/Shanghai", **filters: str | None
+    drills: Sequence[Drill],
+    year: int,
+    month: int,
+    tz: str = "Asia/Shanghai",
+    *,
+    unit: str | None = None,
+    community: str | None = None,
+    type_: str | None = None,
 ) -> list[tuple[Drill, datetime]]:
     """Occurrences in a calendar month in zone `tz`."""
     from zoneinfo import ZoneInfo
@@ -252,18 +258,25 @@ def month_view(
     z = ZoneInfo(tz)
     first = datetime(year, month, 1, tzinfo=z)
     nxt = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=z)
-    return in_range(drills, first, nxt, **filters)
+    return in_range(drills, first, nxt, unit=unit, community=community, type_=type_)
 
 
 def week_view(
-    drills: Sequence[Drill], monday: date, tz: str = "Asia/Shanghai", **filters: str | None
+    drills: Sequence[Drill],
+    monday: date,
+    tz: str = "Asia/Shanghai",
+    *,
+    unit: str | None = None,
+    community: str | None = None,
+    type_: str | None = None,
 ) -> list[tuple[Drill, datetime]]:
     """Occurrences in the ISO week starting on `monday` in zone `tz`."""
     from zoneinfo import ZoneInfo
 
     z = ZoneInfo(tz)
     first = datetime(monday.year, monday.month, monday.day, tzinfo=z)
-    return in_range(drills, first, first + timedelta(days=7), **filters)
+    end = first + timedelta(days=7)
+    return in_range(drills, first, end, unit=unit, community=community, type_=type_)
 
 
 def reminders_due(

@@ -113,7 +113,9 @@ def vtimezone(name: str) -> Timezone:
         )
         return tz
     dst = (
-        timedelta(seconds=-_seconds(m.group("doff"))) if m.group("doff") else std + timedelta(hours=1)
+        timedelta(seconds=-_seconds(m.group("doff")))
+        if m.group("doff")
+        else std + timedelta(hours=1)
     )
     on, off = _transition(m.group("start")), _transition(m.group("end"))
     tz.add_component(

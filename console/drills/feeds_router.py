@@ -175,9 +175,7 @@ async def _last_modified(db: AsyncSession, venues: list[datetime]) -> datetime:
     # Monotone: any drill change or deletion anywhere moves it (never a wrong 304).
     latest = [
         await db.scalar(select(func.max(DrillRow.updated_at))),
-        await db.scalar(
-            select(func.max(AuditEntry.ts)).where(AuditEntry.action == "drill.delete")
-        ),
+        await db.scalar(select(func.max(AuditEntry.ts)).where(AuditEntry.action == "drill.delete")),
         *venues,
     ]
     found = [_utc(t) for t in latest if t is not None]

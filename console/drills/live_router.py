@@ -17,8 +17,8 @@ from console.auth.policy import Principal, visible_to
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, check, require
 from console.drills import service, timeline, transitions
-from console.drills.config import config
 from console.drills.cameras import CameraPlace, covering
+from console.drills.config import config
 from console.drills.models import DrillEventRow
 from console.drills.schemas import CameraOut, DrillOut, LiveOut, TimelineIn, TimelineItem
 from console.errors import ProblemError

@@ -46,7 +46,6 @@ class DrillsModule:
         """Load the configuration and start the reminder task."""
         from console.drills.config import config
         from console.drills.reminders import run
-
         from console.drills.service import backfill_bounds
 
         config(services)

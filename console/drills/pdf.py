@@ -36,7 +36,7 @@ class CjkFont:
 def _sc_index(path: Path) -> int:
     if path.suffix.lower() not in {".ttc", ".otc"}:
         return 0
-    from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTCollection
 
     faces = TTCollection(str(path), lazy=True).fonts
     names = [str(f["name"].getDebugName(1) or "") for f in faces]
@@ -113,8 +113,13 @@ def ttf_subset(font: CjkFont, text: str) -> bytes:
         maxp = tt["maxp"]
         maxp.tableVersion = 0x00010000
         for attr in (
-            "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-            "maxStackElements", "maxSizeOfInstructions", "maxComponentElements",
+            "maxTwilightPoints",
+            "maxStorage",
+            "maxFunctionDefs",
+            "maxInstructionDefs",
+            "maxStackElements",
+            "maxSizeOfInstructions",
+            "maxComponentElements",
         ):
             setattr(maxp, attr, 0)
         maxp.maxZones = 1
@@ -135,7 +140,7 @@ def render(blocks: list[Block], title: str, lang: str, font: CjkFont) -> bytes:
 
     page_label = labels(lang)["page"]
 
-    class Report(FPDF):  # type: ignore[misc]
+    class Report(FPDF):
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font("cjk", size=9)

@@ -70,10 +70,7 @@ async def context(services: Services, db: AsyncSession, row: DrillRow) -> Report
     """Names, evaluators and the timeline the printed report shows."""
     names = await unit_names(db)
     plan = service.stored_plan(row)
-    users = {
-        u.username: (u.display_name or u.username)
-        for u in await db.scalars(select(User))
-    }
+    users = {u.username: (u.display_name or u.username) for u in await db.scalars(select(User))}
     entries = await timeline.rows(db, row.id)
     return ReportContext(
         today=today(services),

@@ -138,7 +138,11 @@ async def update_drill(
     if sent_back is not None:
         detail["sent_back"] = sent_back.model_dump()
     entry = services.audit.add(
-        db, Actor.of(principal), "drill.update", target_type="drill", target_id=row.id,
+        db,
+        Actor.of(principal),
+        "drill.update",
+        target_type="drill",
+        target_id=row.id,
         detail=detail,
     )
     await db.commit()
@@ -195,7 +199,11 @@ async def delete_drill(
             extra={"deletable": allowed},
         )
     entry = services.audit.add(
-        db, Actor.of(principal), "drill.delete", target_type="drill", target_id=row.id,
+        db,
+        Actor.of(principal),
+        "drill.delete",
+        target_type="drill",
+        target_id=row.id,
         detail={"status": row.status, "version": row.version, "plan": row.plan},
     )
     audience = service.audience(row)

@@ -165,9 +165,7 @@ class TimelineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: EntryKind = Field(description="What happened")
-    at: AwareBounded | None = Field(
-        default=None, description="When (time-zone aware); default now"
-    )
+    at: AwareBounded | None = Field(default=None, description="When (time-zone aware); default now")
     count: int | None = Field(default=None, ge=0, le=1_000_000, description="Head count")
     note: str = Field(default="", max_length=4000, description="Note or incident details")
 

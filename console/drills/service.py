@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.audit import Actor
 from console.auth.policy import Principal, Resource
 from console.deps import check
 from console.drills import refs

@@ -88,7 +88,12 @@ async def _report_ready(db: AsyncSession, row: DrillRow) -> None:
             f"rate every objective before review; unrated: {', '.join(unrated)}",
             code="objectives-unrated",
             errors=[
-                {"loc": "report.ratings", "msg": f"objective {o} unrated", "type": "unrated", "id": o}
+                {
+                    "loc": "report.ratings",
+                    "msg": f"objective {o} unrated",
+                    "type": "unrated",
+                    "id": o,
+                }
                 for o in unrated
             ],
             extra={"unrated": unrated},
@@ -149,7 +154,11 @@ async def transition(
     if row.run_start is not None and to == Status.in_progress:
         detail["occurrence"] = row.run_start.isoformat()
     entry = services.audit.add(
-        db, Actor.of(principal), "drill.transition", target_type="drill", target_id=row.id,
+        db,
+        Actor.of(principal),
+        "drill.transition",
+        target_type="drill",
+        target_id=row.id,
         detail=detail,
     )
     await db.commit()

@@ -57,7 +57,9 @@ def test_sent_back_until_and_working_days(browser: Browser, server: Server) -> N
         page.get_by_test_id("rrule-freq").select_option("WEEKLY")
         page.get_by_test_id("rrule-until").fill("2027-06-30")
         page.get_by_test_id("rrule-until").dispatch_event("change")
-        expect(page.get_by_test_id("plan-rrule")).to_have_value("FREQ=WEEKLY;UNTIL=20270630T155959Z")
+        expect(page.get_by_test_id("plan-rrule")).to_have_value(
+            "FREQ=WEEKLY;UNTIL=20270630T155959Z"
+        )
         page.get_by_test_id("plan-working_days_only").check()
         page.get_by_test_id("plan-save").click()
         notice = page.get_by_test_id("sent-back")

@@ -96,9 +96,7 @@ async def test_api_working_days_option_and_holiday_list(client: httpx.AsyncClien
         "/api/drills",
         json={
             "id": "h",
-            "plan": plan_body(
-                start=datetime(2026, 10, 1, 9, tzinfo=SH), working_days_only=True
-            ),
+            "plan": plan_body(start=datetime(2026, 10, 1, 9, tzinfo=SH), working_days_only=True),
         },
     )
     assert r.status_code == 422

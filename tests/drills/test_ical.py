@@ -125,7 +125,9 @@ def test_open_rule_stops_where_the_console_stops() -> None:
     d = Drill(
         id="wk",
         status="approved",
-        plan=plan(start=datetime(2027, 1, 4, 9, tzinfo=SH), rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+        plan=plan(
+            start=datetime(2027, 1, 4, 9, tzinfo=SH), rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+        ),
     )
     ours = expand(d.plan)
     assert ours.capped and len(ours.starts) == 366

@@ -146,7 +146,9 @@ def _random_rule(rnd: random.Random) -> str:
             days = [f"{rnd.choice([1, 2, 3, -1, -2, 4])}{d}" for d in days]
         parts.append("BYDAY=" + ",".join(days))
     if freq != "WEEKLY" and rnd.random() < 0.4:
-        vals = [rnd.choice([1, 2, 13, 15, 28, 29, 30, 31, -1, -2]) for _ in range(rnd.randint(1, 2))]
+        vals = [
+            rnd.choice([1, 2, 13, 15, 28, 29, 30, 31, -1, -2]) for _ in range(rnd.randint(1, 2))
+        ]
         parts.append("BYMONTHDAY=" + ",".join(map(str, vals)))
     if rnd.random() < 0.3:
         parts.append("BYMONTH=" + ",".join(str(rnd.randint(1, 12)) for _ in range(2)))
@@ -173,15 +175,16 @@ def test_agrees_with_dateutil_on_random_rules() -> None:
         checked += 1
         mine = list(rr.occurrences(rule, start, zone))
         without_count = ";".join(p for p in text.split(";") if not p.startswith("COUNT"))
-        theirs = rrulestr(without_count, dtstart=start).between(
-            start, rr.horizon(start), inc=True
-        )
+        theirs = rrulestr(without_count, dtstart=start).between(start, rr.horizon(start), inc=True)
         ref = [start, *[d for d in theirs if d != start]][: rule.count]
         assert mine == ref, (text, start)
 
 
 def test_expansion_across_dst_keeps_wall_clock() -> None:
     ber = ZoneInfo("Europe/Berlin")
-    p = plan(start=datetime(2027, 3, 24, 9, tzinfo=ber), timezone="Europe/Berlin",
-             rrule="FREQ=WEEKLY;COUNT=2")
+    p = plan(
+        start=datetime(2027, 3, 24, 9, tzinfo=ber),
+        timezone="Europe/Berlin",
+        rrule="FREQ=WEEKLY;COUNT=2",
+    )
     assert [s.utcoffset() for s in expand(p).starts] == [timedelta(hours=1), timedelta(hours=2)]

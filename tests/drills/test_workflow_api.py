@@ -95,7 +95,10 @@ async def test_changing_time_venue_or_communities_sends_back(
     )
     body = r.json()
     assert r.status_code == 200 and body["status"] == "submitted"
-    assert body["sent_back"] == {"from_status": "scheduled", "fields": ["start", "end", "community_ids"]}
+    assert body["sent_back"] == {
+        "from_status": "scheduled",
+        "fields": ["start", "end", "community_ids"],
+    }
     (entry,) = [e for e in await audit(app, "drill.update") if "sent_back" in e.detail]
     assert entry.detail["sent_back"]["from_status"] == "scheduled"
     # Approved, a venue change sends it back too.
@@ -119,12 +122,16 @@ async def test_review_needs_a_report_with_every_objective_rated(client: httpx.As
     r = await move(client, "d", "reviewed")
     assert r.status_code == 409 and r.json()["type"].endswith("report-missing")
     rating = {"objective_id": "o1", "rating": "S", "strengths": ["广播及时"]}
-    r = await client.put("/api/drills/d/report", json={"ratings": [rating]}, headers={"If-Match": '"0"'})
+    r = await client.put(
+        "/api/drills/d/report", json={"ratings": [rating]}, headers={"If-Match": '"0"'}
+    )
     assert r.status_code == 200
     r = await move(client, "d", "reviewed")
     assert r.status_code == 409 and r.json()["unrated"] == ["o2"], r.text
     both = [rating, {"objective_id": "o2", "rating": "M", "areas_for_improvement": ["名单过期"]}]
-    r = await client.put("/api/drills/d/report", json={"ratings": both}, headers={"If-Match": '"1"'})
+    r = await client.put(
+        "/api/drills/d/report", json={"ratings": both}, headers={"If-Match": '"1"'}
+    )
     assert r.status_code == 200
     r = await move(client, "d", "reviewed")
     assert r.status_code == 200 and r.json()["status"] == "reviewed"
@@ -147,7 +154,9 @@ async def test_abort_needs_a_reason(app: Any, client: httpx.AsyncClient) -> None
     assert entry.detail["reason"] == "真实余震 M4.1，停止演练"
     # Aborted is terminal; the report can still say what happened.
     assert (await move(client, "d", "completed")).status_code == 409
-    r = await client.put("/api/drills/d/report", json={"lessons": "余震预案"}, headers={"If-Match": '"0"'})
+    r = await client.put(
+        "/api/drills/d/report", json={"lessons": "余震预案"}, headers={"If-Match": '"0"'}
+    )
     assert r.status_code == 200
 
 
@@ -167,7 +176,9 @@ async def test_delete_drafts_and_cancelled_only(app: Any, client: httpx.AsyncCli
     assert r.status_code == 409 and r.json()["deletable"] == ["cancelled", "draft"]
     viewer = await new_client(app, "viewer")
     try:
-        assert (await viewer.delete("/api/drills/sub", headers={"If-Match": '"2"'})).status_code == 403
+        assert (
+            await viewer.delete("/api/drills/sub", headers={"If-Match": '"2"'})
+        ).status_code == 403
     finally:
         await viewer.aclose()
 
@@ -209,7 +220,9 @@ async def test_timeline_before_the_drill_and_overfull_head_count(client: httpx.A
     )
     assert r.status_code == 422
     ok = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
-    assert (await client.post("/api/drills/d/timeline", json={"kind": "alarm_sounded", "at": ok})).status_code == 201
+    assert (
+        await client.post("/api/drills/d/timeline", json={"kind": "alarm_sounded", "at": ok})
+    ).status_code == 201
     r = await client.post("/api/drills/d/timeline", json={"kind": "head_count", "count": 260})
     assert r.status_code == 201
     m = (await client.get("/api/drills/d/live")).json()["measures"]

@@ -175,6 +175,7 @@ function sentBackBanner(s, sent) {
   const fields = sent.fields.map((f) => t(`drills.sent_back_field.${f}`)).join(t("drills.list_sep"));
   replace(s.banner, h("div", { class: "alert info", role: "status", "data-testid": "sent-back" },
     t("drills.sent_back", { from: t(`drills.status.${sent.from_status}`), fields })));
+  s.banner.scrollIntoView({ block: "center", behavior: "smooth" });
 }
 
 function staleBanner(s, ctx, version) {
