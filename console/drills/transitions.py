@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
-from console.auth.policy import Principal
+from console.auth.policy import Principal, authorize
 from console.deps import check, deny
 from console.drills import service
 from console.drills.config import config
@@ -50,6 +50,9 @@ async def authorize_move(
     Hook for the unit-relation rules (organising unit only, approver is not the submitter):
     they belong after the role check, before the status changes.
     """
+    decision = authorize(principal, "drills.run")
+    if not decision.allowed:
+        raise await deny(services, principal, "drills.run", f"drill:{row.id}", decision.reason)
     try:
         req = check_transition(row.status, to)
     except DrillError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -184,7 +184,9 @@ async def test_ical_feed_parsed_back_and_revoked(app: Any, client: httpx.AsyncCl
         assert str(ev["UID"]).startswith("drill-weekly@")
         assert int(ev["SEQUENCE"]) == 3  # created, submitted, approved
         assert ev.decoded("DTSTART") == T0
-        assert ev["RRULE"]["FREQ"] == ["WEEKLY"] and ev["RRULE"]["COUNT"] == [4]
+        # COUNT=4 with DTSTART first: the 4th occurrence (2 June) becomes the UNTIL.
+        assert ev["RRULE"]["FREQ"] == ["WEEKLY"] and "COUNT" not in ev["RRULE"]
+        assert ev["RRULE"]["UNTIL"] == [datetime(2027, 6, 2, 1, 0, tzinfo=UTC)]
         assert [d.dt for d in ev["EXDATE"].dts] == [ex]
         # Listing never shows the secret again.
         assert (await client.get("/api/drills/feeds")).json()["items"][0]["url"] is None
