@@ -16,6 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from drills import rrule
+from drills.errors import DrillError
 from drills.models import DrillPlan
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def expand(
     local = plan.start.astimezone(zone).replace(tzinfo=None)
     ex = tuple(sorted(d.astimezone(zone).replace(tzinfo=None) for d in plan.exdates))
     cal = calendar if plan.working_days_only else None
-    starts, capped, skipped = _cached(plan.rrule or "", local, plan.timezone, ex, cap, cal)
+    found = _cached(plan.rrule or "", local, plan.timezone, ex, cap, cal)
+    if isinstance(found, DrillError):
+        raise DrillError(found.code, found.loc, **found.params)
+    starts, capped, skipped = found
     return Expansion(list(starts), capped, cap, skipped)
 
 
@@ -77,11 +81,15 @@ def _cached(
     excluded: tuple[datetime, ...],
     cap: int,
     calendar: WorkCalendar | None,
-) -> tuple[tuple[datetime, ...], bool, tuple[datetime, ...]]:
+) -> tuple[tuple[datetime, ...], bool, tuple[datetime, ...]] | DrillError:
+    # A stored rule that cannot be read is cached too: a broken legacy row costs once.
     zone = ZoneInfo(tz)
     if not text:
         return (local.replace(tzinfo=zone),), False, ()
-    rule = rrule.parse(text, local.replace(tzinfo=zone), zone)
+    try:
+        rule = rrule.parse(text, local.replace(tzinfo=zone), zone)
+    except DrillError as exc:
+        return exc
     ex = set(excluded)
     starts: list[datetime] = []
     skipped: list[datetime] = []

@@ -284,6 +284,7 @@ def candidates(rule: Rule, dtstart: datetime, zone: ZoneInfo) -> Iterator[dateti
         stop = min(stop, _naive(rule.until, zone))
     at, k = dtstart.time(), 0
     while True:
+        k = _skip_months(rule, k, dtstart.date())
         days = _setpos(_period(rule, k, dtstart.date()), rule.bysetpos)
         first_of_period = _period_start(rule, k, dtstart.date())
         if datetime.combine(first_of_period, time.min) > stop:
@@ -295,6 +296,20 @@ def candidates(rule: Rule, dtstart: datetime, zone: ZoneInfo) -> Iterator[dateti
             if occ >= dtstart:
                 yield occ
         k += 1
+
+
+def _skip_months(rule: Rule, k: int, dtstart: date) -> int:
+    """For a daily rule limited to some months, the first period at or after k in one of them."""
+    if rule.freq != "DAILY" or not rule.bymonth:
+        return k
+    day = dtstart + timedelta(days=k * rule.interval)
+    if day.month in rule.bymonth:
+        return k
+    y, m = day.year, day.month
+    while m not in rule.bymonth:
+        y, m = _add_months(y, m, 1)
+    gap = (date(y, m, 1) - dtstart).days
+    return max(k, -(-gap // rule.interval))
 
 
 def _period_start(rule: Rule, k: int, dtstart: date) -> date:
