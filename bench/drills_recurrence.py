@@ -80,18 +80,26 @@ def main() -> None:
         ),
         (
             "weekdays, open (366 cap)",
-            best(lambda: ex._cached.__wrapped__(
-                "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", naive, "Asia/Shanghai", (), 366, None
-            )),
-            best(lambda: list(itertools.islice(
-                rrulestr("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dtstart=naive), 366
-            ))),
+            best(
+                lambda: ex._cached.__wrapped__(
+                    "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", naive, "Asia/Shanghai", (), 366, None
+                )
+            ),
+            best(
+                lambda: list(
+                    itertools.islice(
+                        rrulestr("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dtstart=naive), 366
+                    )
+                )
+            ),
         ),
         (
             "yearly, 10 years",
-            best(lambda: ex._cached.__wrapped__(
-                "FREQ=YEARLY;COUNT=10", naive, "Asia/Shanghai", (), 366, None
-            )),
+            best(
+                lambda: ex._cached.__wrapped__(
+                    "FREQ=YEARLY;COUNT=10", naive, "Asia/Shanghai", (), 366, None
+                )
+            ),
             best(lambda: list(rrulestr("FREQ=YEARLY;COUNT=10", dtstart=naive))),
         ),
     ]
@@ -100,7 +108,9 @@ def main() -> None:
     for i in range(300):
         p = plan(i, rules[i % len(rules)])
         first, last = ex.bounds(p)
-        drills.append(Drill(id=f"d{i}", plan=p, status="scheduled", first_start=first, last_end=last))
+        drills.append(
+            Drill(id=f"d{i}", plan=p, status="scheduled", first_start=first, last_end=last)
+        )
     unbounded = [d.model_copy(update={"first_start": None, "last_end": None}) for d in drills]
     week = (datetime(2027, 9, 6, tzinfo=SH), datetime(2027, 9, 13, tzinfo=SH))
 
