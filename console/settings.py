@@ -128,10 +128,22 @@ class DrillsSettings(_Group):
     community_gap_days: float = Field(
         14, ge=0, le=366, description="Least days between two drills of one community."
     )
+    public_holidays: Literal["CN", "none"] = Field(
+        "CN",
+        description="National public holidays and make-up working days used as blackout dates "
+        "and for working-days-only drills: CN (from the chinese-calendar package; years it does "
+        "not cover yet are projected with the holidays package and shown as provisional) or none.",
+    )
     blackout_file: Path | None = Field(
         None,
-        description="JSON file of blackout dates {holidays: [{name, from, to}]}; "
-        "default: China's public holidays shipped with the drills package.",
+        description="JSON file of the site's own blackout dates {holidays: [{name, from, to}]}, "
+        "added to the public holidays.",
+    )
+    start_early_minutes: int = Field(
+        120, ge=0, le=7 * 24 * 60, description="How long before an occurrence a drill may start."
+    )
+    start_late_hours: float = Field(
+        24, ge=0, le=31 * 24, description="How long after an occurrence ends it may still start."
     )
     requirements: list[Requirement] = Field(
         default_factory=lambda: [Requirement()],

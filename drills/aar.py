@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drills.conduct import Measures
 from drills.errors import DrillError
+from drills.models import DayBounded
 
 
 class Rating(StrEnum):
@@ -38,7 +39,7 @@ class CorrectiveAction(BaseModel):
     id: str = Field(min_length=1, max_length=64, description="Action id")
     text: str = Field(min_length=1, max_length=2000, description="What will be done")
     owner_unit_id: int = Field(ge=1, description="Responsible unit")
-    due: date = Field(description="Due date")
+    due: DayBounded = Field(description="Due date")
     status: Literal["open", "closed"] = Field(default="open", description="open or closed")
     closed_at: datetime | None = Field(default=None, description="When closed, if closed")
 
@@ -61,6 +62,10 @@ class AfterActionReport(BaseModel):
     recommendations: str = Field(default="", max_length=10_000, description="改进建议")
     ratings: list[ObjectiveRating] = Field(default_factory=list, max_length=50)
     actions: list[CorrectiveAction] = Field(default_factory=list, max_length=200)
+    report_date: DayBounded | None = Field(default=None, description="报告日期 (default: today)")
+    prepared_by: str = Field(default="", max_length=200, description="编制: who wrote it")
+    reviewed_by: str = Field(default="", max_length=200, description="审核: who reviewed it")
+    issued_by: str = Field(default="", max_length=200, description="签发: who approved it")
     measures: Measures | None = Field(default=None, description="Figures from the timeline")
     reviewed: bool = Field(default=False, description="Locked once the drill is reviewed")
 

@@ -58,12 +58,44 @@ class TimelineEntry(BaseModel):
         return self
 
 
+def occurrence_to_run(
+    starts: list[datetime], duration: timedelta, now: datetime, early: timedelta, late: timedelta
+) -> datetime:
+    """The occurrence a drill started at `now` runs (the latest whose start window holds now).
+
+    A drill may start from `early` before an occurrence until `late` after it ends; otherwise
+    DrillError names the next occurrence and when it may start, or the last one missed.
+    """
+    for s in reversed(starts):
+        if s - early <= now <= s + duration + late:
+            return s
+    upcoming = [s for s in starts if s - early > now]
+    if upcoming:
+        raise DrillError(
+            "start_too_early",
+            ("to",),
+            next=upcoming[0].isoformat(),
+            opens_at=(upcoming[0] - early).isoformat(),
+        )
+    raise DrillError("start_too_late", ("to",), last=starts[-1].isoformat() if starts else "")
+
+
 def append_entry(
-    timeline: list[TimelineEntry], entry: TimelineEntry, now: datetime
+    timeline: list[TimelineEntry],
+    entry: TimelineEntry,
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> list[TimelineEntry]:
-    """Return a new timeline with `entry` added, refusing future or out-of-order milestones."""
+    """Return a new timeline with `entry` added, refusing future, early or out-of-order ones."""
     if entry.at > now + MAX_SKEW:
         raise DrillError("entry_in_future", ("at",), at=entry.at.isoformat(), now=now.isoformat())
+    if not_before is not None and entry.at < not_before:
+        raise DrillError(
+            "entry_before_start",
+            ("at",),
+            at=entry.at.isoformat(),
+            not_before=not_before.isoformat(),
+        )
     if entry.kind in MILESTONES:
         idx = MILESTONES.index(entry.kind)
         seen = {e.kind: e for e in timeline if e.kind in MILESTONES}
@@ -90,6 +122,10 @@ class Measures(BaseModel):
     head_count: int | None = Field(description="Latest head count")
     participation_rate: float | None = Field(description="Head count / expected residents")
     incidents: int = Field(description="Number of incidents logged")
+    expected_residents: int = Field(default=0, description="Expected turnout from the plan")
+    over_expected: bool = Field(
+        default=False, description="More people counted than expected (check the plan or count)"
+    )
 
 
 def measure(timeline: list[TimelineEntry], expected_residents: int) -> Measures:
@@ -112,4 +148,6 @@ def measure(timeline: list[TimelineEntry], expected_residents: int) -> Measures:
         head_count=hc,
         participation_rate=rate,
         incidents=sum(e.kind == EntryKind.incident for e in timeline),
+        expected_residents=expected_residents,
+        over_expected=bool(hc is not None and expected_residents and hc > expected_residents),
     )

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from drills import rrule as rr
 from drills.errors import DrillError
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -16,6 +25,30 @@ MIN_DURATION = timedelta(minutes=5)
 MAX_DURATION = timedelta(days=7)
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _in_range(d: datetime) -> datetime:
+    if d.tzinfo is None or d.utcoffset() is None:
+        raise ValueError("datetime must carry a time zone offset (naive_datetime)")
+    if not rr.DATE_MIN <= d <= rr.DATE_MAX:
+        raise ValueError(
+            f"{d.date().isoformat()} is outside {rr.DATE_MIN.year}-{rr.DATE_MAX.year}"
+            " (date_out_of_range)"
+        )
+    return d
+
+
+def _day_in_range(d: date) -> date:
+    if not rr.DATE_MIN.date() <= d <= rr.DATE_MAX.date():
+        raise ValueError(
+            f"{d.isoformat()} is outside {rr.DATE_MIN.year}-{rr.DATE_MAX.year} (date_out_of_range)"
+        )
+    return d
+
+
+# Aware instants and dates within the years the console plans for (2000-2100).
+AwareBounded = Annotated[datetime, AfterValidator(_in_range)]
+DayBounded = Annotated[date, AfterValidator(_day_in_range)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -72,7 +105,16 @@ class DrillPlan(BaseModel):
     evaluator_ids: list[Ident] = Field(
         default_factory=list, max_length=50, description="Evaluators"
     )
-    rrule: str | None = Field(default=None, max_length=500, description="RFC 5545 RRULE")
+    rrule: str | None = Field(
+        default=None,
+        max_length=500,
+        description="One RFC 5545 RRULE value (daily to yearly; UNTIL is stored in UTC)",
+    )
+    working_days_only: bool = Field(
+        default=False,
+        description="Skip occurrences on non-working days (weekends and public holidays, "
+        "with make-up working days counted as working days)",
+    )
     exdates: list[datetime] = Field(default_factory=list, max_length=500, description="Exceptions")
     version: int = Field(default=1, ge=1, description="Optimistic-concurrency version")
 
@@ -85,12 +127,26 @@ class DrillPlan(BaseModel):
             raise ValueError(f"unknown IANA time zone {v!r}") from exc
         return v
 
+    @field_validator("rrule", mode="after")
+    @classmethod
+    def _rule(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # Stored rows are read back as they are, so one bad legacy rule cannot break a page;
+        # every write validates and stores the normalised rule.
+        start, tz = info.data.get("start"), info.data.get("timezone")
+        if not v or not v.strip() or (info.context or {}).get("stored"):
+            return v.strip() or None if v else None
+        if start is None or tz is None:
+            return v
+        try:
+            return rr.parse(v, start, ZoneInfo(tz)).text()
+        except DrillError as exc:
+            raise ValueError(f"{exc.message} ({exc.code})") from exc
+
     @field_validator("start", "end", "exdates", mode="after")
     @classmethod
     def _aware(cls, v: datetime | list[datetime]) -> datetime | list[datetime]:
         for d in v if isinstance(v, list) else [v]:
-            if d.tzinfo is None or d.utcoffset() is None:
-                raise ValueError("datetime must carry a time zone offset (naive_datetime)")
+            _in_range(d)
         return v
 
     @model_validator(mode="after")
@@ -127,6 +183,14 @@ class Drill(BaseModel):
     id: Ident = Field(description="Drill id")
     plan: DrillPlan = Field(description="Current plan")
     status: str = Field(default="draft", description="Workflow status")
+    first_start: datetime | None = Field(default=None, description="Stored first start")
+    last_end: datetime | None = Field(default=None, description="Stored last end")
+
+    def may_overlap(self, start: datetime, end: datetime) -> bool:
+        """False only when the stored bounds prove no occurrence touches [start, end)."""
+        if self.first_start is not None and self.first_start >= end:
+            return False
+        return self.last_end is None or self.last_end > start
 
 
 class ReferenceLookup(Protocol):

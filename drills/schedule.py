@@ -8,17 +8,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-
-from dateutil.rrule import rrulestr
+from zoneinfo import ZoneInfo
 
 from drills.errors import DrillError
+from drills.expand import (
+    MAX_OCCURRENCES,
+    Expansion,
+    WorkCalendar,
+    between,
+    days_of,
+    expand,
+    occurrences,
+)
 from drills.models import Drill, DrillPlan
 from drills.workflow import Status
 
 log = logging.getLogger(__name__)
 
-MAX_OCCURRENCES = 366
-INACTIVE = {Status.cancelled.value, Status.draft.value}
+__all__ = ["MAX_OCCURRENCES", "Expansion", "expand", "occurrences"]
+INACTIVE = {Status.cancelled.value, Status.draft.value, Status.aborted.value}
 
 
 class ConflictKind(StrEnum):
@@ -49,6 +57,13 @@ class ScheduleRules:
     blackout_dates: frozenset[date] = frozenset()
     # Optional names of blackout days (e.g. the holiday), quoted in explanations.
     blackout_names: dict[date, str] = field(default_factory=dict)
+    # Translation keys of the holidays (drills.holiday.<key>) and years still provisional.
+    blackout_keys: dict[date, str] = field(default_factory=dict)
+    provisional_years: frozenset[int] = frozenset()
+    # Blackout days are the site's days: judged in this zone (None: each plan's own zone).
+    zone: ZoneInfo | None = None
+    # Working days for plans that ask for them (None: every day counts).
+    calendar: WorkCalendar | None = None
 
 
 Span = tuple[datetime, datetime]
@@ -71,20 +86,27 @@ def _nearest(a: list[Span], b: list[Span]) -> tuple[timedelta, datetime | None]:
     return best, at
 
 
+def _shares(plan: DrillPlan, o: DrillPlan) -> bool:
+    return bool(
+        plan.venue_shelter_id == o.venue_shelter_id
+        or set(plan.team_ids) & set(o.team_ids)
+        or set(plan.evaluator_ids) & set(o.evaluator_ids)
+        or set(plan.community_ids) & set(o.community_ids)
+    )
+
+
+def _near(a: list[Span], b: list[Span], gap: timedelta) -> bool:
+    # Cheap bounds test before any pairwise sweep: far-apart programmes never conflict.
+    return bool(a and b) and a[0][0] - gap < b[-1][1] and b[0][0] - gap < a[-1][1]
+
+
 def find_conflicts(
     drill_id: str, plan: DrillPlan, others: Iterable[Drill], rules: ScheduleRules
 ) -> list[Conflict]:
     """Explain every conflict of `plan` (all occurrences) against other active drills."""
     out: list[Conflict] = []
-    zone = plan.zone
-    mine = occurrences(plan)
-    days: set[date] = set()
-    for s, e in mine:
-        day, last = s.date(), e.astimezone(zone).date()
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
-    for day in sorted(days & rules.blackout_dates):
+    mine = occurrences(plan, calendar=rules.calendar)
+    for day in sorted(days_of(mine, rules.zone or plan.zone) & rules.blackout_dates):
         out.append(
             Conflict(
                 ConflictKind.blackout,
@@ -94,62 +116,83 @@ def find_conflicts(
             )
         )
     for other in others:
-        if other.id == drill_id or other.status in INACTIVE:
+        if other.id == drill_id or other.status in INACTIVE or not _shares(plan, other.plan):
             continue
         o = other.plan
-        theirs = occurrences(o)
-        gap, at = _nearest(mine, theirs)
-        when = at.isoformat() if at else None
-        if gap == timedelta(0) and at is not None and _overlaps(mine, theirs):
-            if plan.venue_shelter_id == o.venue_shelter_id:
-                out.append(
-                    Conflict(
-                        ConflictKind.venue,
-                        other.id,
-                        "drills.conflict.venue",
-                        {"shelter_id": plan.venue_shelter_id, "title": o.title, "at": when},
-                    )
-                )
-            for team in sorted(set(plan.team_ids) & set(o.team_ids)):
-                out.append(
-                    Conflict(
-                        ConflictKind.team,
-                        other.id,
-                        "drills.conflict.team",
-                        {"team_id": team, "title": o.title, "at": when},
-                    )
-                )
-            for ev in sorted(set(plan.evaluator_ids) & set(o.evaluator_ids)):
-                out.append(
-                    Conflict(
-                        ConflictKind.evaluator,
-                        other.id,
-                        "drills.conflict.evaluator",
-                        {"evaluator_id": ev, "title": o.title, "at": when},
-                    )
-                )
-        if gap < rules.community_gap:
-            for c in sorted(set(plan.community_ids) & set(o.community_ids)):
-                out.append(
-                    Conflict(
-                        ConflictKind.community,
-                        other.id,
-                        "drills.conflict.community",
-                        {
-                            "community_id": c,
-                            "title": o.title,
-                            "at": when,
-                            "gap_hours": round(gap.total_seconds() / 3600, 1),
-                            "min_gap_hours": rules.community_gap.total_seconds() / 3600,
-                        },
-                    )
-                )
+        try:
+            theirs = occurrences(o, calendar=rules.calendar)
+        except DrillError as exc:
+            log.warning("drill %s skipped in conflict checks: %s", other.id, exc.message)
+            continue
+        if not _near(mine, theirs, max(rules.community_gap, timedelta(0))):
+            continue
+        out += _pair(plan, other, mine, theirs, rules)
     return out
 
 
-def _holiday(rules: ScheduleRules, day: date) -> dict[str, str]:
-    name = rules.blackout_names.get(day)
-    return {"holiday": name} if name else {}
+def _pair(
+    plan: DrillPlan, other: Drill, mine: list[Span], theirs: list[Span], rules: ScheduleRules
+) -> list[Conflict]:
+    out: list[Conflict] = []
+    o = other.plan
+    gap, at = _nearest(mine, theirs)
+    when = at.isoformat() if at else None
+    if gap == timedelta(0) and at is not None and _overlaps(mine, theirs):
+        if plan.venue_shelter_id == o.venue_shelter_id:
+            out.append(
+                Conflict(
+                    ConflictKind.venue,
+                    other.id,
+                    "drills.conflict.venue",
+                    {"shelter_id": plan.venue_shelter_id, "title": o.title, "at": when},
+                )
+            )
+        for team in sorted(set(plan.team_ids) & set(o.team_ids)):
+            out.append(
+                Conflict(
+                    ConflictKind.team,
+                    other.id,
+                    "drills.conflict.team",
+                    {"team_id": team, "title": o.title, "at": when},
+                )
+            )
+        for ev in sorted(set(plan.evaluator_ids) & set(o.evaluator_ids)):
+            out.append(
+                Conflict(
+                    ConflictKind.evaluator,
+                    other.id,
+                    "drills.conflict.evaluator",
+                    {"evaluator_id": ev, "title": o.title, "at": when},
+                )
+            )
+    if gap < rules.community_gap:
+        for c in sorted(set(plan.community_ids) & set(o.community_ids)):
+            out.append(
+                Conflict(
+                    ConflictKind.community,
+                    other.id,
+                    "drills.conflict.community",
+                    {
+                        "community_id": c,
+                        "title": o.title,
+                        "at": when,
+                        "gap_hours": round(gap.total_seconds() / 3600, 1),
+                        "min_gap_hours": rules.community_gap.total_seconds() / 3600,
+                    },
+                )
+            )
+    return out
+
+
+def _holiday(rules: ScheduleRules, day: date) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if name := rules.blackout_names.get(day):
+        out["holiday"] = name
+    if key := rules.blackout_keys.get(day):
+        out["holiday_key"] = key
+    if day.year in rules.provisional_years:
+        out["provisional"] = True
+    return out
 
 
 def _overlaps(a: list[Span], b: list[Span]) -> bool:
@@ -166,49 +209,6 @@ def _overlaps(a: list[Span], b: list[Span]) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Expansion:
-    """Occurrence start times; `capped` is True when the rule produced more than the cap."""
-
-    starts: list[datetime]
-    capped: bool
-    cap: int
-
-
-def expand(plan: DrillPlan, cap: int = MAX_OCCURRENCES, until: datetime | None = None) -> Expansion:
-    """Expand the plan's RRULE in its own zone (wall-clock stable across DST), minus EXDATEs."""
-    zone = plan.zone
-    dtstart = plan.start.astimezone(zone)
-    if not plan.rrule:
-        return Expansion([dtstart], False, cap)
-    try:
-        rule = rrulestr(plan.rrule, dtstart=dtstart.replace(tzinfo=None), forceset=False)
-    except (ValueError, TypeError) as exc:
-        raise DrillError("bad_rrule", ("rrule",), reason=str(exc)) from exc
-    # Expand naively in local wall time, then attach the zone so 09:00 stays 09:00 across DST.
-    excluded = {d.astimezone(zone).replace(tzinfo=None) for d in plan.exdates}
-    limit = until.astimezone(zone).replace(tzinfo=None) if until else None
-    starts: list[datetime] = []
-    capped = False
-    for occ in rule:
-        if limit is not None and occ > limit:
-            break
-        if occ in excluded:
-            continue
-        if len(starts) >= cap:
-            capped = True
-            log.info("rrule expansion capped at %s occurrences", cap)
-            break
-        starts.append(occ.replace(tzinfo=zone))
-    return Expansion(starts, capped, cap)
-
-
-def occurrences(plan: DrillPlan, cap: int = MAX_OCCURRENCES) -> list[tuple[datetime, datetime]]:
-    """(start, end) pairs of each occurrence, keeping the plan's duration in wall time."""
-    dur = plan.end - plan.start
-    return [(s, s + dur) for s in expand(plan, cap).starts]
-
-
 def in_range(
     drills: Sequence[Drill],
     start: datetime,
@@ -217,24 +217,40 @@ def in_range(
     unit: str | None = None,
     community: str | None = None,
     type_: str | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> list[tuple[Drill, datetime]]:
-    """Drill occurrences starting in [start, end) with optional unit/community/type filters."""
+    """Drill occurrences overlapping [start, end) with optional unit/community/type filters.
+
+    Cancelled drills and drills whose stored bounds miss the window are not expanded; a drill
+    whose stored rule cannot be read is left out with a log line.
+    """
     hits: list[tuple[Drill, datetime]] = []
     for d in drills:
         p = d.plan
+        if d.status == Status.cancelled.value or not d.may_overlap(start, end):
+            continue
         if unit and unit != p.organising_unit and unit not in p.participating_units:
             continue
         if community and community not in p.community_ids:
             continue
         if type_ and type_ != p.type.value:
             continue
-        dur = p.end - p.start
-        hits += [(d, s) for s in expand(p, until=end).starts if s < end and s + dur > start]
+        try:
+            hits += [(d, s) for s in between(p, start, end, calendar)]
+        except DrillError as exc:
+            log.warning("drill %s left out of the calendar: %s", d.id, exc.message)
     return sorted(hits, key=lambda h: h[1])
 
 
 def month_view(
-    drills: Sequence[Drill], year: int, month: int, tz: str = "Asia/Shanghai", **filters: str | None
+    drills: Sequence[Drill],
+    year: int,
+    month: int,
+    tz: str = "Asia/Shanghai",
+    *,
+    unit: str | None = None,
+    community: str | None = None,
+    type_: str | None = None,
 ) -> list[tuple[Drill, datetime]]:
     """Occurrences in a calendar month in zone `tz`."""
     from zoneinfo import ZoneInfo
@@ -242,22 +258,33 @@ def month_view(
     z = ZoneInfo(tz)
     first = datetime(year, month, 1, tzinfo=z)
     nxt = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=z)
-    return in_range(drills, first, nxt, **filters)
+    return in_range(drills, first, nxt, unit=unit, community=community, type_=type_)
 
 
 def week_view(
-    drills: Sequence[Drill], monday: date, tz: str = "Asia/Shanghai", **filters: str | None
+    drills: Sequence[Drill],
+    monday: date,
+    tz: str = "Asia/Shanghai",
+    *,
+    unit: str | None = None,
+    community: str | None = None,
+    type_: str | None = None,
 ) -> list[tuple[Drill, datetime]]:
     """Occurrences in the ISO week starting on `monday` in zone `tz`."""
     from zoneinfo import ZoneInfo
 
     z = ZoneInfo(tz)
     first = datetime(monday.year, monday.month, monday.day, tzinfo=z)
-    return in_range(drills, first, first + timedelta(days=7), **filters)
+    end = first + timedelta(days=7)
+    return in_range(drills, first, end, unit=unit, community=community, type_=type_)
 
 
 def reminders_due(
-    drills: Sequence[Drill], now: datetime, within: timedelta, already_sent: set[tuple[str, str]]
+    drills: Sequence[Drill],
+    now: datetime,
+    within: timedelta,
+    already_sent: set[tuple[str, str]],
+    calendar: WorkCalendar | None = None,
 ) -> list[tuple[str, datetime]]:
     """(drill id, occurrence start) pairs starting within `within` not yet in `already_sent`.
 
@@ -269,7 +296,14 @@ def reminders_due(
     for d in drills:
         if d.status not in {Status.scheduled.value, Status.approved.value}:
             continue
-        for s in expand(d.plan, until=now + within).starts:
+        if not d.may_overlap(now, now + within + (d.plan.end - d.plan.start)):
+            continue
+        try:
+            starts = expand(d.plan, calendar=calendar).starts
+        except DrillError as exc:
+            log.warning("no reminders for drill %s: %s", d.id, exc.message)
+            continue
+        for s in starts:
             if now <= s <= now + within and (d.id, s.isoformat()) not in already_sent:
                 due.append((d.id, s))
     return due
@@ -291,4 +325,5 @@ def describe(c: Conflict) -> str:
             f"(minimum gap {p['min_gap_hours']:.0f} h)"
         )
     name = f" ({p['holiday']})" if p.get("holiday") else ""
-    return f"{p['date']} is a blackout date{name}"
+    note = " - holiday dates for that year are provisional" if p.get("provisional") else ""
+    return f"{p['date']} is a blackout date{name}{note}"

@@ -19,6 +19,7 @@ class Status(StrEnum):
     completed = "completed"
     reviewed = "reviewed"
     cancelled = "cancelled"
+    aborted = "aborted"
 
 
 @dataclass(frozen=True)
@@ -29,21 +30,40 @@ class RoleRequirement:
     of_organising_unit: bool = True
 
 
+# Planning and approval are the coordinators'; the EOC duty officer (operator) may also run a
+# drill live: start it, complete it or abort it.
 COORD = RoleRequirement(frozenset({"coordinator", "admin"}))
 OPERATOR = RoleRequirement(frozenset({"coordinator", "operator", "admin"}))
 
-# (from, to) -> requirement; the console's authorization function reads this table.
+# (from, to) -> requirement; the console's transition endpoint reads this table.
 TRANSITIONS: dict[tuple[Status, Status], RoleRequirement] = {
-    (Status.draft, Status.submitted): OPERATOR,
-    (Status.submitted, Status.draft): OPERATOR,
+    (Status.draft, Status.submitted): COORD,
+    (Status.submitted, Status.draft): COORD,
     (Status.submitted, Status.approved): COORD,
     (Status.approved, Status.scheduled): COORD,
-    (Status.scheduled, Status.in_progress): COORD,
-    (Status.in_progress, Status.completed): COORD,
+    (Status.scheduled, Status.in_progress): OPERATOR,
+    (Status.in_progress, Status.completed): OPERATOR,
+    (Status.in_progress, Status.aborted): OPERATOR,
     (Status.completed, Status.reviewed): COORD,
 }
 for _s in (Status.draft, Status.submitted, Status.approved, Status.scheduled):
     TRANSITIONS[(_s, Status.cancelled)] = COORD
+# Moves that must say why (kept with the drill and in the audit log).
+NEEDS_REASON = frozenset({Status.aborted})
+# Plan fields whose change sends an approved or scheduled drill back for approval.
+REAPPROVAL_FIELDS = (
+    "start",
+    "end",
+    "timezone",
+    "rrule",
+    "exdates",
+    "working_days_only",
+    "venue_shelter_id",
+    "community_ids",
+)
+NEEDS_REAPPROVAL = frozenset({Status.approved, Status.scheduled})
+# A drill may be deleted only before it was ever approved to run, or once cancelled.
+DELETABLE = frozenset({Status.draft, Status.cancelled})
 
 
 def allowed_from(current: Status) -> list[Status]:
@@ -66,6 +86,11 @@ def check_transition(current: Status | str, target: Status | str) -> RoleRequire
     return req
 
 
+def role_allowed(current: Status | str, target: Status | str, roles: set[str]) -> bool:
+    """The role part of `may_transition` (the unit part is the console's authorization)."""
+    return "admin" in roles or bool(roles & check_transition(current, target).roles)
+
+
 def may_transition(
     current: Status | str, target: Status | str, roles: set[str], unit_ids: set[str], organiser: str
 ) -> bool:
@@ -73,6 +98,11 @@ def may_transition(
     req = check_transition(current, target)
     if "admin" in roles:
         return True
-    if not roles & req.roles:
+    if not role_allowed(current, target, roles):
         return False
     return not req.of_organising_unit or organiser in unit_ids
+
+
+def changed_for_approval(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    """Plan fields (time, venue, communities) that differ between two stored plans."""
+    return [f for f in REAPPROVAL_FIELDS if before.get(f) != after.get(f)]

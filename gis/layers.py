@@ -35,6 +35,7 @@ class Shelter(_Props):
     """An emergency shelter (GB 51143-2015 kinds, GB 21734-2008 classes)."""
 
     name: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
     kind: ShelterKind = "emergency"
     shelter_class: Literal["I", "II", "III"] | None = None
     effective_area_m2: float | None = Field(default=None, ge=0)

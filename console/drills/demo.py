@@ -12,7 +12,9 @@ from shapely.geometry import LineString, Point, box
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.drills.config import config
 from console.drills.models import DrillEventRow, DrillReportRow, DrillRow
+from console.drills.service import set_bounds
 from console.gis import store as gis_store
 from console.services import Services
 from console.store.models import Unit
@@ -312,16 +314,17 @@ async def seed(services: Services) -> None:
                 participating_units=[str(street)] if street != unit else [],
                 **extra,
             )
-            db.add(
-                DrillRow(
-                    id=drill_id,
-                    organising_unit_id=unit,
-                    participating_unit_ids=[street] if street != unit else [],
-                    plan=plan.model_dump(mode="json"),
-                    status=status,
-                    version=1,
-                )
+            row = DrillRow(
+                id=drill_id,
+                organising_unit_id=unit,
+                participating_unit_ids=[street] if street != unit else [],
+                plan=plan.model_dump(mode="json"),
+                status=status,
+                version=1,
+                status_reason="",
             )
+            set_bounds(row, plan, config(services))
+            db.add(row)
             await db.flush()
             if has_tl:
                 db.add_all(

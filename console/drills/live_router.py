@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import shapely
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +16,9 @@ from console.audit import Actor
 from console.auth.policy import Principal, visible_to
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, check, require
-from console.drills import service, timeline
+from console.drills import service, timeline, transitions
 from console.drills.cameras import CameraPlace, covering
+from console.drills.config import config
 from console.drills.models import DrillEventRow
 from console.drills.schemas import CameraOut, DrillOut, LiveOut, TimelineIn, TimelineItem
 from console.errors import ProblemError
@@ -31,7 +32,7 @@ from drills.workflow import Status
 
 router = APIRouter(prefix="/api/drills", tags=["drills"])
 Reader = Annotated[Principal, Depends(require("drills.read"))]
-Runner = Annotated[Principal, Depends(require("drills.run"))]
+Runner = Annotated[Principal, Depends(require("drills.read"))]
 
 
 async def _cameras(db: AsyncSession, principal: Principal, plan: DrillPlan) -> list[CameraOut]:
@@ -80,11 +81,18 @@ async def _cameras(db: AsyncSession, principal: Principal, plan: DrillPlan) -> l
 
 @router.post("/{drill_id}/start", response_model=DrillOut)
 async def start_drill(
-    drill_id: str, principal: Runner, services: ServicesDep, db: DbDep, response: Response
+    drill_id: str,
+    principal: Runner,
+    services: ServicesDep,
+    db: DbDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="Version from the ETag.")] = None,
 ) -> DrillOut:
-    """Start a scheduled drill (scheduled -> in_progress) and open its live view."""
-    row = await service.load(services, db, principal, drill_id, "drills.run")
-    out = await service.transition(services, db, principal, row, Status.in_progress)
+    """Start a scheduled drill near one of its occurrences (If-Match) and open its live view."""
+    row = await service.load(services, db, principal, drill_id, "drills.read")
+    out = await transitions.transition(
+        services, db, principal, row, Status.in_progress, if_match=if_match
+    )
     response.headers["ETag"] = etag(row.version)
     return out
 
@@ -93,13 +101,15 @@ async def start_drill(
 async def live_view(drill_id: str, principal: Reader, services: ServicesDep, db: DbDep) -> LiveOut:
     """Plan, status, timeline, measures and the cameras covering the venue and routes."""
     row = await service.load(services, db, principal, drill_id, "drills.read")
-    plan = DrillPlan.model_validate(row.plan)
+    plan = service.stored_plan(row)
     rows, measures = await timeline.measures(db, row)
     return LiveOut(
         id=row.id,
         plan=plan,
         status=row.status,
+        status_reason=row.status_reason or "",
         version=row.version,
+        run_start=row.run_start,
         timeline=[timeline.item(r) for r in rows],
         measures=measures,
         cameras=await _cameras(db, principal, plan),
@@ -139,8 +149,9 @@ async def add_entry(
         loc = service.field_path("body", *err["loc"]) if err["loc"] else "body.count"
         raise _bad(loc, err["msg"], err["type"]) from exc
     existing = [timeline.entry(r) for r in await timeline.rows(db, row.id)]
+    not_before = row.run_start - config(services).start_early if row.run_start else None
     try:
-        append_entry(existing, entry, now)
+        append_entry(existing, entry, now, not_before)
     except DrillError as exc:
         raise service.domain_problem(exc, "body") from exc
     ev = DrillEventRow(

@@ -24,6 +24,12 @@ class DrillRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # First start and last end of all occurrences, so far-off drills are never expanded.
+    first_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
+    last_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
+    # Why it was cancelled or aborted; which occurrence is (or was) being run.
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    run_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class DrillEventRow(Base):

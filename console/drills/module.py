@@ -1,8 +1,10 @@
 """The drills feature module: routes, permissions and the reminder task.
 
-Permissions: drills.read for every role; drills.write (plan and report editing) and
-drills.run (workflow transitions, live control) for admin and coordinator. Unit scoping: a
-drill is owned by its organising unit and shared with its participating units.
+Permissions: drills.read for every role; drills.write (plan and report editing) for admin and
+coordinator; drills.run (workflow transitions, live control) for admin, coordinator and the
+operator, whose transitions drills.workflow.TRANSITIONS limits to running a drill live (start,
+complete, abort). Unit scoping: a drill is owned by its organising unit and shared with its
+participating units.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from console.services import Services
 
 register_permission("drills.read", ALL_ROLES)
 register_permission("drills.write", {Role.admin, Role.coordinator})
-register_permission("drills.run", {Role.admin, Role.coordinator})
+register_permission("drills.run", {Role.admin, Role.coordinator, Role.operator})
 
 
 class DrillsModule:
@@ -44,8 +46,10 @@ class DrillsModule:
         """Load the configuration and start the reminder task."""
         from console.drills.config import config
         from console.drills.reminders import run
+        from console.drills.service import backfill_bounds
 
         config(services)
+        await backfill_bounds(services)
         self._task = asyncio.create_task(run(services), name="drills-reminders")
 
     async def stop(self) -> None:

@@ -13,6 +13,7 @@ from console.drills import service
 from console.drills.config import LEADS, config
 from console.drills.models import DrillReminderRow, DrillRow
 from console.services import Services
+from drills.expand import WorkCalendar
 from drills.schedule import reminders_due
 from drills.workflow import Status
 
@@ -21,13 +22,16 @@ DUE = {Status.scheduled.value, Status.approved.value}
 
 
 def _due(
-    drills: list[Any], now: datetime, sent: dict[str, set[tuple[str, str]]]
+    drills: list[Any],
+    now: datetime,
+    sent: dict[str, set[tuple[str, str]]],
+    calendar: WorkCalendar | None = None,
 ) -> list[tuple[str, str, datetime]]:
     # A 24 h reminder is only useful while the 1 h one is not due yet.
     out: list[tuple[str, str, datetime]] = []
     shorter = timedelta(0)
     for lead, within in sorted(LEADS, key=lambda lw: lw[1]):
-        for drill_id, start in reminders_due(drills, now, within, sent[lead]):
+        for drill_id, start in reminders_due(drills, now, within, sent[lead], calendar):
             if start - now > shorter:
                 out.append((lead, drill_id, start))
         shorter = within
@@ -46,7 +50,7 @@ async def tick(services: Services, now: datetime) -> list[dict[str, Any]]:
         ):
             sent.setdefault(s.lead, set()).add((s.drill_id, s.occurrence))
         drills = [service.as_drill(r) for r in rows.values()]
-        due = await asyncio.to_thread(_due, drills, now, sent)
+        due = await asyncio.to_thread(_due, drills, now, sent, config(services).calendar)
         payloads = []
         for lead, drill_id, start in due:
             db.add(DrillReminderRow(drill_id=drill_id, occurrence=start.isoformat(), lead=lead))

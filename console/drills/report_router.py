@@ -24,13 +24,14 @@ from console.preconditions import check_if_match, etag
 from console.store.models import Unit
 from drills.aar import AfterActionReport, check_ratings
 from drills.models import DrillPlan
+from drills.report_doc import build
 from drills.report_html import render_html
 from drills.workflow import Status
 
 router = APIRouter(prefix="/api/drills", tags=["drills"])
 Reader = Annotated[Principal, Depends(require("drills.read"))]
 Writer = Annotated[Principal, Depends(require("drills.write"))]
-EDITABLE = {Status.in_progress.value, Status.completed.value}
+EDITABLE = {Status.in_progress.value, Status.completed.value, Status.aborted.value}
 Lang = Literal["zh-CN", "en"]
 
 
@@ -106,7 +107,7 @@ async def put_report(
         rep, _ = await reports.load_report(db, row)
         current = reports.to_out(rep, version, reports.today(services)).model_dump(mode="json")
     check_if_match(if_match, version, "report", current)
-    await _validate(db, body, DrillPlan.model_validate(row.plan))
+    await _validate(db, body, service.stored_plan(row))
     now = service.now()
     actions = [
         a.model_copy(update={"closed_at": (a.closed_at or now) if a.status == "closed" else None})
@@ -152,8 +153,8 @@ async def report_html(
     """Printable report page (all text escaped)."""
     row = await service.load(services, db, principal, drill_id, "drills.read")
     report, _ = await reports.load_report(db, row)
-    plan = DrillPlan.model_validate(row.plan)
-    html = render_html(report, plan, lang, reports.today(services), await reports.unit_names(db))
+    plan = service.stored_plan(row)
+    html = render_html(report, plan, lang, await reports.context(services, db, row))
     return HTMLResponse(
         html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     )
@@ -167,10 +168,9 @@ async def report_pdf(
     row = await service.load(services, db, principal, drill_id, "drills.read")
     font = pdf.check_available()
     report, _ = await reports.load_report(db, row)
-    plan = DrillPlan.model_validate(row.plan)
-    body = await asyncio.to_thread(
-        pdf.render, report, plan, lang, reports.today(services), await reports.unit_names(db), font
-    )
+    plan = service.stored_plan(row)
+    blocks = build(report, plan, await reports.context(services, db, row), lang)
+    body = await asyncio.to_thread(pdf.render, blocks, plan.title, lang, font)
     return Response(
         body,
         media_type="application/pdf",

@@ -14,10 +14,10 @@ from console.drills.models import DrillReportRow, DrillRow
 from console.drills.schemas import ActionOut, ReportOut
 from console.gis.models import Feature
 from console.services import Services
-from console.store.models import Unit
+from console.store.models import Unit, User
 from drills.aar import AfterActionReport
 from drills.conduct import measure
-from drills.models import DrillPlan
+from drills.report_doc import LoggedEntry, ReportContext
 from drills.workflow import Status
 
 
@@ -33,7 +33,7 @@ async def unit_names(db: AsyncSession) -> dict[int, str]:
 
 async def draft(db: AsyncSession, row: DrillRow) -> AfterActionReport:
     """A first report prefilled from the plan so the coordinator edits rather than retypes."""
-    plan = DrillPlan.model_validate(row.plan)
+    plan = service.stored_plan(row)
     z = plan.zone
     venue = await db.scalar(
         select(Feature).where(Feature.layer == "shelters", Feature.fid == plan.venue_shelter_id)
@@ -63,6 +63,25 @@ async def load_report(db: AsyncSession, row: DrillRow) -> tuple[AfterActionRepor
     locked = row.status == Status.reviewed.value
     return report.model_copy(update={"measures": measures, "reviewed": locked}), (
         stored.version if stored else 0
+    )
+
+
+async def context(services: Services, db: AsyncSession, row: DrillRow) -> ReportContext:
+    """Names, evaluators and the timeline the printed report shows."""
+    names = await unit_names(db)
+    plan = service.stored_plan(row)
+    users = {u.username: (u.display_name or u.username) for u in await db.scalars(select(User))}
+    entries = await timeline.rows(db, row.id)
+    return ReportContext(
+        today=today(services),
+        organiser=names.get(row.organising_unit_id, str(row.organising_unit_id)),
+        units=names,
+        participants=[names.get(u, str(u)) for u in row.participating_unit_ids],
+        evaluators=[users.get(e, e) for e in plan.evaluator_ids],
+        timeline=[
+            LoggedEntry(e.kind, e.at, e.count, e.note, users.get(e.author, e.author))
+            for e in entries
+        ],
     )
 
 

@@ -8,17 +8,26 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
 from console.drills import service
 from console.drills.config import config
 from console.drills.models import DrillRow
-from console.drills.schemas import CalendarOut, CheckOut, ConflictOut, Occurrence
+from console.drills.schemas import (
+    CalendarOut,
+    CheckOut,
+    ConflictOut,
+    HolidayOut,
+    HolidaysOut,
+    Occurrence,
+)
 from console.errors import ProblemError
-from drills.models import Drill, DrillPlan, DrillType
+from drills.holidays import NAMES
+from drills.models import DayBounded, Drill, DrillPlan, DrillType
 from drills.schedule import ScheduleRules, in_range
+from drills.workflow import Status
 
 router = APIRouter(prefix="/api/drills", tags=["drills"])
 Reader = Annotated[Principal, Depends(require("drills.read"))]
@@ -31,9 +40,10 @@ async def drill_conflicts(
 ) -> CheckOut:
     """Conflicts of a stored drill with every other active drill, explained."""
     row = await service.load(services, db, principal, drill_id, "drills.read")
-    plan = DrillPlan.model_validate(row.plan)
-    _, _, expansion = await service.validate(db, plan, "plan")
-    found = await service.conflicts(db, row.id, plan, config(services).rules)
+    cfg = config(services)
+    plan = service.stored_plan(row)
+    _, _, expansion = await service.validate(db, plan, "plan", cfg)
+    found = await service.conflicts(db, row.id, plan, cfg.rules)
     return CheckOut(
         conflicts=found,
         occurrence_count=len(expansion.starts),
@@ -51,11 +61,10 @@ async def check_plan(
     drill_id: Annotated[str | None, Query(max_length=64, description="Drill being edited")] = None,
 ) -> CheckOut:
     """Validate a plan and list its conflicts without storing it."""
+    cfg = config(services)
     plan = service.normalise(body)
-    _, _, expansion = await service.validate(db, plan, "body")
-    found: list[ConflictOut] = await service.conflicts(
-        db, drill_id or "", plan, config(services).rules
-    )
+    _, _, expansion = await service.validate(db, plan, "body", cfg)
+    found: list[ConflictOut] = await service.conflicts(db, drill_id or "", plan, cfg.rules)
     return CheckOut(
         conflicts=found,
         occurrence_count=len(expansion.starts),
@@ -102,8 +111,10 @@ def _occurrences(
         unit=filters["unit"],
         community=filters["community"],
         type_=filters["type_"],
+        calendar=rules.calendar,
     )
-    flagged = service.conflicting_ids(active, rules) if hits else set()
+    shown = {d.id for d, _ in hits}
+    flagged = service.conflicting_ids([d for d in active if d.id in shown], active, rules)
     out = []
     for d, start in hits:
         dur = d.plan.end - d.plan.start
@@ -130,7 +141,9 @@ async def calendar(
     services: ServicesDep,
     db: DbDep,
     view: Literal["month", "week"] = "month",
-    day: Annotated[date | None, Query(alias="date", description="Any day in the period")] = None,
+    day: Annotated[
+        DayBounded | None, Query(alias="date", description="Any day in the period (2000-2100)")
+    ] = None,
     unit: Annotated[int | None, Query(description="Organising or participating unit")] = None,
     community: Annotated[str | None, Query(max_length=64)] = None,
     type_: Annotated[DrillType | None, Query(alias="type")] = None,
@@ -141,13 +154,22 @@ async def calendar(
     zone = _zone(tz or cfg.timezone)
     when = day or datetime.now(zone).date()
     window = _window(view, when, zone)
-    rows = list(await db.scalars(select(DrillRow)))
+    # Only drills whose stored bounds touch the window (or are unknown) are read and expanded.
+    rows = list(
+        await db.scalars(
+            select(DrillRow).where(
+                DrillRow.status != Status.cancelled.value,
+                or_(DrillRow.first_start.is_(None), DrillRow.first_start < window[1]),
+                or_(DrillRow.last_end.is_(None), DrillRow.last_end > window[0]),
+            )
+        )
+    )
     visible = [
         (service.as_drill(r), r.organising_unit_id)
         for r in rows
         if service.visible(r, principal.unit_scope)
     ]
-    active = [service.as_drill(r) for r in rows if r.status in service.ACTIVE]
+    active = await service.active_drills(db)
     filters: dict[str, str | None] = {
         "unit": str(unit) if unit is not None else None,
         "community": community,
@@ -155,3 +177,31 @@ async def calendar(
     }
     items = await asyncio.to_thread(_occurrences, visible, active, window, filters, cfg.rules, zone)
     return CalendarOut(view=view, start=window[0], end=window[1], tz=str(zone), items=items)
+
+
+@router.get("/holidays", response_model=HolidaysOut)
+async def holidays_of_year(
+    principal: Reader,
+    services: ServicesDep,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year")],
+) -> HolidaysOut:
+    """A year's public holidays and make-up working days, and whether they are provisional."""
+    cal = config(services).calendar
+    days, makeup = await asyncio.to_thread(cal.year, year)
+    info = cal.year_info(year)
+    return HolidaysOut(
+        year=year,
+        provisional=info.provisional,
+        source=info.source,
+        holidays=[
+            HolidayOut(
+                date=h.day,
+                key=h.key,
+                name=h.name,
+                name_zh=NAMES.get(h.key, (h.name, h.name))[0] if h.key != "site" else h.name,
+                provisional=h.provisional,
+            )
+            for h in days
+        ],
+        workdays=makeup,
+    )

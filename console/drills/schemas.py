@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drills.aar import CorrectiveAction, ObjectiveRating
 from drills.conduct import EntryKind, Measures
-from drills.models import DrillPlan, Ident
+from drills.models import AwareBounded, DayBounded, DrillPlan, Ident
 from drills.workflow import Status
 
 
@@ -32,12 +32,20 @@ class ConflictOut(BaseModel):
     params: dict[str, Any]
 
 
+class SentBack(BaseModel):
+    """An approved or scheduled drill whose time, venue or communities changed."""
+
+    from_status: str = Field(description="Status before the change")
+    fields: list[str] = Field(description="Plan fields that changed")
+
+
 class DrillOut(BaseModel):
     """A drill as the API returns it."""
 
     id: str
     plan: DrillPlan
     status: str
+    status_reason: str = Field(default="", description="Why it was cancelled or aborted")
     version: int
     organising_unit_id: int
     participating_unit_ids: list[int]
@@ -45,6 +53,15 @@ class DrillOut(BaseModel):
     occurrence_count: int = Field(default=1, description="Occurrences of the recurrence")
     truncated: bool = Field(default=False, description="RRULE expansion stopped at the cap")
     cap: int = Field(default=0, description="Most occurrences expanded")
+    first_start: datetime | None = Field(default=None, description="First occurrence start")
+    last_end: datetime | None = Field(default=None, description="Last occurrence end")
+    run_start: datetime | None = Field(default=None, description="Occurrence being run")
+    sent_back: SentBack | None = Field(
+        default=None, description="Set when this change sent the drill back for approval"
+    )
+    plan_error: dict[str, str] | None = Field(
+        default=None, description="Why a stored recurrence cannot be read (fix or delete it)"
+    )
 
 
 class DrillPage(BaseModel):
@@ -59,6 +76,9 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     to: Status = Field(description="Target status")
+    reason: str = Field(
+        default="", max_length=2000, description="Why (required to abort a running drill)"
+    )
 
 
 class CheckOut(BaseModel):
@@ -95,6 +115,26 @@ class CalendarOut(BaseModel):
     items: list[Occurrence]
 
 
+class HolidayOut(BaseModel):
+    """One public holiday (or site blackout day)."""
+
+    date: date
+    key: str = Field(description="Translation key: drills.holiday.<key>")
+    name: str
+    name_zh: str
+    provisional: bool = Field(description="Projected: the year's schedule is not published yet")
+
+
+class HolidaysOut(BaseModel):
+    """A year's holidays and make-up working days (调休)."""
+
+    year: int
+    provisional: bool
+    source: str = Field(description="Where the dates come from")
+    holidays: list[HolidayOut]
+    workdays: list[date] = Field(description="Weekend days that are working days")
+
+
 class FeedIn(BaseModel):
     """Create a calendar feed for yourself or for one of your units."""
 
@@ -125,7 +165,7 @@ class TimelineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: EntryKind = Field(description="What happened")
-    at: datetime | None = Field(default=None, description="When (time-zone aware); default now")
+    at: AwareBounded | None = Field(default=None, description="When (time-zone aware); default now")
     count: int | None = Field(default=None, ge=0, le=1_000_000, description="Head count")
     note: str = Field(default="", max_length=4000, description="Note or incident details")
 
@@ -156,7 +196,9 @@ class LiveOut(BaseModel):
     id: str
     plan: DrillPlan
     status: str
+    status_reason: str = Field(default="", description="Why it was aborted")
     version: int
+    run_start: datetime | None = Field(default=None, description="Occurrence being run")
     timeline: list[TimelineItem]
     measures: Measures
     cameras: list[CameraOut]
@@ -175,6 +217,10 @@ class ReportIn(BaseModel):
     recommendations: str = Field(default="", max_length=10_000)
     ratings: list[ObjectiveRating] = Field(default_factory=list, max_length=50)
     actions: list[CorrectiveAction] = Field(default_factory=list, max_length=200)
+    report_date: DayBounded | None = Field(default=None, description="报告日期; default today")
+    prepared_by: str = Field(default="", max_length=200, description="编制")
+    reviewed_by: str = Field(default="", max_length=200, description="审核")
+    issued_by: str = Field(default="", max_length=200, description="签发")
 
 
 class ActionOut(CorrectiveAction):
@@ -198,6 +244,10 @@ class ReportOut(BaseModel):
     recommendations: str
     ratings: list[ObjectiveRating]
     actions: list[ActionOut]
+    report_date: date | None
+    prepared_by: str
+    reviewed_by: str
+    issued_by: str
     measures: Measures
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,20 +11,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.audit import Actor
 from console.auth.policy import Principal, Resource
 from console.deps import check
 from console.drills import refs
+from console.drills.config import DrillsConfig
 from console.drills.models import DrillRow
-from console.drills.schemas import ConflictOut, DrillOut
+from console.drills.schemas import ConflictOut, DrillOut, SentBack
 from console.errors import ProblemError, format_loc
 from console.events import Audience
 from console.services import Services
 from drills.errors import DrillError
+from drills.expand import bounds, expand
 from drills.models import Drill, DrillPlan
-from drills.schedule import Expansion, ScheduleRules, describe, expand, find_conflicts
-from drills.workflow import Status, allowed_from, check_transition
+from drills.schedule import Expansion, ScheduleRules, describe, find_conflicts
 
+log = logging.getLogger(__name__)
 ACTIVE = {"draft", "submitted", "approved", "scheduled", "in_progress"}
 
 
@@ -98,17 +100,29 @@ def normalise(plan: DrillPlan) -> DrillPlan:
 
 
 async def validate(
-    db: AsyncSession, plan: DrillPlan, prefix: str
+    db: AsyncSession, plan: DrillPlan, prefix: str, cfg: DrillsConfig
 ) -> tuple[int, list[int], Expansion]:
-    """Check references and the RRULE; return organiser, participants and the expansion."""
+    """Check references, the RRULE and working days; return organiser, participants, expansion."""
     org = _unit_id(plan.organising_unit, f"{prefix}.organising_unit")
     parts = [
         _unit_id(u, f"{prefix}.participating_units[{i}]")
         for i, u in enumerate(plan.participating_units)
     ]
     await refs.check(db, plan, prefix)
+    if plan.working_days_only and not cfg.calendar.is_workday_at(plan.start):
+        day = plan.start.astimezone(cfg.calendar.zone).date()
+        h = cfg.calendar.holiday(day)
+        raise domain_problem(
+            DrillError(
+                "not_working_day",
+                ("start",),
+                date=day.isoformat(),
+                **({"holiday": h.name, "holiday_key": h.key} if h else {}),
+            ),
+            prefix,
+        )
     try:
-        expansion = await asyncio.to_thread(expand, plan)
+        expansion = await asyncio.to_thread(expand, plan, calendar=cfg.calendar)
     except DrillError as exc:
         raise domain_problem(exc, prefix) from exc
     return org, sorted(set(parts) - {org}), expansion
@@ -125,9 +139,43 @@ def _conflict_out(c: Any) -> ConflictOut:
     )
 
 
+def stored_plan(row: DrillRow) -> DrillPlan:
+    """The stored plan as it is (a legacy bad rule is read, not refused)."""
+    return DrillPlan.model_validate(row.plan, context={"stored": True})
+
+
 def as_drill(row: DrillRow) -> Drill:
-    """The domain view of a row."""
-    return Drill(id=row.id, plan=DrillPlan.model_validate(row.plan), status=row.status)
+    """The domain view of a row, with its stored occurrence bounds."""
+    return Drill(
+        id=row.id,
+        plan=stored_plan(row),
+        status=row.status,
+        first_start=row.first_start,
+        last_end=row.last_end,
+    )
+
+
+def set_bounds(row: DrillRow, plan: DrillPlan, cfg: DrillsConfig) -> None:
+    """Store the first start and last end (None when the stored rule cannot be read)."""
+    try:
+        row.first_start, row.last_end = bounds(plan, cfg.calendar)
+    except DrillError as exc:
+        log.warning("drill %s: no occurrence bounds: %s", row.id, exc.message)
+        row.first_start = row.last_end = None
+
+
+def expansion(plan: DrillPlan, cfg: DrillsConfig) -> Expansion:
+    """The plan's occurrences with the site's working-day calendar (blocking)."""
+    return expand(plan, calendar=cfg.calendar)
+
+
+def plan_error(plan: DrillPlan, cfg: DrillsConfig) -> DrillError | None:
+    """Why a stored plan's recurrence cannot be expanded (None when it can)."""
+    try:
+        expand(plan, calendar=cfg.calendar)
+    except DrillError as exc:
+        return exc
+    return None
 
 
 async def active_drills(db: AsyncSession) -> list[Drill]:
@@ -136,28 +184,58 @@ async def active_drills(db: AsyncSession) -> list[Drill]:
     return [as_drill(r) for r in rows]
 
 
+async def backfill_bounds(services: Services) -> int:
+    """Store occurrence bounds for rows written before they existed; return how many."""
+    from console.drills.config import config
+
+    cfg = config(services)
+    async with services.store.session() as db:
+        rows = list(await db.scalars(select(DrillRow).where(DrillRow.first_start.is_(None))))
+        for row in rows:
+            await asyncio.to_thread(set_bounds, row, stored_plan(row), cfg)
+        await db.commit()
+    return len(rows)
+
+
 async def conflicts(
     db: AsyncSession, drill_id: str, plan: DrillPlan, rules: ScheduleRules
 ) -> list[ConflictOut]:
     """Conflicts of `plan` against every other active drill (computed off the event loop)."""
     others = [d for d in await active_drills(db) if d.id != drill_id]
-    found = await asyncio.to_thread(find_conflicts, drill_id, plan, others, rules)
+    try:
+        found = await asyncio.to_thread(find_conflicts, drill_id, plan, others, rules)
+    except DrillError as exc:
+        raise domain_problem(exc, "plan") from exc
     return [_conflict_out(c) for c in found]
 
 
-def conflicting_ids(drills: Sequence[Drill], rules: ScheduleRules) -> set[str]:
-    """Ids of drills with at least one conflict (blocking; run in a thread)."""
-    return {d.id for d in drills if find_conflicts(d.id, d.plan, drills, rules)}
+def conflicting_ids(
+    drills: Sequence[Drill], others: Sequence[Drill], rules: ScheduleRules
+) -> set[str]:
+    """Ids among `drills` with at least one conflict against `others` (blocking; a thread)."""
+    out = set()
+    for d in drills:
+        try:
+            if find_conflicts(d.id, d.plan, others, rules):
+                out.add(d.id)
+        except DrillError as exc:
+            log.warning("drill %s: conflicts not checked: %s", d.id, exc.message)
+    return out
 
 
 def to_out(
-    row: DrillRow, found: list[ConflictOut] | None = None, expansion: Expansion | None = None
+    row: DrillRow,
+    found: list[ConflictOut] | None = None,
+    expansion: Expansion | None = None,
+    sent_back: SentBack | None = None,
+    error: DrillError | None = None,
 ) -> DrillOut:
     """API form of a stored drill."""
     return DrillOut(
         id=row.id,
-        plan=DrillPlan.model_validate(row.plan),
+        plan=stored_plan(row),
         status=row.status,
+        status_reason=row.status_reason or "",
         version=row.version,
         organising_unit_id=row.organising_unit_id,
         participating_unit_ids=list(row.participating_unit_ids),
@@ -165,6 +243,15 @@ def to_out(
         occurrence_count=len(expansion.starts) if expansion else 1,
         truncated=expansion.capped if expansion else False,
         cap=expansion.cap if expansion else 0,
+        first_start=row.first_start,
+        last_end=row.last_end,
+        run_start=row.run_start,
+        sent_back=sent_back,
+        plan_error=(
+            {"loc": field_path("plan", *error.loc), "type": error.code, "msg": error.message}
+            if error
+            else None
+        ),
     )
 
 
@@ -190,39 +277,3 @@ async def publish_changed(services: Services, row: DrillRow) -> None:
         {"id": row.id, "status": row.status, "community_ids": row.plan.get("community_ids", [])},
         audience=audience(row),
     )
-
-
-async def transition(
-    services: Services, db: AsyncSession, principal: Principal, row: DrillRow, to: Status
-) -> DrillOut:
-    """Apply one workflow step (409 naming the allowed ones), audit it, publish it."""
-    try:
-        check_transition(row.status, to)
-    except DrillError as exc:
-        allowed = [s.value for s in allowed_from(Status(row.status))]
-        names = ", ".join(allowed) or "none"
-        raise ProblemError(
-            409,
-            f"cannot go from {row.status} to {to.value}; allowed: {names}",
-            code="forbidden-transition",
-            errors=[{"loc": "body.to", "msg": f"allowed: {allowed}", "type": exc.code}],
-            extra={"allowed": allowed},
-        ) from exc
-    before = row.status
-    row.status = to.value
-    row.version += 1
-    row.plan = {**row.plan, "version": row.version}
-    entry = services.audit.add(
-        db,
-        Actor.of(principal),
-        "drill.transition",
-        target_type="drill",
-        target_id=row.id,
-        detail={"from": before, "to": row.status},
-    )
-    await db.commit()
-    await services.audit.announce(entry)
-    out = to_out(row)
-    await publish(services, "drill.status", row, out)
-    await publish_changed(services, row)
-    return out

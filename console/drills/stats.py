@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.drills import service
 from console.drills.models import DrillReportRow, DrillRow
 from console.gis import store as gis_store
 from drills.aar import AfterActionReport
 from drills.compliance import DONE
-from drills.models import DrillPlan
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ async def community_drill_stats(db: AsyncSession, now: datetime) -> dict[str, Co
     late: dict[str, int] = {}
     year_ago = now - timedelta(days=365)
     rows = {r.id: r for r in await db.scalars(select(DrillRow).where(DrillRow.status.in_(DONE)))}
-    plans = {i: DrillPlan.model_validate(r.plan) for i, r in rows.items()}
+    plans = {i: service.stored_plan(r) for i, r in rows.items()}
     codes = {i: {fid_to_code.get(c, c) for c in p.community_ids} for i, p in plans.items()}
     for i, p in plans.items():
         if p.end > now:

@@ -8,8 +8,10 @@ import json
 import re
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -29,6 +31,7 @@ from tests.browser.harness import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DAY = "2027-03-17"  # a Wednesday without public holidays around it
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 COMMUNITIES = ["BT-C1", "BT-C2"]
 SHELTER = "BT-S1"
 ROUTE = "BT-R1"
@@ -52,6 +55,20 @@ def _feature(props: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "properties": props, "geometry": geometry}
 
 
+def api_move(
+    opener: Any, csrf: str, url: str, drill_id: str, to: str, version: int, **extra: Any
+) -> dict[str, Any]:
+    """A workflow step over plain HTTP with If-Match (the version the step starts from)."""
+    req = urllib.request.Request(
+        f"{url}/api/drills/{drill_id}/transition",
+        json.dumps({"to": to, **extra}).encode(),
+        {"Content-Type": "application/json", "X-CSRF-Token": csrf, "If-Match": f'"{version}"'},
+    )
+    with opener.open(req, timeout=10) as resp:
+        answer: dict[str, Any] = json.load(resp)
+        return answer
+
+
 def seed(server: Server) -> tuple[int, int]:
     """GIS features the plan refers to and a submitted drill holding the venue at 09:00."""
     opener, csrf = api_session(server.url, "coordinator")
@@ -67,7 +84,7 @@ def seed(server: Server) -> tuple[int, int]:
         "end": f"{DAY}T11:00:00+08:00",
     }
     api_post(opener, csrf, server.url + "/api/drills", {"id": "bt-blocker", "plan": plan})
-    api_post(opener, csrf, server.url + "/api/drills/bt-blocker/transition", {"to": "submitted"})
+    api_move(opener, csrf, server.url, "bt-blocker", "submitted", version=1)
     admin, admin_csrf = api_session(server.url, "admin")
     camera = {
         "id": CAMERA,
@@ -164,15 +181,18 @@ def test_plan_conflict_run_live_and_report(browser: Browser, server: Server) -> 
         expect(conflict).to_contain_text("占用场地的演练")
         expect(conflict).to_contain_text(SHELTER)
         shot(coord, "drills-conflict-zh-CN")
-        # Moving the start to the afternoon keeps the two hours and clears the conflict.
-        coord.get_by_test_id("plan-start").fill(f"{DAY}T14:00")
+        # Moving the start to now (a drill can only start near its time) keeps the two hours
+        # and clears the venue conflict.
+        begin = datetime.now(SHANGHAI) - timedelta(minutes=10)
+        coord.get_by_test_id("plan-start").fill(begin.strftime("%Y-%m-%dT%H:%M"))
         coord.get_by_test_id("plan-start").dispatch_event("change")
-        expect(coord.get_by_test_id("plan-end")).to_have_value(f"{DAY}T16:00")
-        expect(coord.get_by_test_id("no-conflicts")).to_be_visible()
+        end = (begin + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+        expect(coord.get_by_test_id("plan-end")).to_have_value(end)
+        expect(coord.get_by_test_id("conflict-venue")).to_have_count(0)
         coord.get_by_test_id("plan-save").click()
         expect(coord).to_have_url(re.compile(r"#/drills/bt-drill$"))
         expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "draft")
-        expect(coord.get_by_test_id("no-conflicts")).to_be_visible()
+        expect(coord.get_by_test_id("conflict-venue")).to_have_count(0)
         # Only allowed transitions are offered; walk to in progress.
         expect(coord.get_by_test_id("transition-approved")).to_have_count(0)
         for step in ["submitted", "approved", "scheduled"]:
@@ -234,6 +254,12 @@ def test_plan_conflict_run_live_and_report(browser: Browser, server: Server) -> 
         print_view = coord.get_by_test_id("report-print").get_attribute("href")
         assert print_view and "report.html?lang=zh-CN" in print_view
         shot(coord, "drills-report-zh-CN")
+        # Sign-off names print on the report.
+        coord.get_by_test_id("report-reviewed_by").fill("李四")
+        coord.get_by_test_id("report-issued_by").fill("王五")
+        coord.get_by_test_id("report-save").click()
+        expect(coord.get_by_test_id("drill-report")).to_have_attribute("data-version", "2")
+        expect(coord.get_by_test_id("report-reviewed_by")).to_have_value("李四")
         # Reviewed: the report locks, but corrective actions can still be closed.
         coord.get_by_test_id("transition-reviewed").click()
         expect(coord.get_by_test_id("report-locked")).to_be_visible()
@@ -336,6 +362,13 @@ def test_drills_catalogue_keys() -> None:
     used |= {f"drills.rrule.{f}" for f in ("none", "WEEKLY", "MONTHLY", "YEARLY")}
     for key in ("venue", "team", "evaluator", "community", "blackout"):
         used.add(f"drills.conflict.{key}")
+    holidays = ["new_years_day", "spring_festival", "tomb_sweeping_day", "labour_day"]
+    holidays += ["dragon_boat_festival", "mid_autumn_festival", "national_day", "site"]
+    used |= {f"drills.holiday.{k}" for k in holidays}
+    fields = ["start", "end", "timezone", "rrule", "exdates", "working_days_only"]
+    used |= {f"drills.sent_back_field.{f}" for f in [*fields, "venue_shelter_id", "community_ids"]}
+    used |= {f"drills.reason.{r}" for r in ("cancelled", "aborted")}
+    used |= {f"drills.report.{k}" for k in ("prepared_by", "reviewed_by", "issued_by")}
     cats = {
         loc: json.loads((web / "i18n" / f"{loc}.json").read_text(encoding="utf-8"))
         for loc in ("zh-CN", "en")

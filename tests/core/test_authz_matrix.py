@@ -24,6 +24,8 @@ CAMERA_WRITE = frozenset({Role.admin, Role.maintenance})
 HEALTH_READ = frozenset({Role.admin, Role.maintenance, Role.operator})
 PUSH = frozenset({Role.admin, Role.operator})
 DRILL_WRITE = frozenset({Role.admin, Role.coordinator})
+# Running a drill live (start, complete, abort) is also the EOC duty officer's.
+DRILL_RUN = frozenset({Role.admin, Role.coordinator, Role.operator})
 GIS_WRITE = frozenset({Role.admin, Role.coordinator})
 INCIDENT_WRITE = frozenset({Role.admin, Role.coordinator, Role.operator})
 
@@ -118,15 +120,17 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "/api/drills"): DRILL_WRITE,
     ("GET", "/api/drills/{drill_id}"): ALL,
     ("PUT", "/api/drills/{drill_id}"): DRILL_WRITE,
+    ("DELETE", "/api/drills/{drill_id}"): DRILL_WRITE,
     ("POST", "/api/drills/{drill_id}/transition"): DRILL_WRITE,
     ("GET", "/api/drills/{drill_id}/conflicts"): ALL,
+    ("GET", "/api/drills/holidays"): ALL,
     ("POST", "/api/drills/check"): DRILL_WRITE,
     ("GET", "/api/drills/calendar"): ALL,
     ("GET", "/api/drills/feeds"): ALL,
     ("POST", "/api/drills/feeds"): ALL,
     ("DELETE", "/api/drills/feeds/{feed_id}"): ALL,
     ("GET", "/api/drills/feeds/{token}.ics"): PUBLIC,
-    ("POST", "/api/drills/{drill_id}/start"): DRILL_WRITE,
+    ("POST", "/api/drills/{drill_id}/start"): DRILL_RUN,
     ("GET", "/api/drills/{drill_id}/live"): ALL,
     ("POST", "/api/drills/{drill_id}/timeline"): ALL,
     ("GET", "/api/drills/{drill_id}/report"): ALL,
@@ -188,6 +192,7 @@ SCOPED = {
     ("POST", "/api/health/alerts/{alert_id}/close"),
     ("GET", "/api/drills/{drill_id}"),
     ("PUT", "/api/drills/{drill_id}"),
+    ("DELETE", "/api/drills/{drill_id}"),
     ("POST", "/api/drills/{drill_id}/transition"),
     ("GET", "/api/drills/{drill_id}/conflicts"),
     ("POST", "/api/drills/{drill_id}/start"),

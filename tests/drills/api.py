@@ -91,14 +91,35 @@ async def create_drill(c: httpx.AsyncClient, drill_id: str, unit: int = 3, **kw:
     return drill_id
 
 
+async def move(c: httpx.AsyncClient, drill_id: str, to: str, **extra: Any) -> httpx.Response:
+    """One workflow step with If-Match set to the drill's current version."""
+    etag = (await c.get(f"/api/drills/{drill_id}")).headers.get("ETag", '"0"')
+    return await c.post(
+        f"/api/drills/{drill_id}/transition",
+        json={"to": to, **extra},
+        headers={"If-Match": etag},
+    )
+
+
+async def start(c: httpx.AsyncClient, drill_id: str) -> httpx.Response:
+    """POST /start with If-Match."""
+    etag = (await c.get(f"/api/drills/{drill_id}")).headers.get("ETag", '"0"')
+    return await c.post(f"/api/drills/{drill_id}/start", headers={"If-Match": etag})
+
+
 async def advance(c: httpx.AsyncClient, drill_id: str, *steps: str) -> dict[str, Any]:
     """Walk the drill through workflow steps; return the last response body."""
     body: dict[str, Any] = {}
     for step in steps:
-        r = await c.post(f"/api/drills/{drill_id}/transition", json={"to": step})
+        r = await move(c, drill_id, step)
         assert r.status_code == 200, r.text
         body = r.json()
     return body
+
+
+def soon(minutes: float = -30) -> datetime:
+    """Now plus `minutes` in Shanghai (negative: already begun), to the second."""
+    return (datetime.now(SH) + timedelta(minutes=minutes)).replace(microsecond=0)
 
 
 TO_SCHEDULED = ("submitted", "approved", "scheduled")

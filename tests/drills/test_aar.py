@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from drills.aar import AfterActionReport, check_ratings, overdue_actions, update_report
 from drills.conduct import Measures
 from drills.errors import DrillError
+from drills.report_doc import ReportContext
 from drills.report_html import render_html
 from tests.drills.factory import plan
 
@@ -98,9 +99,14 @@ def test_html_escaped_and_labelled(lang: str, heading: str, overdue: str) -> Non
         title="Drill <script>",
         objectives=[{"id": "o1", "text": "Evacuate <15 min", "capability": "evacuation"}],
     )
-    html = render_html(report(), p, lang, TODAY)
+    ctx = ReportContext(today=TODAY, organiser="Earthquake <Office>", evaluators=["李 <评估>"])
+    html = render_html(report(), p, lang, ctx)
     assert heading in html and f'lang="{lang}"' in html
     assert "<script>" not in html and "Drill &lt;script&gt;" in html
     assert "Stairwell B &lt;blocked&gt; &amp; unlit" in html
-    assert "Evacuate &lt;15 min" in html and "<td>S</td>" in html
+    assert "Evacuate &lt;15 min" in html and "Earthquake &lt;Office&gt;" in html
+    assert "李 &lt;评估&gt;" in html
+    rating = "S 有一些问题" if lang == "zh-CN" else "S - performed with some challenges"
+    assert f"<td>{rating}</td>" in html
     assert html.count(overdue) == 1 and "750" in html and "86%" in html
+    assert "counter(page)" in html and "counter(pages)" in html

@@ -14,13 +14,18 @@ from console.settings import DrillsSettings, Settings, check_site_file, load_set
 from drills import holidays
 
 
-def test_defaults_ship_china_public_holidays() -> None:
-    cfg = build(DrillsSettings(), "Asia/Shanghai")
+def test_defaults_use_china_public_holidays_from_the_package() -> None:
+    cfg = build(DrillsSettings(), "Asia/Shanghai", today=date(2026, 12, 7))
     assert cfg.rules.community_gap == timedelta(days=14)
     days = cfg.rules.blackout_dates
     assert date(2026, 10, 1) in days and date(2026, 10, 7) in days and date(2026, 10, 8) not in days
-    assert date(2027, 10, 1) in days and "春节" in cfg.rules.blackout_names[date(2026, 2, 17)]
+    # 2027 is not published in the installed package yet: projected, and marked provisional.
+    assert date(2027, 10, 1) in days and 2027 in cfg.rules.provisional_years
+    assert 2026 not in cfg.rules.provisional_years
+    assert cfg.rules.blackout_keys[date(2026, 2, 17)] == "spring_festival"
+    assert cfg.rules.blackout_names[date(2026, 2, 17)] == "Spring Festival"
     assert [r.id for r in cfg.requirements] == ["annual_evacuation"]
+    assert cfg.start_early == timedelta(hours=2)
 
 
 def test_settings_override(tmp_path: Path) -> None:
@@ -32,6 +37,7 @@ def test_settings_override(tmp_path: Path) -> None:
         f"""
 [drills]
 community_gap_days = 3
+public_holidays = "none"
 blackout_file = "{tmp_path / "own.json"}"
 requirements = [{{id = "twice", min_count = 2, period_days = 365}}]
 """,
@@ -41,6 +47,9 @@ requirements = [{{id = "twice", min_count = 2, period_days = 365}}]
     cfg = build(settings.drills, "America/New_York")
     assert cfg.rules.community_gap == timedelta(days=3) and cfg.timezone == "America/New_York"
     assert cfg.rules.blackout_dates == {date(2027, 3, 1), date(2027, 3, 2)}
+    assert cfg.rules.blackout_keys[date(2027, 3, 1)] == "site"
+    assert cfg.rules.blackout_names[date(2027, 3, 1)] == "校庆"
+    assert not cfg.rules.provisional_years
     assert cfg.requirements[0].min_count == 2
 
 

@@ -12,7 +12,7 @@ from console.api.ws import may_see
 from console.auth.policy import Principal, Role
 from console.events import Event
 from tests.conftest import login, new_client
-from tests.drills.api import LAT0, LON0, TO_SCHEDULED, advance, create_drill
+from tests.drills.api import LAT0, LON0, TO_SCHEDULED, advance, create_drill, soon, start
 
 
 def principal(unit: int, role: Role = Role.viewer) -> Principal:
@@ -30,9 +30,10 @@ def iso(minutes_ago: float) -> str:
 
 
 async def live_drill(c: httpx.AsyncClient, drill_id: str = "live", **kw: Any) -> None:
+    kw.setdefault("start", soon(-30))
     await create_drill(c, drill_id, **kw)
     await advance(c, drill_id, *TO_SCHEDULED)
-    r = await c.post(f"/api/drills/{drill_id}/start")
+    r = await start(c, drill_id)
     assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
 
 
@@ -42,7 +43,7 @@ async def test_timeline_and_evacuation_time(client: httpx.AsyncClient) -> None:
     await create_drill(client, "early")
     r = await client.post("/api/drills/early/timeline", json={"kind": "alarm_sounded"})
     assert r.status_code == 409  # not running yet
-    r = await client.post("/api/drills/early/start")
+    r = await start(client, "early")
     assert r.status_code == 409 and "allowed: submitted, cancelled" in r.json()["detail"]
     await live_drill(client, expected_residents=200)
     for body in (

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from console.drills import pdf
 from tests.conftest import login, new_client
-from tests.drills.api import TO_SCHEDULED, advance, create_drill
+from tests.drills.api import TO_SCHEDULED, advance, create_drill, soon
 
 OBJECTIVES = [
     {"id": "o1", "text": "15 分钟内完成疏散", "capability": "evacuation"},
@@ -50,6 +50,7 @@ def report_body(**kw: Any) -> dict[str, Any]:
 
 
 async def ran_drill(c: httpx.AsyncClient, drill_id: str = "d", **kw: Any) -> None:
+    kw.setdefault("start", soon(-60))
     await create_drill(c, drill_id, objectives=OBJECTIVES, participating_units=["4"], **kw)
     await advance(c, drill_id, *TO_SCHEDULED, "in_progress")
     at = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
@@ -141,23 +142,68 @@ async def test_close_action_and_improvement_plan(app: Any, client: httpx.AsyncCl
         await other.aclose()
 
 
+# Printed verbatim: no spaces between Chinese characters, nothing missing, in both extractors.
+PDF_STRINGS = {
+    "zh-CN": [
+        "演练总结报告",
+        "东山社区 <地震> 疏散演练",
+        "清理 B 栋楼梯",
+        "社区疏散演练",
+        "示范区地震局",
+        "警报迅速",
+        "名单过期",
+        "发出警报",
+        "审核",
+        "签发",
+        "第 1 页 / 共 {n} 页",
+        "第 {n} 页 / 共 {n} 页",
+    ],
+    "en": [
+        "Drill after-action report",
+        "Community evacuation drill",
+        "Areas for improvement",
+        "Approved for issue by",
+        "Page 1 of {n}",
+        "Page {n} of {n}",
+        "东山社区 <地震> 疏散演练",
+    ],
+}
+
+
+def extracted(data: bytes) -> dict[str, str]:
+    """The PDF's text as pypdf and pdfminer.six read it."""
+    from pdfminer.high_level import extract_text
+
+    return {
+        "pypdf": "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages),
+        "pdfminer": extract_text(io.BytesIO(data)),
+    }
+
+
 @pytest.mark.asyncio
 async def test_html_and_pdf(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     await login(client, "coordinator")
-    await ran_drill(client, title="东山社区 <地震> 疏散演练")
-    r = await client.put("/api/drills/d/report", json=report_body(), headers={"If-Match": '"0"'})
-    assert r.status_code == 200
+    await ran_drill(client, title="东山社区 <地震> 疏散演练", evaluator_ids=["coordinator", "ev-2"])
+    # Long enough for two pages: many strengths.
+    body = report_body(prepared_by="张三", reviewed_by="李四", issued_by="王五")
+    body["ratings"][0]["strengths"] = [f"第{i}条：警报迅速，广播清楚" for i in range(40)]
+    r = await client.put("/api/drills/d/report", json=body, headers={"If-Match": '"0"'})
+    assert r.status_code == 200, r.text
+    assert r.json()["reviewed_by"] == "李四"
     html = (await client.get("/api/drills/d/report.html", params={"lang": "zh-CN"})).text
     assert "演练总结报告" in html and "东山社区 &lt;地震&gt; 疏散演练" in html
     assert "<地震>" not in html and "已逾期" in html
     html = (await client.get("/api/drills/d/report.html", params={"lang": "en"})).text
     assert "Drill after-action report" in html and "OVERDUE" in html
-    r = await client.get("/api/drills/d/report.pdf")
-    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    # CID fonts come back with NULs and spaces between glyphs: compare the bare characters.
-    raw = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
-    text = "".join(raw.replace("\x00", "").split())
-    assert "东山社区<地震>疏散演练" in text and "演练总结报告" in text and "清理B栋楼梯" in text
+    for lang, strings in PDF_STRINGS.items():
+        r = await client.get("/api/drills/d/report.pdf", params={"lang": lang})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        n = len(PdfReader(io.BytesIO(r.content)).pages)
+        assert n >= 2
+        for name, text in extracted(r.content).items():
+            assert "\x00" not in text, name
+            for want in strings:
+                assert want.format(n=n) in text, (lang, name, want, text[:400])
     monkeypatch.setattr(pdf, "CANDIDATES", ("/nonexistent/font.ttc",))
     pdf.find_font.cache_clear()
     try:

@@ -4,8 +4,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from drills.errors import DrillError
+from drills.models import DrillPlan
 from drills.schedule import (
     ConflictKind,
     ScheduleRules,
@@ -140,11 +142,26 @@ def test_infinite_rrule_capped() -> None:
     assert not expand(plan(start=T0, rrule="FREQ=DAILY;COUNT=5")).capped
 
 
-@pytest.mark.parametrize("bad", ["FREQ=SOMETIMES", "COUNT=3", "FREQ=DAILY;BYHOUR=99", "garbage"])
-def test_bad_rrule_refused(bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad,code",
+    [
+        ("FREQ=SOMETIMES", "rrule_value"),
+        ("COUNT=3", "rrule_freq_missing"),
+        ("FREQ=DAILY;BYHOUR=9", "rrule_unsupported"),
+        ("garbage", "rrule_part"),
+    ],
+)
+def test_bad_rrule_refused(bad: str, code: str) -> None:
+    with pytest.raises(ValidationError) as v:
+        plan(start=T0, rrule=bad)
+    assert v.value.errors()[0]["loc"] == ("rrule",) and f"({code})" in str(v.value)
+    # A row stored before validation existed is read, and expanding it says what is wrong.
+    stored = DrillPlan.model_validate(
+        {**plan(start=T0).model_dump(), "rrule": bad}, context={"stored": True}
+    )
     with pytest.raises(DrillError) as e:
-        expand(plan(start=T0, rrule=bad))
-    assert e.value.code == "bad_rrule" and e.value.loc == ("rrule",)
+        expand(stored)
+    assert e.value.code == code and e.value.loc == ("rrule",)
 
 
 def test_month_and_week_views_with_filters() -> None:

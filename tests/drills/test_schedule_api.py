@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,9 @@ async def test_each_conflict_kind_explained(client: httpx.AsyncClient) -> None:
     # National Day is a blackout date from the shipped holiday list.
     got = await check(client, shelter="S03", start=datetime(2026, 10, 2, 9, tzinfo=SH))
     assert [c["kind"] for c in got] == ["blackout"]
-    assert got[0]["other_drill_id"] is None and "国庆" in got[0]["message"]
+    assert got[0]["other_drill_id"] is None and "National Day" in got[0]["message"]
+    assert got[0]["params"]["holiday_key"] == "national_day"
+    assert "provisional" not in got[0]["params"]
     # The stored drill's own conflicts route explains the same thing.
     await create_drill(client, "twin", community_ids=["C05"])
     r = await client.get("/api/drills/twin/conflicts")
@@ -182,7 +184,9 @@ async def test_ical_feed_parsed_back_and_revoked(app: Any, client: httpx.AsyncCl
         assert str(ev["UID"]).startswith("drill-weekly@")
         assert int(ev["SEQUENCE"]) == 3  # created, submitted, approved
         assert ev.decoded("DTSTART") == T0
-        assert ev["RRULE"]["FREQ"] == ["WEEKLY"] and ev["RRULE"]["COUNT"] == [4]
+        # COUNT=4 with DTSTART first: the 4th occurrence (2 June) becomes the UNTIL.
+        assert ev["RRULE"]["FREQ"] == ["WEEKLY"] and "COUNT" not in ev["RRULE"]
+        assert ev["RRULE"]["UNTIL"] == [datetime(2027, 6, 2, 1, 0, tzinfo=UTC)]
         assert [d.dt for d in ev["EXDATE"].dts] == [ex]
         # Listing never shows the secret again.
         assert (await client.get("/api/drills/feeds")).json()["items"][0]["url"] is None

@@ -5,7 +5,13 @@ import itertools
 import pytest
 
 from drills.errors import DrillError
-from drills.workflow import TRANSITIONS, Status, check_transition, may_transition
+from drills.workflow import (
+    TRANSITIONS,
+    Status,
+    changed_for_approval,
+    check_transition,
+    may_transition,
+)
 
 ALLOWED = {
     ("draft", "submitted"),
@@ -14,6 +20,7 @@ ALLOWED = {
     ("approved", "scheduled"),
     ("scheduled", "in_progress"),
     ("in_progress", "completed"),
+    ("in_progress", "aborted"),
     ("completed", "reviewed"),
     ("draft", "cancelled"),
     ("submitted", "cancelled"),
@@ -51,5 +58,21 @@ def test_roles() -> None:
     assert not may_transition("submitted", "approved", {"coordinator"}, {"u-other"}, "u-eq")
     assert not may_transition("submitted", "approved", {"operator"}, {"u-eq"}, "u-eq")
     assert may_transition("submitted", "approved", {"admin"}, set(), "u-eq")
-    assert may_transition("draft", "submitted", {"operator"}, {"u-eq"}, "u-eq")
+    # The duty officer runs a drill live but does not plan or approve it.
+    assert not may_transition("draft", "submitted", {"operator"}, {"u-eq"}, "u-eq")
+    assert may_transition("scheduled", "in_progress", {"operator"}, {"u-eq"}, "u-eq")
+    assert may_transition("in_progress", "aborted", {"operator"}, {"u-eq"}, "u-eq")
+    assert not may_transition("completed", "reviewed", {"operator"}, {"u-eq"}, "u-eq")
     assert not may_transition("draft", "submitted", {"viewer"}, {"u-eq"}, "u-eq")
+
+
+def test_send_back_fields() -> None:
+    before = {"start": "a", "title": "t", "community_ids": ["c1"], "venue_shelter_id": "S1"}
+    assert changed_for_approval(before, {**before, "title": "new"}) == []
+    assert changed_for_approval(before, {**before, "start": "b", "community_ids": ["c2"]}) == [
+        "start",
+        "community_ids",
+    ]
+    assert changed_for_approval(before, {**before, "venue_shelter_id": "S2"}) == [
+        "venue_shelter_id"
+    ]

@@ -14,6 +14,7 @@ import {
   loadRefs,
   missingRoute,
   mondayOf,
+  STATUSES,
   timeOf,
   today,
   TYPES,
@@ -154,6 +155,7 @@ function drawGrid(s, ctx) {
         "aria-label": day,
       },
       h("div", { class: "cal-date" }, s.view === "week" ? dayLabel(day, true) : dayLabel(day, false)),
+      holidayMark(s, day),
       h("div", { class: "cal-events" }, (byDay.get(day) || []).map((o) => eventChip(o, s.zone, ctx))),
     );
     if (s.writer) {
@@ -171,10 +173,38 @@ function drawGrid(s, ctx) {
   replace(s.title, titleOf(s));
 }
 
+/** A day's public holiday or make-up working day, marked provisional where it is. */
+function holidayMark(s, day) {
+  const info = s.holidays.get(day.slice(0, 4));
+  if (!info) return null;
+  const hol = info.holidays.find((x) => x.date === day);
+  if (hol) {
+    const name = hol.key !== "site" ? t(`drills.holiday.${hol.key}`) : hol.name;
+    return h("div", { class: `cal-holiday${hol.provisional ? " provisional" : ""}`, "data-testid": `cal-holiday-${day}`, dataset: { provisional: hol.provisional ? "1" : "0" }, title: hol.provisional ? t("drills.holiday.provisional_note") : "" },
+      name, hol.provisional ? ` ${t("drills.holiday.provisional_mark")}` : "");
+  }
+  if (info.workdays.includes(day)) return h("div", { class: "cal-holiday workday", "data-testid": `cal-workday-${day}` }, t("drills.holiday.workday"));
+  return null;
+}
+
+async function loadHolidays(s) {
+  // The years the grid shows (a month grid may start in December of the year before).
+  const years = new Set([s.anchor.slice(0, 4), mondayOf(`${s.anchor.slice(0, 7)}-01`).slice(0, 4), addDays(s.anchor, 42).slice(0, 4)]);
+  for (const y of years) {
+    if (s.holidays.has(y)) continue;
+    try {
+      s.holidays.set(y, await api("GET", "/api/drills/holidays", { query: { year: y } }));
+    } catch {
+      s.holidays.set(y, null);
+    }
+  }
+}
+
 async function reload(s, ctx) {
   const mine = ++s.serial;
   s.grid.setAttribute("aria-busy", "true");
   try {
+    await loadHolidays(s);
     const items = await fetchOccurrences(s);
     if (mine !== s.serial || state !== s) return;
     s.items = items;
@@ -194,6 +224,7 @@ export async function render(container, ctx) {
   const q = ctx.route.query || {};
   const zone = ctx.meta?.site?.timezone || DEFAULT_TZ;
   const s = (state = {
+    holidays: new Map(),
     zone,
     view: q.view === "week" ? "week" : "month",
     anchor: /^\d{4}-\d{2}-\d{2}$/.test(q.date || "") ? q.date : today(zone),
@@ -252,7 +283,7 @@ export async function render(container, ctx) {
   const legend = h(
     "div",
     { class: "cal-legend", "aria-label": t("drills.cal.legend") },
-    ["draft", "submitted", "approved", "scheduled", "in_progress", "completed", "reviewed", "cancelled"].map((st) =>
+    STATUSES.map((st) =>
       h("span", { class: `legend-item st-${st}` }, h("span", { class: "swatch", "aria-hidden": "true" }), t(`drills.status.${st}`)),
     ),
     h("span", { class: "legend-item" }, h("span", { class: "conflict-mark", "aria-hidden": "true" }, "⚠"), t("drills.cal.has_conflict")),

@@ -1,7 +1,7 @@
 // Shared bits of the drills pages: statuses and the workflow (mirroring drills/workflow.py),
 // permissions, reference data (GIS layers, units), zone-aware times, versioned writes.
 
-import { api, ApiError, fieldMessage } from "../../api.js";
+import { api, ApiError, fieldMessage, problemMessage } from "../../api.js";
 import { h } from "../../dom.js";
 import { getLocale, has, t, unitName } from "../../i18n.js";
 
@@ -14,6 +14,7 @@ export const STATUSES = [
   "completed",
   "reviewed",
   "cancelled",
+  "aborted",
 ];
 // The server decides (409 naming the allowed ones); this only hides buttons it would refuse.
 export const TRANSITIONS = {
@@ -21,11 +22,21 @@ export const TRANSITIONS = {
   submitted: ["draft", "approved", "cancelled"],
   approved: ["scheduled", "cancelled"],
   scheduled: ["in_progress", "cancelled"],
-  in_progress: ["completed"],
+  in_progress: ["completed", "aborted"],
   completed: ["reviewed"],
   reviewed: [],
   cancelled: [],
+  aborted: [],
 };
+// Who may take each step (mirrors drills/workflow.py): the duty officer runs drills live.
+const PLANNERS = ["admin", "coordinator"];
+const RUNNERS = ["admin", "coordinator", "operator"];
+export const STEP_ROLES = { in_progress: RUNNERS, completed: RUNNERS, aborted: RUNNERS };
+/** Whether the user may take the step to `to` (the server decides; this hides buttons). */
+export const canMove = (user, to) => any(user, STEP_ROLES[to] || PLANNERS);
+// Drafts and cancelled drills may be deleted; moves that must say why.
+export const DELETABLE = new Set(["draft", "cancelled"]);
+export const NEEDS_REASON = new Set(["aborted"]);
 export const TYPES = [
   "community_evacuation",
   "drill",
@@ -36,14 +47,14 @@ export const TYPES = [
   "workshop",
   "seminar",
 ];
-export const EDITABLE = new Set(["draft", "submitted", "approved", "scheduled", "in_progress"]);
+export const EDITABLE = new Set(["draft", "submitted", "approved", "scheduled", "in_progress", "cancelled"]);
 export const DEFAULT_TZ = "Asia/Shanghai";
 
 const any = (user, roles) => Boolean(user?.roles?.some((r) => roles.includes(r)));
 /** Whether the user may edit plans (drills.write). */
 export const canWrite = (user) => any(user, ["admin", "coordinator"]);
-/** Whether the user may move drills along the workflow and run them live (drills.run). */
-export const canRun = (user) => any(user, ["admin", "coordinator"]);
+/** Whether the user may run drills live (drills.run: start, log, complete, abort). */
+export const canRun = (user) => any(user, RUNNERS);
 
 /** Load the stylesheet of the drills pages once (index.html predates them). */
 export function ensureStyles() {
@@ -236,10 +247,12 @@ export function formatRate(rate) {
 export function conflictText(c) {
   const params = { ...(c.params || {}) };
   if (params.at) params.at = formatWhen(params.at);
+  if (params.holiday_key && has(`drills.holiday.${params.holiday_key}`) && params.holiday_key !== "site")
+    params.holiday = t(`drills.holiday.${params.holiday_key}`);
   let key = c.message_key || `drills.conflict.${c.kind}`;
   if (key === "drills.conflict.blackout" && params.holiday) key = "drills.conflict.blackout_holiday";
-  if (has(key)) return t(key, params);
-  return c.message || c.kind;
+  const text = has(key) ? t(key, params) : c.message || c.kind;
+  return params.provisional ? `${text} ${t("drills.holiday.provisional_note")}` : text;
 }
 
 /**
@@ -263,6 +276,8 @@ export function planFieldOf(err) {
       inject_after_end: "injects",
       duplicate_objective: "objectives",
       bad_rrule: "rrule",
+      date_out_of_range: "start",
+      not_working_day: "start",
     }[code] || ""
   );
 }
@@ -270,7 +285,7 @@ export function planFieldOf(err) {
 /** A field error message: a drills-specific code first, else the generic validation text. */
 export function planErrorText(err) {
   const code = /\((\w+)\)\s*$/.exec(err.msg || "")?.[1] || err.type;
-  if (code && has(`drills.err.${code}`)) return t(`drills.err.${code}`);
+  if (code && has(`drills.err.${code}`)) return t(`drills.err.${code}`, err);
   const idx = /\[(\d+)\]/.exec(err.loc || "")?.[1];
   const base = fieldMessage(err);
   return idx !== undefined ? `#${Number(idx) + 1}: ${base}` : base;
@@ -286,6 +301,49 @@ export async function sendVersioned(method, path, body, version) {
   const headers = version !== null && version !== undefined ? { "If-Match": `"${version}"` } : {};
   const data = (await api(method, path, { body, headers })) ?? {};
   return { data, etag: data.version !== undefined ? `"${data.version}"` : null };
+}
+
+/** POST a workflow step with If-Match (the version shown); resolves with the drill. */
+export async function moveDrill(drill, to, reason = "") {
+  const path = `/api/drills/${encodeURIComponent(drill.id)}/${to === "in_progress" ? "start" : "transition"}`;
+  const body = to === "in_progress" ? undefined : { to, ...(reason ? { reason } : {}) };
+  const { data } = await sendVersioned("POST", path, body, drill.version);
+  return data;
+}
+
+/**
+ * Ask why (inline, in `slot`): resolves with the text, or null when dismissed. `required`
+ * keeps the confirm button disabled until something is typed.
+ */
+export function askReason(slot, { title, required = false, confirm }) {
+  return new Promise((resolve) => {
+    const text = h("textarea", { class: "input", rows: 2, maxlength: 2000, "data-testid": "reason-text", "aria-label": title });
+    const done = (value) => {
+      slot.replaceChildren();
+      resolve(value);
+    };
+    const ok = h("button", { type: "submit", class: "btn btn-danger btn-sm", "data-testid": "reason-confirm", disabled: required }, confirm);
+    const cancel = h("button", { type: "button", class: "btn btn-sm", "data-testid": "reason-cancel", onclick: () => done(null) }, t("action.cancel"));
+    text.addEventListener("input", () => (ok.disabled = required && !text.value.trim()));
+    const form = h("form", { class: "alert reason-box", role: "dialog", "aria-label": title, "data-testid": "reason-box" },
+      h("strong", {}, title), text, h("div", { class: "form-foot" }, cancel, ok));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!required || text.value.trim()) done(text.value.trim());
+    });
+    slot.replaceChildren(form);
+    text.focus();
+  });
+}
+
+/** A workflow refusal in the UI language, with the time or objectives it names. */
+export function workflowMessage(err) {
+  const p = err instanceof ApiError ? err.problem || {} : {};
+  if (err instanceof ApiError && err.code === "start-too-early" && p.opens_at)
+    return t("problem.start-too-early", { opens_at: formatWhen(p.opens_at) });
+  if (err instanceof ApiError && err.code === "objectives-unrated")
+    return t("problem.objectives-unrated", { unrated: (p.unrated || []).join(", ") });
+  return problemMessage(err);
 }
 
 /** The current version a 412 names (from the ETag-carrying problem), or null. */

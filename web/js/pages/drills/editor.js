@@ -6,17 +6,22 @@ import { debounce, h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { toast } from "../../ui/toast.js";
 import {
-  canRun,
+  askReason,
+  canMove,
   canWrite,
   conflictText,
   DEFAULT_TZ,
+  DELETABLE,
   EDITABLE,
   loadRefs,
   localToIso,
   missingRoute,
+  moveDrill,
+  NEEDS_REASON,
   sendVersioned,
   staleVersion,
   statusBadge,
+  workflowMessage,
   today,
   TRANSITIONS,
 } from "./common.js";
@@ -90,9 +95,8 @@ async function liveCheck(s) {
 
 function drawHead(s, ctx) {
   const d = s.drill;
-  const run = canRun(ctx.user);
-  const buttons = d && run
-    ? (TRANSITIONS[d.status] || []).map((to) =>
+  const buttons = d
+    ? (TRANSITIONS[d.status] || []).filter((to) => canMove(ctx.user, to)).map((to) =>
         h(
           "button",
           {
@@ -105,12 +109,14 @@ function drawHead(s, ctx) {
         ),
       )
     : [];
+  if (d && DELETABLE.has(d.status) && canWrite(ctx.user))
+    buttons.push(h("button", { type: "button", class: "btn btn-sm btn-danger", "data-testid": "drill-delete", onclick: () => remove(s, ctx) }, t("drills.delete")));
   const links = d
     ? [
-        ["in_progress", "completed", "reviewed"].includes(d.status)
+        ["in_progress", "completed", "reviewed", "aborted"].includes(d.status)
           ? h("a", { class: "btn btn-sm", href: `#/drills/${encodeURIComponent(d.id)}/live`, "data-testid": "open-live" }, t("drills.live.open"))
           : null,
-        ["completed", "reviewed"].includes(d.status)
+        ["completed", "reviewed", "aborted"].includes(d.status)
           ? h("a", { class: "btn btn-sm", href: `#/drills/${encodeURIComponent(d.id)}/report`, "data-testid": "open-report" }, t("drills.report.open"))
           : null,
       ]
@@ -120,6 +126,7 @@ function drawHead(s, ctx) {
     h("a", { href: "#/drills", class: "back-link" }, "‹ ", t("drills.tab.calendar")),
     h("h2", { "data-testid": "drill-title" }, d ? d.plan.title : t("drills.new")),
     d ? statusBadge(d.status) : null,
+    d?.status_reason ? h("span", { class: "muted", "data-testid": "status-reason" }, t("drills.reason_shown", { reason: d.status_reason })) : null,
     d ? h("span", { class: "muted mono", "data-testid": "drill-version" }, t("drills.version", { v: d.version })) : null,
     h("span", { class: "spacer" }),
     links,
@@ -129,25 +136,46 @@ function drawHead(s, ctx) {
 
 async function transition(s, ctx, to) {
   const d = s.drill;
+  let reason = "";
+  if (NEEDS_REASON.has(to) || to === "cancelled") {
+    const asked = await askReason(s.banner, {
+      title: t(`drills.reason.${to}`),
+      required: NEEDS_REASON.has(to),
+      confirm: t(`drills.action.${to}`),
+    });
+    if (asked === null) return;
+    reason = asked;
+  }
   try {
-    let out;
-    if (to === "in_progress") {
-      try {
-        out = await api("POST", `/api/drills/${encodeURIComponent(d.id)}/start`);
-      } catch (err) {
-        if (!missingRoute(err)) throw err;
-        out = null;
-      }
-    }
-    out = out?.status ? out : await api("POST", `/api/drills/${encodeURIComponent(d.id)}/transition`, { body: { to } });
+    const out = await moveDrill(d, to, reason);
     toast(t("drills.moved", { status: t(`drills.status.${out.status || to}`) }), "ok");
     if (to === "in_progress") return ctx.navigate(`#/drills/${encodeURIComponent(d.id)}/live`);
     if (to === "completed") return ctx.navigate(`#/drills/${encodeURIComponent(d.id)}/report`);
     await load(s, ctx);
   } catch (err) {
-    toast(problemMessage(err), "error");
-    if (err instanceof ApiError && err.status === 409) await load(s, ctx);
+    toast(workflowMessage(err), "error");
+    if (err instanceof ApiError && (err.status === 409 || err.status === 412)) await load(s, ctx);
   }
+}
+
+async function remove(s, ctx) {
+  const d = s.drill;
+  const ok = await askReason(s.banner, { title: t("drills.delete_confirm", { title: d.plan.title }), confirm: t("drills.delete") });
+  if (ok === null) return;
+  try {
+    await sendVersioned("DELETE", `/api/drills/${encodeURIComponent(d.id)}`, undefined, d.version);
+    toast(t("drills.deleted"), "ok");
+    ctx.navigate("#/drills");
+  } catch (err) {
+    toast(problemMessage(err), "error");
+  }
+}
+
+function sentBackBanner(s, sent) {
+  const fields = sent.fields.map((f) => t(`drills.sent_back_field.${f}`)).join(t("drills.list_sep"));
+  replace(s.banner, h("div", { class: "alert info", role: "status", "data-testid": "sent-back" },
+    t("drills.sent_back", { from: t(`drills.status.${sent.from_status}`), fields })));
+  s.banner.scrollIntoView({ block: "center", behavior: "smooth" });
 }
 
 function staleBanner(s, ctx, version) {
@@ -198,6 +226,7 @@ async function save(s, ctx) {
     drawHead(s, ctx);
     drawConflicts(s, data.conflicts || []);
     toast(t("drills.saved"), "ok");
+    if (data.sent_back) sentBackBanner(s, data.sent_back);
     s.root.dataset.version = String(data.version);
   } catch (err) {
     if (err instanceof ApiError && err.status === 412) staleBanner(s, ctx, staleVersion(err));
@@ -252,6 +281,11 @@ async function load(s, ctx) {
   s.root.dataset.version = drill ? String(drill.version) : "";
   drawConflicts(s, drill?.conflicts || s.pendingConflicts || []);
   s.pendingConflicts = null;
+  if (drill?.plan_error) {
+    // A stored rule the server can no longer read: say so next to the field, to mend or delete.
+    s.form.showErrors({ fieldErrors: [drill.plan_error] }, drill.plan_error.msg);
+    replace(s.banner, h("div", { class: "alert", role: "alert", "data-testid": "plan-broken" }, t("drills.plan_broken")));
+  }
   if (s.writable) liveCheck(s);
 }
 

@@ -6,7 +6,7 @@ import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { toast } from "../../ui/toast.js";
 import { thumbnail } from "../health/common.js";
-import { canRun, formatClock, formatRate, formatSeconds, missingRoute, statusBadge } from "./common.js";
+import { askReason, canMove, canRun, formatClock, formatRate, formatSeconds, missingRoute, moveDrill, statusBadge, workflowMessage } from "./common.js";
 
 export const KINDS = ["alarm_sounded", "evacuation_started", "assembly_complete", "head_count", "all_clear", "incident"];
 const MILESTONES = ["alarm_sounded", "evacuation_started", "assembly_complete", "all_clear"];
@@ -56,6 +56,10 @@ function drawTimeline(s) {
     cell("head_count", t("drills.measure.head_count"), m.head_count ?? "—"),
     cell("participation", t("drills.measure.participation"), formatRate(m.participation_rate)),
     cell("incidents", t("drills.measure.incidents"), String(m.incidents)),
+    m.head_count !== null && s.plan?.expected_residents && m.head_count > s.plan.expected_residents
+      ? h("div", { class: "alert warning", role: "status", "data-testid": "over-expected" },
+          t("drills.live.over_expected", { n: m.head_count, expected: s.plan.expected_residents }))
+      : null,
   );
   const logged = new Set(s.timeline.map((e) => e.kind));
   for (const [kind, btn] of s.buttons) {
@@ -164,20 +168,40 @@ export async function render(container, ctx) {
   const wallBtn = cams.length
     ? h("a", { class: "btn", href: `#/wall?cameras=${cams.map((c) => encodeURIComponent(c.id)).join(",")}`, "data-testid": "live-open-wall" }, t("drills.live.open_wall"))
     : null;
-  const complete = s.running
+  const drill = { id: s.id, version: live.version };
+  const reasonSlot = h("div", { class: "banner" });
+  const complete = s.running && canMove(ctx.user, "completed")
     ? h("button", {
         type: "button",
         class: "btn btn-primary",
         "data-testid": "transition-completed",
         onclick: async () => {
           try {
-            await api("POST", `/api/drills/${encodeURIComponent(s.id)}/transition`, { body: { to: "completed" } });
+            await moveDrill(drill, "completed");
             ctx.navigate(`#/drills/${encodeURIComponent(s.id)}/report`);
+          } catch (err) {
+            toast(workflowMessage(err), "error");
+          }
+        },
+      }, t("drills.action.completed"))
+    : null;
+  const abort = s.running && canMove(ctx.user, "aborted")
+    ? h("button", {
+        type: "button",
+        class: "btn btn-danger",
+        "data-testid": "transition-aborted",
+        onclick: async () => {
+          const reason = await askReason(reasonSlot, { title: t("drills.reason.aborted"), required: true, confirm: t("drills.action.aborted") });
+          if (reason === null) return;
+          try {
+            await moveDrill(drill, "aborted", reason);
+            toast(t("drills.moved", { status: t("drills.status.aborted") }), "ok");
+            render(container, ctx);
           } catch (err) {
             toast(problemMessage(err), "error");
           }
         },
-      }, t("drills.action.completed"))
+      }, t("drills.action.aborted"))
     : null;
   replace(
     root,
@@ -189,7 +213,10 @@ export async function render(container, ctx) {
       ["completed", "reviewed"].includes(live.status)
         ? h("a", { class: "btn btn-sm", href: `#/drills/${encodeURIComponent(s.id)}/report`, "data-testid": "open-report" }, t("drills.report.open"))
         : null,
-      complete),
+      complete,
+      abort),
+    reasonSlot,
+    live.status_reason ? h("div", { class: "alert info", "data-testid": "status-reason" }, t("drills.reason_shown", { reason: live.status_reason })) : null,
     live.unavailable ? h("div", { class: "alert" }, t("drills.live.unavailable")) : null,
     h("div", { class: "live-cols" },
       h("div", { class: "live-main" },

@@ -190,8 +190,18 @@ export class PlanForm {
       lastStart = start.value;
     });
     this.zoneOf = zoneOf;
-    const rec = recurrenceField(p.rrule || "", readOnly);
+    const rec = recurrenceField(p.rrule || "", readOnly, zoneOf);
     this.add(g, "rrule", t("drills.field.rrule"), rec.el, rec.read, { span: true, group: true });
+    const workdays = h("input", { type: "checkbox", name: "working_days_only", "data-testid": "plan-working_days_only" });
+    workdays.checked = Boolean(p.working_days_only);
+    this.add(
+      g,
+      "working_days_only",
+      t("drills.field.working_days_only"),
+      h("label", { class: "check" }, workdays, h("span", {}, t("drills.hint.working_days_only"))),
+      () => workdays.checked,
+      { span: true },
+    );
     const exdates = rowList(
       "exdates",
       (v) => {

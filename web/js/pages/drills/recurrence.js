@@ -3,11 +3,13 @@
 
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { dayOf, localToIso } from "./common.js";
 
 const FREQS = ["", "WEEKLY", "MONTHLY", "YEARLY"];
 
-/** Parse "FREQ=WEEKLY;INTERVAL=2;COUNT=4" into {freq, interval, count, until} (null if custom). */
-export function parseRule(text) {
+/** Parse "FREQ=WEEKLY;INTERVAL=2;COUNT=4" into {freq, interval, count, until} (null if custom).
+ * A UTC UNTIL (RFC 5545, as the server stores it) is shown as its day in `zone`. */
+export function parseRule(text, zone = "Asia/Shanghai") {
   const raw = String(text || "")
     .trim()
     .replace(/^RRULE:/i, "");
@@ -20,27 +22,36 @@ export function parseRule(text) {
   );
   const known = new Set(["FREQ", "INTERVAL", "COUNT", "UNTIL"]);
   if (Object.keys(parts).some((k) => !known.has(k)) || !FREQS.includes(parts.FREQ)) return null;
-  const until = /^(\d{4})(\d{2})(\d{2})/.exec(parts.UNTIL || "");
+  const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(parts.UNTIL || "");
+  let until = "";
+  if (m && m[7]) until = dayOf(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`, zone);
+  else if (m) until = `${m[1]}-${m[2]}-${m[3]}`;
   return {
     freq: parts.FREQ,
     interval: Number(parts.INTERVAL || 1),
     count: parts.COUNT || "",
-    until: until ? `${until[1]}-${until[2]}-${until[3]}` : "",
+    until,
   };
 }
 
-/** Build an RRULE from the builder's values ("" for none). */
-export function buildRule({ freq, interval, count, until }) {
+/** The end of `day` (23:59:59 wall time in `zone`) as an RFC 5545 UTC UNTIL value. */
+export function untilUtc(day, zone = "Asia/Shanghai") {
+  const ms = Date.parse(localToIso(`${day}T23:59`, zone)) + 59000;
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** Build an RRULE from the builder's values ("" for none); UNTIL ends the chosen day in `zone`. */
+export function buildRule({ freq, interval, count, until }, zone = "Asia/Shanghai") {
   if (!freq) return "";
   const out = [`FREQ=${freq}`];
   if (Number(interval) > 1) out.push(`INTERVAL=${Number(interval)}`);
   if (count) out.push(`COUNT=${Number(count)}`);
-  else if (until) out.push(`UNTIL=${until.replaceAll("-", "")}T235959Z`);
+  else if (until) out.push(`UNTIL=${untilUtc(until, zone)}`);
   return out.join(";");
 }
 
 /** The recurrence control: {el, read()} where read() gives the RRULE text or null. */
-export function recurrenceField(rrule, readOnly) {
+export function recurrenceField(rrule, readOnly, zoneOf = () => "Asia/Shanghai") {
   const freq = h(
     "select",
     { class: "select", "data-testid": "rrule-freq", "aria-label": t("drills.rrule.freq") },
@@ -53,7 +64,7 @@ export function recurrenceField(rrule, readOnly) {
   const raw = h("input", { class: "input mono", "data-testid": "plan-rrule", maxlength: 500, placeholder: "FREQ=YEARLY;COUNT=3", "aria-label": t("drills.rrule.raw") });
   raw.value = rrule || "";
   const fromRaw = () => {
-    const parsed = parseRule(raw.value);
+    const parsed = parseRule(raw.value, zoneOf());
     if (!parsed) {
       freq.value = "custom";
       return;
@@ -65,7 +76,7 @@ export function recurrenceField(rrule, readOnly) {
   };
   const toRaw = () => {
     if (freq.value === "custom") return;
-    raw.value = buildRule({ freq: freq.value, interval: interval.value, count: count.value, until: until.value });
+    raw.value = buildRule({ freq: freq.value, interval: interval.value, count: count.value, until: until.value }, zoneOf());
   };
   fromRaw();
   for (const el of [freq, interval, count, until]) el.addEventListener("change", toRaw);

@@ -6,7 +6,7 @@ import { h, replace } from "../../dom.js";
 import { getLocale, t, unitName } from "../../i18n.js";
 import { toast } from "../../ui/toast.js";
 import {
-  canRun,
+  canMove,
   canWrite,
   formatRate,
   formatSeconds,
@@ -14,7 +14,9 @@ import {
   planErrorText,
   sendVersioned,
   staleVersion,
+  moveDrill,
   statusBadge,
+  workflowMessage,
 } from "./common.js";
 
 export const SUMMARY = ["purpose", "time_and_place", "participants", "plan_summary", "problems_and_causes", "lessons", "recommendations"];
@@ -84,9 +86,13 @@ async function closeAction(s, id) {
   }
 }
 
+const SIGNOFF = ["prepared_by", "reviewed_by", "issued_by"];
+
 function readReport(s) {
   const out = {};
   for (const [k, el] of s.summary) out[k] = el.value;
+  for (const [k, el] of s.signoff) out[k] = el.value.trim();
+  out.report_date = s.reportDate.value || null;
   out.ratings = s.ratings.map((r) => r.read()).filter(Boolean);
   out.actions = [...s.actionList.children].map((el) => el.read()).filter(Boolean);
   return out;
@@ -152,14 +158,24 @@ function draw(s) {
   const cell = (key, label, value) =>
     h("div", { class: "measure", "data-testid": `report-measure-${key}` }, h("span", { class: "measure-label" }, label), h("span", { class: "measure-value" }, value));
   const base = `/api/drills/${encodeURIComponent(s.id)}`;
-  const review = canRun(ctx.user) && drill.status === "completed"
+  s.signoff = new Map();
+  const signoff = SIGNOFF.map((k) => {
+    const el = h("input", { class: "input", maxlength: 200, disabled: locked, "data-testid": `report-${k}` });
+    el.value = report[k] || "";
+    s.signoff.set(k, el);
+    return h("label", { class: "field" }, h("span", {}, t(`drills.report.${k}`)), el);
+  });
+  s.reportDate = h("input", { class: "input", type: "date", disabled: locked, "data-testid": "report-report_date" });
+  s.reportDate.value = report.report_date || "";
+  signoff.push(h("label", { class: "field" }, h("span", {}, t("drills.report.report_date")), s.reportDate));
+  const review = canMove(ctx.user, "reviewed") && drill.status === "completed"
     ? h("button", { type: "button", class: "btn", "data-testid": "transition-reviewed", onclick: async () => {
         try {
-          await api("POST", `${base}/transition`, { body: { to: "reviewed" } });
+          await moveDrill(drill, "reviewed");
           toast(t("drills.moved", { status: t("drills.status.reviewed") }), "ok");
           await load(s);
         } catch (err) {
-          toast(problemMessage(err), "error");
+          toast(workflowMessage(err), "error");
         }
       } }, t("drills.action.reviewed"))
     : null;
@@ -188,6 +204,7 @@ function draw(s) {
       objectives.length ? s.ratings.map((r) => r.el) : h("p", { class: "muted" }, t("drills.report.no_objectives"))),
     h("section", { class: "panel report-section" }, h("h3", {}, t("drills.report.actions")), s.actionList, addAction),
     h("section", { class: "panel report-section" }, h("h3", {}, t("drills.report.summary")), h("div", { class: "form-grid" }, summary)),
+    h("section", { class: "panel report-section", "data-testid": "report-signoff" }, h("h3", {}, t("drills.report.signoff")), h("div", { class: "form-grid" }, signoff)),
     h("div", { class: "form-foot" }, saveBtn),
   );
   s.root.dataset.version = String(report.version ?? "");
