@@ -138,9 +138,13 @@ def _metres_in_degrees(raw: list[BaseGeometry]) -> None:
 
 
 def place(
-    raw: list[BaseGeometry], src: str, opts: Options, notes: list[Notice]
+    raw: list[BaseGeometry], src: str, opts: Options, notes: list[Notice], loc: str = "body"
 ) -> list[BaseGeometry]:
-    """Transform to WGS84 and judge axis order and position against the site extent."""
+    """Transform to WGS84 and judge axis order and position against the site extent.
+
+    `loc` names where the CRS came from (query.crs, the file's crs member, or body when the
+    file says nothing), so a refusal points at what to change.
+    """
     if crsmod.is_geographic(src):
         _metres_in_degrees(raw)
     straight = _reproject(raw, src)
@@ -169,6 +173,7 @@ def place(
                 f"the features would land at {where['where']}, {where['km']:,} km from the "
                 f"site (assumed {src}): check the CRS",
                 params={**where, "crs": src, "site": ext.as_list(), "site_source": ext.source},
+                loc=loc,
             )
         notes.append(
             Notice(
@@ -271,7 +276,8 @@ def build(source: Source, layer: str, opts: Options | None = None) -> ImportResu
     result = ImportResult(layer, src, reason, declared, notes=list(source.notes))
     good = _drop_z(source, result.notes)
     raw = [g for _i, g in good]
-    placed = place(raw, src, opts, result.notes)
+    loc = "query.crs" if opts.crs else source.crs_field if declared else "body"
+    placed = place(raw, src, opts, result.notes, loc)
     if not declared:
         result.crs_choices = _china_choices(placed, raw, result.notes)
     wgs = dict(zip([i for i, _g in good], placed, strict=True))

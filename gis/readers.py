@@ -233,8 +233,18 @@ def _sidecar(shp: Path, suffix: str) -> Path | None:
 
 def _shapefile_encoding(path: Path, encoding: str) -> tuple[dict[str, Any], list[Notice]]:
     """pyogrio keywords for the .dbf encoding: the caller's, the .cpg, the header, or detected."""
+    dbf = _sidecar(path, ".dbf")
     if encoding != AUTO:
         codec = _codec(encoding)
+        for sample in _dbf_samples(dbf)[1] if dbf is not None else []:
+            try:
+                sample.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise ReadError(
+                    "bad_encoding",
+                    f"the .dbf is not {encoding}: {sample[:24]!r} cannot be read (try auto)",
+                    {"encoding": encoding, "offset": exc.start},
+                ) from exc
         note = Notice("encoding_given", f"attributes read as {codec} (chosen)", {"encoding": codec})
         return {"encoding": codec}, [note]
     cpg = _sidecar(path, ".cpg")
@@ -242,7 +252,6 @@ def _shapefile_encoding(path: Path, encoding: str) -> tuple[dict[str, Any], list
         name = cpg.read_text(errors="replace").strip() or "UTF-8"
         note = Notice("encoding_cpg", f"attribute encoding {name} from .cpg", {"encoding": name})
         return {}, [note]
-    dbf = _sidecar(path, ".dbf")
     if dbf is None:
         return {}, []
     ldid, samples = _dbf_samples(dbf)

@@ -12,3 +12,4 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VIDEO = REPO / "console" / "cameras" / "demo_media"
 NANAO = REPO / "gis" / "data" / "noto-nanao-shelters"
+GIS_FIXTURES = REPO / "tests" / "data" / "gis"
