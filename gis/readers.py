@@ -274,6 +274,7 @@ _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:'\"]+)+[\\/]?")
 
 def scrub(msg: str, root: Path) -> str:
     """An error message without server paths (the temp folder, any absolute path)."""
+    msg = msg.split("; It might help")[0]  # GDAL's hint about driver prefixes, not for users
     msg = msg.replace(str(root) + "/", "").replace(str(root), "")
     return _PATH.sub(lambda m: PurePosixPath(m.group(0).replace("\\", "/")).name, msg)
 
