@@ -33,7 +33,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis import crs as crsmod
-from gis.coverage import sectors, watched_lines, watched_points, watchers
+from gis.coverage import line_pairs, sectors, watched_lines, watched_points, watchers
 from gis.layers import SHELTER_KINDS, AreaPerPerson
 from gis.reach import locate, reach_pairs, reach_share
 from gis.synth import District
@@ -210,6 +210,8 @@ class Metrics:
     centroids: GeomArray
     shelter_points: GeomArray
     population_known: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    watch_route: IntArray = field(default_factory=_ints)
+    watch_route_camera: IntArray = field(default_factory=_ints)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -341,6 +343,7 @@ def analyse(
         route_comm[lost] = locate(comm, mid[:, 0], mid[:, 1])
     route_len = shapely.length(routes) if len(routes) else _floats()
     route_watched = watched_lines(fov, routes)
+    r_route, r_camera = line_pairs(fov, routes)
     rok = route_comm >= 0
     route_m = _sum(route_comm[rok], route_len[rok], n)
     route_w = _sum(route_comm[rok], route_watched[rok], n)
@@ -387,6 +390,8 @@ def analyse(
         route_community=route_comm,
         centroids=centroids,
         shelter_points=shel_pts,
+        watch_route=r_route,
+        watch_route_camera=r_camera,
         population_known=(
             np.ones(n, dtype=bool)
             if layers.population_known is None
