@@ -210,7 +210,7 @@ async def import_layer(
         "create" if f.fid is None or f.fid not in known else "restore" if known[f.fid] else "update"
         for f in result.features
     ]
-    out = report(layer, params, result) | info
+    out = report(layer, params, result) | info | {"restored": actions.count("restore")}
     if params.dry_run:
         limit = services.settings.gis.preview_features
         out |= {
