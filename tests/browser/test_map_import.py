@@ -53,7 +53,9 @@ def test_import_nanao_shelters_and_kits(browser: Browser, server: Server, tmp_pa
         )
         # The Japanese attribute names are not shelter fields: refused whole, nothing stored.
         dialog.get_by_test_id("dialog-submit").click()
-        expect(dialog.locator("[data-field=file] .field-error")).to_contain_text("nothing imported")
+        error = dialog.locator("[data-field=file] .field-error")
+        expect(error).to_contain_text("Nothing imported, 1 problem(s):")
+        expect(error).to_contain_text("features.0.properties.name")
         assert count(admin, server.url + "/api/gis/layers/shelters.geojson") == 0
         dialog.locator("input[name=mapping]").fill("名称 = name; 人数 = occupancy")
         dialog.locator("input[name=fid_field]").fill("ID")
@@ -63,7 +65,7 @@ def test_import_nanao_shelters_and_kits(browser: Browser, server: Server, tmp_pa
         expect(preview.get_by_test_id("import-summary")).to_contain_text(f"Would create {expected}")
         expect(preview.get_by_test_id("import-crs")).to_contain_text("6675")
         page.get_by_test_id("import-commit").click()
-        report = page.get_by_test_id("map-import-report")
+        report = page.get_by_test_id("import-committed")
         expect(report.get_by_test_id("import-summary")).to_contain_text(f"{expected} created")
         shot(page, "map-import-report-en")
         assert count(admin, server.url + "/api/gis/layers/shelters.geojson") == expected
@@ -78,7 +80,7 @@ def test_import_nanao_shelters_and_kits(browser: Browser, server: Server, tmp_pa
         dialog.locator("input[name=source]").fill("nanao")
         dialog.get_by_test_id("dialog-submit").click()
         page.get_by_test_id("import-commit").click()
-        report = page.get_by_test_id("map-import-report")
+        report = page.get_by_test_id("import-committed")
         expect(report.get_by_test_id("import-summary")).to_contain_text(f"{expected} updated")
 
         kits = tmp_path / "kits.csv"

@@ -1,7 +1,7 @@
 // Import a file into a GIS layer or the kit distributions. Layer imports run as a dry run
 // first: the features are previewed on the map (see preview.js) and committed from there.
 
-import { api, ApiError } from "../../api.js";
+import { api, ApiError, fieldMessage } from "../../api.js";
 import { h } from "../../dom.js";
 import { has, t } from "../../i18n.js";
 import { formDialog, infoDialog } from "../../ui/dialog.js";
@@ -101,11 +101,12 @@ function layerQuery(v, format, upload) {
  */
 export function localise(err) {
   if (!(err instanceof ApiError)) return err;
-  for (const e of err.fieldErrors) if (has(`gis.note.${e.type}`)) e.msg = noteText(e);
+  for (const e of err.fieldErrors) e.msg = has(`gis.note.${e.type}`) ? noteText(e) : fieldMessage(e);
   const placed = new Set(["crs", "encoding", "mapping", "defaults", "fid_field", "source"]);
   const loose = err.fieldErrors.filter((e) => !placed.has(String(e.loc || "").split(".")[1] || ""));
   if (!loose.length || loose.length !== err.fieldErrors.length) return err;
-  const head = loose.length > 1 ? `${t("map.import_problems", { n: loose.length })} ` : "";
+  const refused = err.problem.reason === "invalid_features";
+  const head = refused ? `${t("map.import_problems", { n: loose.length })} ` : "";
   const text = loose.slice(0, 5).map((e) => (e.loc && e.loc !== "body" ? `${e.loc}: ${e.msg}` : e.msg));
   return new FieldError("file", head + text.join("; "));
 }

@@ -123,7 +123,7 @@ export class ImportPreview {
     replace(
       this.panel,
       h("h2", {}, t("map.import_report")),
-      h("div", { class: "import-report", "data-testid": "map-import-report" }, ...reportRows(report)),
+      h("div", { class: "import-report", "data-testid": "import-committed" }, ...reportRows(report)),
       h("div", { class: "map-actions" }, undo),
     );
   }
