@@ -146,10 +146,10 @@ async def revert(db: AsyncSession, batch: ImportBatch, by: str) -> tuple[int, in
     pairs = [(r.feature_id, r.prev_version) for r in rows if r.prev_version is not None]
     before: dict[tuple[int, int], FeatureVersion] = {}
     for k in range(0, len(pairs), CHUNK):
-        stmt = select(FeatureVersion).where(
+        vstmt = select(FeatureVersion).where(
             tuple_(FeatureVersion.feature_id, FeatureVersion.version).in_(pairs[k : k + CHUNK])
         )
-        before.update(((v.feature_id, v.version), v) for v in await db.scalars(stmt))
+        before.update(((v.feature_id, v.version), v) for v in await db.scalars(vstmt))
     deleted = restored = 0
     for r in rows:
         f = feats[r.feature_id]

@@ -203,7 +203,9 @@ def _csv(rows: Sequence[Feature], fields: list[str], crs: str = crsmod.WGS84) ->
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["fid", *fields, "wkt", "x", "y", "crs"])
-    arr = to_crs(shapely.from_geojson([f.geometry for f in rows]), crs) if rows else []
+    arr: GeomArray | list[Any] = (
+        to_crs(shapely.from_geojson([f.geometry for f in rows]), crs) if rows else []
+    )
     wkts = shapely.to_wkt(arr, rounding_precision=-1) if rows else []
     for f, g, wkt in zip(rows, arr, wkts, strict=True):
         vals = [

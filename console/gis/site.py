@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,8 +12,10 @@ from console.gis.models import Feature
 from console.settings import GisSettings
 from gis.placement import Extent
 
+Box = tuple[float, float, float, float]
 
-async def _bounds(db: AsyncSession, layer: str | None) -> tuple[float, ...] | None:
+
+async def _bounds(db: AsyncSession, layer: str | None) -> Box | None:
     stmt = select(
         func.min(Feature.min_lon),
         func.min(Feature.min_lat),
@@ -21,10 +25,14 @@ async def _bounds(db: AsyncSession, layer: str | None) -> tuple[float, ...] | No
     if layer is not None:
         stmt = stmt.where(Feature.layer == layer)
     row = (await db.execute(stmt)).one()
-    return None if row[0] is None else tuple(float(v) for v in row)
+    return None if row[0] is None else _box(row)
 
 
-async def _camera_bounds(db: AsyncSession) -> tuple[float, ...] | None:
+def _box(row: Any) -> Box:
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+
+
+async def _camera_bounds(db: AsyncSession) -> Box | None:
     row = (
         await db.execute(
             select(
@@ -35,7 +43,7 @@ async def _camera_bounds(db: AsyncSession) -> tuple[float, ...] | None:
             ).where(Camera.lon.is_not(None), Camera.lat.is_not(None))
         )
     ).one()
-    return None if row[0] is None else tuple(float(v) for v in row)
+    return None if row[0] is None else _box(row)
 
 
 async def site_extent(db: AsyncSession, cfg: GisSettings) -> Extent | None:
