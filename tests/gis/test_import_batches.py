@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
+from console.app import create_app
+from console.demo import seed_demo
+from console.services import Services
 from console.store.models import AuditEntry
-from tests.conftest import login, new_client
+from tests.conftest import login, make_settings, new_client
 from tests.gis.importing import fc, layer, point, post_import
 
 WAREHOUSES = (
@@ -144,3 +150,33 @@ async def test_dry_run_writes_nothing_and_is_not_a_batch(client: httpx.AsyncClie
     assert len(rep["preview"]["features"]) == 3
     assert await layer(client, "pois") == {}
     assert (await client.get("/api/gis/imports")).json()["items"] == []
+
+
+@pytest.fixture
+async def pg_client(data_dir: Path, pg_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on a fresh PostgreSQL database (the demo users seeded there)."""
+    settings = make_settings(data_dir, database_url=pg_url)
+    services = Services.build(settings)
+    await services.store.upgrade()
+    await seed_demo(services, [])
+    await services.store.close()
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+@pytest.mark.asyncio
+async def test_revert_on_postgresql(pg_client: httpx.AsyncClient) -> None:
+    await login(pg_client, "coordinator")
+    first = fc(point(113.27, 23.13, {"name": "a"}, "P1"))
+    assert (await post_import(pg_client, "pois", first)).status_code == 200
+    second = fc(
+        point(113.27, 23.13, {"name": "a2"}, "P1"), point(113.28, 23.13, {"name": "b"}, "P2")
+    )
+    batch = (await post_import(pg_client, "pois", second)).json()["batch"]
+    r = await pg_client.post(f"/api/gis/imports/{batch}/revert")
+    assert r.status_code == 200, r.text
+    got = await layer(pg_client, "pois")
+    assert {k: v["properties"]["name"] for k, v in got.items()} == {"P1": "a"}
