@@ -126,5 +126,7 @@ def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -
     app.mount("/", RevalidatedStatic(directory=root, check_dir=False), name="web")
     app.add_middleware(RequestMetrics, metrics=services.metrics)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    # Upload routes a module names get their own limit (one setting each, e.g. gis.*).
+    routes = [r for m in mods for r in getattr(m, "body_limits", lambda _s: [])(settings)]
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes, routes=routes)
     return app

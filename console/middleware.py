@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,15 +17,28 @@ class _TooLarge(Exception):
     pass
 
 
+def limit_text(limit: int) -> str:
+    """A byte limit as people read it: "50 MiB (52,428,800 bytes)"."""
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MiB ({limit:,} bytes)"
+    return f"{limit:,} bytes"
+
+
+def too_large(limit: int) -> dict[str, Any]:
+    """The 413 problem document (middleware and upload readers send the same one)."""
+    msg = f"request body is larger than the limit of {limit_text(limit)}"
+    return {
+        "type": "https://eoc-console.invalid/problems/too-large",
+        "title": "Request body too large",
+        "status": 413,
+        "detail": msg,
+        "limit": limit,
+        "errors": [{"loc": "body", "msg": msg, "type": "too_large", "params": {"limit": limit}}],
+    }
+
+
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "https://eoc-console.invalid/problems/too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"request body is larger than the limit of {limit} bytes",
-        }
-    ).encode()
+    body = json.dumps(too_large(limit)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -38,20 +53,30 @@ async def _send_413(send: Send, limit: int) -> None:
 
 
 class BodyLimit:
-    """Refuse bodies over `limit` bytes with 413, by header or while streaming."""
+    """Refuse bodies over `limit` bytes with 413, by header or while streaming.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    `routes` gives other limits to paths matching a pattern (uploads: GIS imports), so one
+    setting governs each route rather than a router limit hidden behind this one.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, routes: Sequence[tuple[str, int]] = ()) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.routes = [(re.compile(p), n) for p, n in routes]
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a request path."""
+        return next((n for p, n in self.routes if p.match(path)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _send_413(send, self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_413(send, limit)
             return
         seen = 0
         started = False
@@ -61,7 +86,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -75,7 +100,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send_413(send, self.limit)
+                await _send_413(send, limit)
 
 
 SECURITY_HEADERS = [

@@ -122,6 +122,36 @@ class MapSettings(_Group):
     tile_attribution: str = Field("", max_length=300, description="Attribution shown for tiles.")
 
 
+class GisSettings(_Group):
+    """GIS imports and exports."""
+
+    max_import_bytes: int = Field(
+        50 * 1024 * 1024,
+        ge=1024,
+        description="Largest file a GIS import accepts (layers, kits, occupancy); 413 above. "
+        "Governs these routes in place of server.max_body_bytes.",
+    )
+    site_extent: tuple[float, float, float, float] | None = Field(
+        None,
+        description="The site as [min_lon, min_lat, max_lon, max_lat] (WGS84). Imports landing "
+        "outside it are refused. Default: the communities layer's extent grown by "
+        "site_margin_km; with no communities, every layer's and camera's; with none, unchecked.",
+    )
+    site_margin_km: float = Field(
+        20.0, ge=0, le=2000, description="Margin around the derived site extent (km)."
+    )
+    preview_features: int = Field(
+        5000, ge=0, le=100_000, description="Most features a dry run sends back to draw."
+    )
+
+    @model_validator(mode="after")
+    def _extent(self) -> GisSettings:
+        e = self.site_extent
+        if e is not None and not (-180 <= e[0] < e[2] <= 180 and -90 <= e[1] < e[3] <= 90):
+            raise ValueError("site_extent must be [min_lon, min_lat, max_lon, max_lat] in degrees")
+        return self
+
+
 class DrillsSettings(_Group):
     """Drill scheduling rules, blackout dates, requirements and reminders."""
 
@@ -284,6 +314,7 @@ class Settings(BaseSettings):
     map: MapSettings = Field(default_factory=MapSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    gis: GisSettings = Field(default_factory=GisSettings)
 
     @model_validator(mode="after")
     def _production_secret(self) -> Settings:

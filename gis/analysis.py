@@ -13,9 +13,10 @@ UTM zone elsewhere). Definitions:
   spread evenly over the community's area); a point is in reach when a shelter of some kind
   lies within that kind's radius.
 - The nearest shelter distance is measured from the community centroid.
-- A shelter (its point, or a point on its surface) or a stretch of route is *watched* when it
-  lies inside a healthy camera's field-of-view sector (apex at the camera, bearing clockwise
-  from north, opening angle, range).
+- A shelter or a stretch of route is *watched* when it lies inside a healthy camera's view,
+  as `gis.coverage` defines it for the map and live drill mode too: a field-of-view sector
+  (apex at the camera, bearing clockwise from north, opening angle, range), or a 150 m circle
+  for a camera without a recorded view; a shelter area counts when any part is in view.
 - Buildings belong to the community containing their point (or centroid); "surveyed" means
   a rating other than unknown.
 """
@@ -32,7 +33,8 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis import crs as crsmod
-from gis.coverage import sectors, watched_lines, watched_points
+from gis.coverage import line_pairs, sectors, watched_lines, watched_points, watchers
+from gis.layers import SHELTER_KINDS, AreaPerPerson
 from gis.reach import locate, reach_pairs, reach_share
 from gis.synth import District
 
@@ -47,15 +49,29 @@ UNKNOWN = 3
 
 
 class Radii(BaseModel):
-    """Service radius per shelter kind, in metres (GB 50413-2007 / GB 51143-2015)."""
+    """Service radius per shelter kind, in metres.
+
+    GB 50413-2007 (城市抗震防灾规划标准) gives emergency shelters a service radius of about
+    500 m (10 minutes' walk) and fixed shelters 2-3 km (within an hour's walk); the fixed
+    defaults take 2.5 km. It sets no radius for central shelters (only their size, at least
+    50 hm²): the 5 km default is a local planning choice, to be set by each site.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    emergency_m: float = Field(500.0, gt=0, description="Emergency shelters (10 minutes' walk).")
-    fixed_short_m: float = Field(2500.0, gt=0, description="Short-stay fixed shelters.")
+    emergency_m: float = Field(
+        500.0, gt=0, description="Emergency shelters (GB 50413-2007: about 500 m)."
+    )
+    fixed_short_m: float = Field(
+        2500.0, gt=0, description="Short-stay fixed shelters (GB 50413-2007: 2-3 km)."
+    )
     fixed_medium_m: float = Field(2500.0, gt=0, description="Medium-stay fixed shelters.")
     fixed_long_m: float = Field(2500.0, gt=0, description="Long-stay fixed shelters.")
-    central_m: float = Field(5000.0, gt=0, description="Central shelters.")
+    central_m: float = Field(
+        5000.0,
+        gt=0,
+        description="Central shelters: a local setting (no national standard gives a radius).",
+    )
 
     def by_kind(self) -> FloatArray:
         """Radii in gis.synth.KINDS order."""
@@ -117,6 +133,8 @@ class Layers:
     camera_angle: FloatArray = field(default_factory=_floats)
     camera_range: FloatArray = field(default_factory=_floats)
     camera_healthy: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    shelter_geoms: GeomArray | None = None  # polygons watched when any part is in view
+    population_known: BoolArray | None = None  # False: population not recorded (no score)
 
 
 def from_district(d: District) -> Layers:
@@ -191,14 +209,13 @@ class Metrics:
     route_community: IntArray
     centroids: GeomArray
     shelter_points: GeomArray
+    population_known: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    watch_route: IntArray = field(default_factory=_ints)
+    watch_route_camera: IntArray = field(default_factory=_ints)
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def metric_crs(lon: float, lat: float) -> str:
-    """EPSG:4547 inside its 112.5-115.5 E zone (Guangzhou), else the local UTM zone."""
-    if 112.5 <= lon <= 115.5 and 15.0 <= lat <= 45.0:
-        return "EPSG:4547"
-    return f"EPSG:{crsmod.utm_epsg(lon, lat)}"
+metric_crs = crsmod.metric_crs
 
 
 def project(geoms: GeomArray, crs: str) -> GeomArray:
@@ -226,7 +243,12 @@ def _sum(idx: IntArray, weights: Any, n: int) -> FloatArray:
     return np.asarray(np.bincount(idx, weights=weights, minlength=n), dtype=np.float64)
 
 
-def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) -> Metrics:
+def analyse(
+    layers: Layers,
+    radii: Radii | None = None,
+    crs: str | None = None,
+    area_per_person: AreaPerPerson | None = None,
+) -> Metrics:
     """Compute every per-community measure; CPU-bound, call it from a worker thread."""
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -270,8 +292,11 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
     # When nobody who reaches a shelter has residents, they share it equally.
     tot = total[ps]
     share = np.where(tot > 0, demand / np.where(tot > 0, tot, 1.0), 1.0 / np.maximum(count[ps], 1))
+    per_kind = area_per_person or AreaPerPerson()
+    app = np.array([per_kind.of(k) for k in SHELTER_KINDS])
+    kind_area = app[layers.shelter_kind] if ns else _floats()
     area = np.where(
-        np.isfinite(layers.shelter_area), layers.shelter_area, layers.shelter_capacity * 1.5
+        np.isfinite(layers.shelter_area), layers.shelter_area, layers.shelter_capacity * kind_area
     )
     pair_cap = layers.shelter_capacity[ps] * share
     capacity = _sum(pc, pair_cap, n)
@@ -301,7 +326,11 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
     teams = np.bincount(layers.team_community[tok], minlength=n)
     lap("kits_teams")
 
-    w_s, w_c = watched_points(fov, sx, sy)
+    if layers.shelter_geoms is not None and len(layers.shelter_geoms) == ns:
+        # Shelter areas are watched when any part of them is in view (gis.coverage).
+        w_s, w_c = watchers(fov, project(layers.shelter_geoms, crs))
+    else:
+        w_s, w_c = watched_points(fov, sx, sy)
     shelter_watched = np.zeros(ns, dtype=bool)
     shelter_watched[w_s] = True
     watched = np.bincount(pc, weights=shelter_watched[ps], minlength=n).astype(np.int64)
@@ -314,6 +343,7 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
         route_comm[lost] = locate(comm, mid[:, 0], mid[:, 1])
     route_len = shapely.length(routes) if len(routes) else _floats()
     route_watched = watched_lines(fov, routes)
+    r_route, r_camera = line_pairs(fov, routes)
     rok = route_comm >= 0
     route_m = _sum(route_comm[rok], route_len[rok], n)
     route_w = _sum(route_comm[rok], route_watched[rok], n)
@@ -360,6 +390,13 @@ def analyse(layers: Layers, radii: Radii | None = None, crs: str | None = None) 
         route_community=route_comm,
         centroids=centroids,
         shelter_points=shel_pts,
+        watch_route=r_route,
+        watch_route_camera=r_camera,
+        population_known=(
+            np.ones(n, dtype=bool)
+            if layers.population_known is None
+            else np.asarray(layers.population_known, dtype=bool)
+        ),
         timings=timings,
     )
 

@@ -1,17 +1,92 @@
-"""Coordinate transforms: any EPSG code to/from WGS84, and the GCJ-02 / BD-09 map offsets."""
+"""Coordinate transforms: any EPSG code to/from WGS84, and the GCJ-02 / BD-09 map offsets.
+
+A CRS is named by a string everywhere: "EPSG:n" (or another authority code, an OGC URN or URL,
+WKT from a .prj), or one of the two Chinese web-map systems, "GCJ-02" (Amap, Tencent, DataV)
+and "BD-09" (Baidu), which have no EPSG code. `resolve` turns what a user or a file wrote
+into that canonical name, or raises UnknownCrs.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError, ProjError
 
 FloatArray = npt.NDArray[np.float64]
 
 WGS84 = "EPSG:4326"
+CGCS2000 = "EPSG:4490"
+GCJ02 = "GCJ-02"
+BD09 = "BD-09"
+OFFSET_CRS = frozenset({GCJ02, BD09})
+
+# Spellings seen in the wild (dialog hints, DataV/Amap docs, Baidu's coordtype values).
+_ALIASES = {
+    "gcj02": GCJ02,
+    "gcj": GCJ02,
+    "amap": GCJ02,
+    "mars": GCJ02,
+    "bd09": BD09,
+    "bd09ll": BD09,
+    "baidu": BD09,
+    "wgs84": WGS84,
+    "crs84": WGS84,
+    "ogccrs84": WGS84,
+    "cgcs2000": CGCS2000,
+}
+_CODE = re.compile(r"^(EPSG|ESRI|IGNF|OGC|IAU_2015)::?[\w.]+$", re.IGNORECASE)
+_URN = re.compile(r"^urn:ogc:def:crs:[\w.:-]+$", re.IGNORECASE)
+_URL = re.compile(r"^https?://www\.opengis\.net/def/crs/[\w./-]+$", re.IGNORECASE)
+_WKT = re.compile(r"^\s*(PROJCS|GEOGCS|PROJCRS|GEOGCRS|GEODCRS|COMPOUNDCRS|COMPD_CS)\s*\[", re.I)
+
+
+class UnknownCrs(ValueError):
+    """A CRS name that is not a known coordinate reference system."""
+
+
+def resolve(name: str | int) -> str:
+    """Canonical name of a CRS written by a user or a file; UnknownCrs when it is not one."""
+    text = str(name).strip()
+    if not text:
+        raise UnknownCrs("empty CRS name")
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    key = re.sub(r"[\s_\-:.]", "", text.lower())
+    if key in _ALIASES:
+        return _ALIASES[key]
+    for urn_tail in ("urnogcdefcrsogc13crs84", "urnogcdefcrsogccrs84"):
+        if key == urn_tail:
+            return WGS84
+    if key.endswith(("gcj02", "bd09")) and key.startswith("urn"):
+        return GCJ02 if key.endswith("gcj02") else BD09
+    if not (_CODE.match(text) or _URN.match(text) or _URL.match(text) or _WKT.match(text)):
+        raise UnknownCrs(f"{text[:80]!r} is not a CRS name (use EPSG:n, GCJ-02 or BD-09)")
+    try:
+        crs = CRS.from_user_input(text)
+        _transformer(text, WGS84)
+    except (CRSError, ProjError) as exc:
+        raise UnknownCrs(f"unknown CRS {text[:80]!r}") from exc
+    if crs.is_geographic and crs.ellipsoid is None:
+        raise UnknownCrs(f"{text[:80]!r} has no ellipsoid")
+    code = crs.to_epsg(min_confidence=90)
+    return f"EPSG:{code}" if code else text
+
+
+def label(crs: str) -> str:
+    """A short human name: "EPSG:4490 (China Geodetic Coordinate System 2000)", "GCJ-02"."""
+    if crs in OFFSET_CRS:
+        return crs
+    try:
+        name = CRS.from_user_input(crs).name
+    except CRSError:
+        return crs
+    return f"{crs} ({name})" if crs.upper().startswith("EPSG:") else name
+
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -26,6 +101,10 @@ def _transformer(src: str, dst: str) -> Transformer:
 
 def to_wgs84(crs: str | int, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Transform x/y (easting/longitude first, whatever the CRS axis order) into WGS84 lon/lat."""
+    if crs == GCJ02:
+        return gcj02_to_wgs84(x, y)
+    if crs == BD09:
+        return bd09_to_wgs84(x, y)
     t = _transformer(_code(crs), WGS84)
     lon, lat = t.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
@@ -33,6 +112,10 @@ def to_wgs84(crs: str | int, x: FloatArray, y: FloatArray) -> tuple[FloatArray, 
 
 def from_wgs84(crs: str | int, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Transform WGS84 lon/lat into x/y (easting/longitude first) in the given CRS."""
+    if crs == GCJ02:
+        return wgs84_to_gcj02(lon, lat)
+    if crs == BD09:
+        return wgs84_to_bd09(lon, lat)
     t = _transformer(WGS84, _code(crs))
     x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -47,6 +130,8 @@ def _code(crs: str | int) -> str:
 
 def is_geographic(crs: str | int) -> bool:
     """Whether the CRS is in degrees (lon/lat) rather than projected metres."""
+    if crs in OFFSET_CRS:
+        return True
     return bool(CRS.from_user_input(_code(crs)).is_geographic)
 
 
@@ -54,6 +139,13 @@ def utm_epsg(lon: float, lat: float) -> int:
     """The WGS84 UTM zone EPSG code covering a point (used for metric analysis)."""
     zone = min(60, max(1, int((lon + 180.0) // 6.0) + 1))
     return (32600 if lat >= 0 else 32700) + zone
+
+
+def metric_crs(lon: float, lat: float) -> str:
+    """EPSG:4547 inside its 112.5-115.5 E zone (Guangzhou), else the local UTM zone."""
+    if 112.5 <= lon <= 115.5 and 15.0 <= lat <= 45.0:
+        return "EPSG:4547"
+    return f"EPSG:{utm_epsg(lon, lat)}"
 
 
 def out_of_china(lon: FloatArray, lat: FloatArray) -> npt.NDArray[np.bool_]:

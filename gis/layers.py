@@ -5,11 +5,38 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-AREA_PER_PERSON_M2 = 1.5  # GB 21734-2008 effective area per evacuee
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 ShelterKind = Literal["emergency", "fixed_short", "fixed_medium", "fixed_long", "central"]
+SHELTER_KINDS: tuple[ShelterKind, ...] = (
+    "emergency",
+    "fixed_short",
+    "fixed_medium",
+    "fixed_long",
+    "central",
+)
+
+
+class AreaPerPerson(BaseModel):
+    """Effective shelter area per evacuee by shelter kind, in m².
+
+    Defaults from GB 50413-2007 (城市抗震防灾规划标准) 8.2.8: at least 1 m² per person in an
+    emergency shelter and 2 m² in a fixed one (central shelters are fixed shelters). GB
+    21734-2008 (地震应急避难场所 场址及配套设施) asks 1.5 m² of living area per person: a site
+    that plans to it sets 1.5 here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    emergency: float = Field(1.0, gt=0, description="Emergency shelters (GB 50413-2007 8.2.8).")
+    fixed_short: float = Field(2.0, gt=0, description="Short-stay fixed shelters.")
+    fixed_medium: float = Field(2.0, gt=0, description="Medium-stay fixed shelters.")
+    fixed_long: float = Field(2.0, gt=0, description="Long-stay fixed shelters.")
+    central: float = Field(2.0, gt=0, description="Central shelters.")
+
+    def of(self, kind: str) -> float:
+        """The area per person of a kind (the emergency figure for an unknown kind)."""
+        return float(getattr(self, kind, self.emergency))
 
 
 class _Props(BaseModel):
@@ -23,8 +50,9 @@ class Community(_Props):
 
     name: str = Field(min_length=1, max_length=200)
     code: str = Field(min_length=1, max_length=64)
-    population: int = Field(ge=0)
-    households: int = Field(ge=0)
+    # None: not recorded yet ("to fill in"); the community gets no readiness score until it is.
+    population: int | None = Field(default=None, ge=0)
+    households: int | None = Field(default=None, ge=0)
     elderly: int = Field(default=0, ge=0)
     disabled: int = Field(default=0, ge=0)
     children: int = Field(default=0, ge=0)
@@ -45,15 +73,29 @@ class Shelter(_Props):
     facilities: list[str] = Field(default_factory=list)
     open: bool = False
     occupancy: int | None = Field(default=None, ge=0)
+    capacity_basis: Literal["stated", "indoor_outdoor", "area"] | None = Field(
+        default=None, description="Where capacity came from (area: derived, recomputed)."
+    )
 
     @model_validator(mode="after")
-    def _derive_capacity(self) -> Shelter:
-        """A stated capacity wins; else indoor+outdoor; else effective area / 1.5 m2."""
-        if self.capacity is None:
-            if self.indoor_capacity is not None or self.outdoor_capacity is not None:
-                self.capacity = (self.indoor_capacity or 0) + (self.outdoor_capacity or 0)
-            elif self.effective_area_m2 is not None:
-                self.capacity = int(self.effective_area_m2 / AREA_PER_PERSON_M2)
+    def _derive_capacity(self, info: ValidationInfo) -> Shelter:
+        """A stated capacity wins; else indoor+outdoor; else effective area / area per person.
+
+        The area per person of the shelter's kind comes from the validation context
+        ({"area_per_person": AreaPerPerson}), else the GB 50413-2007 defaults.
+        """
+        if self.capacity is not None:
+            self.capacity_basis = self.capacity_basis or "stated"
+        elif self.indoor_capacity is not None or self.outdoor_capacity is not None:
+            self.capacity = (self.indoor_capacity or 0) + (self.outdoor_capacity or 0)
+            self.capacity_basis = "indoor_outdoor"
+        elif self.effective_area_m2 is not None:
+            ctx = info.context if isinstance(info.context, dict) else {}
+            table = ctx.get("area_per_person") or AreaPerPerson()
+            self.capacity = int(self.effective_area_m2 / table.of(self.kind))
+            self.capacity_basis = "area"
+        else:
+            self.capacity_basis = None
         return self
 
 

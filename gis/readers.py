@@ -1,10 +1,17 @@
-"""Read GeoJSON, CSV and OGR files (FlatGeobuf, GeoPackage, zipped Shapefile) into records."""
+"""Read GeoJSON, CSV and OGR files (FlatGeobuf, GeoPackage, zipped Shapefile) into records.
+
+Readers keep what a file says (its CRS, its feature ids, its encoding) and leave judging it to
+`gis.importer`. Attribute text of files that do not declare an encoding (a .dbf without .cpg,
+a CSV) is decoded with the encoding the caller names, or one detected and reported.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -14,28 +21,44 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gis import encoding as enc
 from gis.geometry import GeometryError, from_geojson
+from gis.notices import Notice
 
 MAX_UNZIPPED = 200 * 1024 * 1024
 MAX_RATIO = 100
+AUTO = "auto"
+
+Record = tuple[BaseGeometry | GeometryError, dict[str, Any], bool]
 
 
 class ReadError(ValueError):
-    """A file that cannot be read, with a machine-readable code."""
+    """A file that cannot be read, with a machine-readable code and its parameters."""
 
-    def __init__(self, code: str, msg: str) -> None:
+    def __init__(self, code: str, msg: str, params: dict[str, Any] | None = None) -> None:
         super().__init__(msg)
         self.code = code
+        self.params = params or {}
 
 
 @dataclass
 class Source:
-    """Records read from a file: (geometry or error, properties), and the declared CRS."""
+    """Records read from a file: (geometry or error, properties), ids and the declared CRS.
 
-    records: list[tuple[BaseGeometry | GeometryError, dict[str, Any], bool]]
+    `ids` holds each record's own identifier (a GeoJSON Feature.id) or None; `crs` is the CRS
+    as the file wrote it (resolved by the importer), `crs_field` where it was written.
+    """
+
+    records: list[Record]
     crs: str | None
     crs_reason: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[Notice] = field(default_factory=list)
+    ids: list[str | None] = field(default_factory=list)
+    crs_field: str = "body.crs"
+
+    def __post_init__(self) -> None:
+        if not self.ids:
+            self.ids = [None] * len(self.records)
 
 
 def read_geojson(data: bytes) -> Source:
@@ -44,28 +67,33 @@ def read_geojson(data: bytes) -> Source:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReadError("bad_json", f"not valid GeoJSON: {exc}") from exc
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if doc.get("type") == "Feature":
-        feats = [doc]
+    if not isinstance(doc, dict):
+        raise ReadError("bad_geojson", "expected a FeatureCollection")
+    feats = [doc] if doc.get("type") == "Feature" else doc.get("features")
     if not isinstance(feats, list):
         raise ReadError("bad_geojson", "expected a FeatureCollection")
+    if not feats:
+        raise ReadError("empty", "the FeatureCollection has no features")
     crs, reason = None, "no crs member: RFC 7946 says WGS84 lon/lat"
     legacy = doc.get("crs")
     if isinstance(legacy, dict):
         name = (legacy.get("properties") or {}).get("name")
         if isinstance(name, str):
             crs, reason = name, f"legacy crs member {name}"
-    records: list[tuple[BaseGeometry | GeometryError, dict[str, Any], bool]] = []
+    records: list[Record] = []
+    ids: list[str | None] = []
     for f in feats:
-        props = dict((f or {}).get("properties") or {})
-        if f.get("id") is not None and "id" not in props:
-            props["id"] = f["id"]
+        f = f if isinstance(f, dict) else {}
+        props = f.get("properties")
+        props = dict(props) if isinstance(props, dict) else {}
+        fid = f.get("id")
+        ids.append(str(fid) if isinstance(fid, (str, int)) and str(fid).strip() else None)
         try:
-            geom, closed = from_geojson((f or {}).get("geometry"))
+            geom, closed = from_geojson(f.get("geometry"))
             records.append((geom, props, closed))
         except GeometryError as exc:
             records.append((exc, props, False))
-    return Source(records, crs, reason)
+    return Source(records, crs, reason, ids=ids, crs_field="body.crs.properties.name")
 
 
 _LON = ("lon", "lng", "longitude", "x", "経度", "经度")
@@ -73,12 +101,50 @@ _LAT = ("lat", "latitude", "y", "緯度", "纬度")
 _WKT = ("wkt", "geometry", "geom")
 
 
-def read_csv(data: bytes, encoding: str = "utf-8-sig") -> Source:
-    """CSV with lon/lat columns (several spellings) or a WKT column."""
+def decode_text(data: bytes, encoding: str, what: str) -> tuple[str, list[Notice]]:
+    """Text of a file in the named encoding, or the detected one ("auto") with a note."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), []
+    if encoding != AUTO:
+        name = _codec(encoding)
+        try:
+            return data.decode(name), []
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                "bad_encoding",
+                f"{what} is not {encoding}: byte {exc.start} cannot be read",
+                {"encoding": encoding, "offset": exc.start},
+            ) from exc
+    lines = data.splitlines()[:5000]
+    found = enc.detect(lines)
+    if found is None:
+        raise ReadError(
+            "bad_encoding", f"cannot tell the encoding of the {what}: name it", {"encoding": "auto"}
+        )
+    notes = []
+    if not data.isascii():
+        notes.append(_detected_note(what, found))
+    return data.decode(found.codec, errors="replace"), notes
+
+
+def _detected_note(what: str, found: enc.Detected) -> Notice:
+    return Notice(
+        "encoding_detected",
+        f"the {what} declares no encoding: read as {found.codec} (detected)",
+        {"file": what, "encoding": found.codec, "plausible": round(found.plausible, 2)},
+    )
+
+
+def _codec(name: str) -> str:
     try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ReadError("bad_encoding", f"CSV is not {encoding}: {exc}") from exc
+        return enc.codec(name)
+    except ValueError as exc:
+        raise ReadError("bad_encoding", str(exc), {"encoding": name}) from exc
+
+
+def read_csv(data: bytes, encoding: str = AUTO) -> Source:
+    """CSV with lon/lat columns (several spellings) or a WKT column."""
+    text, notes = decode_text(data, encoding, "CSV")
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
         raise ReadError("empty", "CSV has no rows")
@@ -88,9 +154,11 @@ def read_csv(data: bytes, encoding: str = "utf-8-sig") -> Source:
     wkt = next((cols[c] for c in _WKT if c in cols), None)
     if wkt is None and (lon is None or lat is None):
         raise ReadError("no_geometry", "CSV needs lon/lat columns or a WKT column")
-    records: list[tuple[BaseGeometry | GeometryError, dict[str, Any], bool]] = []
+    crs_col = cols.get("crs")
+    named = {str(r.get(crs_col) or "").strip() for r in rows} if crs_col else set()
+    records: list[Record] = []
     for row in rows:
-        props = {k: v for k, v in row.items() if k and k not in (lon, lat, wkt)}
+        props = {k: v for k, v in row.items() if k and k not in (lon, lat, wkt, crs_col)}
         try:
             if wkt is not None:
                 geom: BaseGeometry = shapely.from_wkt(row[wkt])
@@ -99,8 +167,11 @@ def read_csv(data: bytes, encoding: str = "utf-8-sig") -> Source:
             records.append((geom, props, False))
         except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
             records.append((GeometryError("geometry_invalid", str(exc)), props, False))
+    if len(named) == 1 and "" not in named:
+        crs = named.pop()
+        return Source(records, crs, f"crs column {crs}", notes, crs_field="body.crs")
     reason = "CSV has no CRS: assumed WGS84 lon/lat"
-    return Source(records, None, reason)
+    return Source(records, None, reason, notes)
 
 
 def safe_extract(data: bytes, dest: Path) -> list[Path]:
@@ -127,46 +198,127 @@ def safe_extract(data: bytes, dest: Path) -> list[Path]:
     return out
 
 
-def read_ogr(data: bytes, suffix: str) -> Source:
-    """FlatGeobuf, GeoPackage or zipped Shapefile through pyogrio (honours .cpg encodings)."""
+# dBASE language driver ids of CJK code pages (a .dbf header byte GDAL also honours).
+_LDID = {0x4D: "gbk", 0x7A: "gbk", 0x13: "cp932", 0x7B: "cp932", 0x4F: "big5", 0x78: "big5"}
+
+
+def _dbf_samples(dbf: Path, limit: int = 2000) -> tuple[int, list[bytes]]:
+    """The language driver id and the raw non-ASCII field names and text values of a .dbf."""
+    raw = dbf.read_bytes()
+    if len(raw) < 32:
+        return 0, []
+    nrec, hlen, rlen = struct.unpack("<IHH", raw[4:12])
+    fields: list[tuple[bytes, bytes, int]] = []
+    pos = 32
+    while pos + 32 <= min(hlen, len(raw)) and raw[pos] != 0x0D:
+        d = raw[pos : pos + 32]
+        fields.append((d[:11].split(b"\0")[0], d[11:12], d[16]))
+        pos += 32
+    out = [name for name, _t, _n in fields if not name.isascii()]
+    for r in range(min(nrec, limit)):
+        start = hlen + r * rlen + 1
+        for _name, kind, size in fields:
+            value = raw[start : start + size].strip(b" \0")
+            start += size
+            if kind == b"C" and value and not value.isascii():
+                out.append(value)
+    return raw[29], out
+
+
+def _sidecar(shp: Path, suffix: str) -> Path | None:
+    """The file beside a .shp with the same stem and this suffix, in any letter case."""
+    want = shp.stem.lower() + suffix
+    return next((p for p in shp.parent.iterdir() if p.name.lower() == want), None)
+
+
+def _shapefile_encoding(path: Path, encoding: str) -> tuple[dict[str, Any], list[Notice]]:
+    """pyogrio keywords for the .dbf encoding: the caller's, the .cpg, the header, or detected."""
+    dbf = _sidecar(path, ".dbf")
+    if encoding != AUTO:
+        codec = _codec(encoding)
+        for sample in _dbf_samples(dbf)[1] if dbf is not None else []:
+            try:
+                sample.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise ReadError(
+                    "bad_encoding",
+                    f"the .dbf is not {encoding}: {sample[:24]!r} cannot be read (try auto)",
+                    {"encoding": encoding, "offset": exc.start},
+                ) from exc
+        note = Notice("encoding_given", f"attributes read as {codec} (chosen)", {"encoding": codec})
+        return {"encoding": codec}, [note]
+    cpg = _sidecar(path, ".cpg")
+    if cpg is not None:
+        name = cpg.read_text(errors="replace").strip() or "UTF-8"
+        note = Notice("encoding_cpg", f"attribute encoding {name} from .cpg", {"encoding": name})
+        return {}, [note]
+    if dbf is None:
+        return {}, []
+    ldid, samples = _dbf_samples(dbf)
+    if ldid in _LDID:
+        codec = _LDID[ldid]
+        msg = f"attribute encoding {codec} from the .dbf language driver"
+        return {"encoding": codec}, [Notice("encoding_ldid", msg, {"encoding": codec})]
+    if not samples:
+        return {}, []
+    found = enc.detect(samples)
+    if found is None:
+        raise ReadError(
+            "bad_encoding", "cannot tell the .dbf encoding: choose one", {"encoding": "auto"}
+        )
+    return {"encoding": found.codec}, [_detected_note(".dbf", found)]
+
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:'\"]+)+[\\/]?")
+
+
+def scrub(msg: str, root: Path) -> str:
+    """An error message without server paths (the temp folder, any absolute path)."""
+    msg = msg.split("; It might help")[0]  # GDAL's hint about driver prefixes, not for users
+    msg = msg.replace(str(root) + "/", "").replace(str(root), "")
+    return _PATH.sub(lambda m: PurePosixPath(m.group(0).replace("\\", "/")).name, msg)
+
+
+def read_ogr(data: bytes, suffix: str, encoding: str = AUTO) -> Source:
+    """FlatGeobuf, GeoPackage or zipped Shapefile through pyogrio."""
     import pyogrio
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        notes: list[str] = []
+        notes: list[Notice] = []
+        kw: dict[str, Any] = {}
         if suffix == ".zip":
             files = safe_extract(data, root)
             shp = [f for f in files if f.suffix.lower() == ".shp"]
             if not shp:
                 raise ReadError("no_shapefile", "zip holds no .shp file")
             path = shp[0]
-            cpg = path.with_suffix(".cpg")
-            kw: dict[str, Any] = {}
-            if cpg.exists():
-                enc = cpg.read_text(errors="replace").strip() or "UTF-8"
-                kw["encoding"] = enc
-                notes.append(f"attribute encoding {enc} from .cpg")
+            kw, notes = _shapefile_encoding(path, encoding)
         else:
             path = root / f"upload{suffix}"
             path.write_bytes(data)
-            kw = {}
         try:
             meta, _fids, geoms, field_data = pyogrio.raw.read(path, **kw)
         except Exception as exc:  # pyogrio raises several DataSourceError subclasses
-            raise ReadError("bad_file", f"cannot read {suffix} file: {exc}") from exc
+            raise ReadError(
+                "bad_file", f"cannot read the {suffix} file: {scrub(str(exc), root)}"
+            ) from exc
     names = list(meta["fields"])
-    records: list[tuple[BaseGeometry | GeometryError, dict[str, Any], bool]] = []
+    records: list[Record] = []
     for i, wkb in enumerate(geoms):
         props = {n: _plain(field_data[j][i]) for j, n in enumerate(names)}
         if wkb is None:
             records.append((GeometryError("geometry_missing", "no geometry"), props, False))
         else:
             records.append((shapely.from_wkb(wkb), props, False))
+    if not records:
+        raise ReadError("empty", f"the {suffix} file has no features")
     crs = meta.get("crs")
     reason = (
         f"declared in the {suffix} file: {crs}" if crs else "file declares no CRS: assumed WGS84"
     )
-    return Source(records, crs, reason, notes)
+    field_name = "body.prj" if suffix == ".zip" else "body.crs"
+    return Source(records, crs, reason, notes, crs_field=field_name)
 
 
 def _plain(v: Any) -> Any:

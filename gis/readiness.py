@@ -11,9 +11,16 @@ Defaults (all in `ReadinessConfig`):
 =================  ======  ===========================================================
 component          weight  100 points when
 =================  ======  ===========================================================
-shelter_capacity   20      shelter places in reach (allocated by demand) >= 1 per resident
+shelter_capacity   20      shelter places in reach (allocated by demand) >= 1 per resident;
+                           a shelter with only an effective area holds area / the area per
+                           person of its kind (`area_per_person`: GB 50413-2007 8.2.8,
+                           emergency 1 m², fixed and central 2 m²; GB 21734-2008 asks
+                           1.5 m² of living area, which a site may set instead)
 shelter_reach      15      every resident has a shelter within its kind's radius (half the
-                           points) and within the emergency radius, 500 m (the other half)
+                           points) and within the emergency radius, 500 m (the other half).
+                           Radii: emergency 500 m and fixed 2.5 km after GB 50413-2007
+                           (about 500 m; 2-3 km); central 5 km is a local setting - GB
+                           50413-2007 sets central shelters' size (>= 50 hm²), no radius
 kits               20      1 standard kit per household (60% of the points) and the variants:
                            0.5 elderly kit per elderly resident, 0.2 infant kit per child,
                            1 disabled kit per disabled resident (40%, averaged)
@@ -23,6 +30,11 @@ camera_coverage    10      every shelter in reach and every metre of the communi
                            inside a healthy camera's field of view (average of the two)
 building_safety    10      no surveyed building unsafe; 0 points at 25% unsafe
 =================  ======  ===========================================================
+
+A community whose population is not recorded (imported from a boundary file without it)
+gets no score: four of the seven components are per resident, and a score from the other
+three would rank it above communities that are counted. It is listed with "population" among
+its missing inputs until someone fills it in.
 
 Each part scales linearly up to its target and is capped there. The *weakest* component is
 the one that costs the score the most points (weight x shortfall from 100), so it names what
@@ -40,6 +52,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis.analysis import Metrics, Radii
+from gis.layers import AreaPerPerson
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -84,9 +97,6 @@ class Targets(BaseModel):
     places_per_resident: float = Field(
         1.0, gt=0, description="Shelter places in reach (allocated by demand) per resident."
     )
-    area_per_person_m2: float = Field(
-        1.5, gt=0, description="Effective shelter area per person (GB 21734-2008)."
-    )
     walk_share_weight: float = Field(
         0.5,
         ge=0,
@@ -129,6 +139,10 @@ class ReadinessConfig(BaseModel):
     weights: Weights = Field(default_factory=Weights, description="Component weights.")
     targets: Targets = Field(default_factory=Targets, description="Full-marks targets.")
     radii: Radii = Field(default_factory=Radii, description="Shelter service radii (m).")
+    area_per_person: AreaPerPerson = Field(
+        default_factory=AreaPerPerson,
+        description="Effective area per evacuee by shelter kind (m²), for capacity from area.",
+    )
 
 
 @dataclass(frozen=True)
@@ -214,13 +228,19 @@ def component_scores(
     ).astype(float)
 
 
-def totals(scores: FloatArray, cfg: ReadinessConfig) -> FloatArray:
-    """Weighted mean over the components with data (weights renormalised); NaN if none."""
+def totals(
+    scores: FloatArray, cfg: ReadinessConfig, known: npt.NDArray[np.bool_] | None = None
+) -> FloatArray:
+    """Weighted mean over the components with data (renormalised); NaN if none, or when the
+    community's population is not known (`known` False)."""
     w = cfg.weights.array()
     has = np.isfinite(scores)
     wsum = (has * w).sum(axis=1)
     num = np.where(has, scores, 0.0) @ w
-    return _ratio(num, wsum)
+    out = _ratio(num, wsum)
+    if known is not None:
+        out = np.where(known, out, np.nan)
+    return out
 
 
 def rescore_kits(
@@ -231,7 +251,7 @@ def rescore_kits(
         return
     ks = kit_scores(m, idx, cfg)
     scores[idx, KITS] = np.where(m.households[idx] > 0, ks, np.nan)
-    total[idx] = totals(scores[idx], cfg)
+    total[idx] = totals(scores[idx], cfg, m.population_known[idx])
 
 
 def _pct(x: float) -> str:
@@ -316,7 +336,7 @@ def explain(
                 "allocated_capacity": _num(m.capacity[i], 1),
                 "allocated_area_m2": _num(m.area_m2[i], 1),
                 "area_per_resident_m2": _num(m.area_m2[i] / pop, 2) if pop else None,
-                "area_target_m2": t.area_per_person_m2,
+                "area_per_person_m2": cfg.area_per_person.model_dump(),
                 "places_target_per_resident": t.places_per_resident,
                 "shelters_in_reach": shel_in,
                 "population": int(pop),
@@ -390,9 +410,19 @@ def explain(
             missing.append(name)
         elif weakest is None or (-(100 - s) * weights[k], s) < (weakest[0], weakest[1]):
             weakest = (-(100 - s) * float(weights[k]), s, name)
+    known = bool(m.population_known[i]) if len(m.population_known) > i else True
+    if not known:
+        missing.insert(0, "population")
+        weakest = None
     weak = None
     if weakest is not None:
         name = weakest[2]
         value, inputs = parts[name]
         weak = {"component": name, "text": describe(name, value, inputs)}
-    return {"score": _num(total[i], 1), "components": comps, "missing": missing, "weakest": weak}
+    return {
+        "score": _num(total[i], 1),
+        "components": comps,
+        "missing": missing,
+        "weakest": weak,
+        "population_known": known,
+    }

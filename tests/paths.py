@@ -12,5 +12,5 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VIDEO = REPO / "console" / "cameras" / "demo_media"
 NANAO = REPO / "gis" / "data" / "noto-nanao-shelters"
-
 QUAKE = REPO / "tests" / "data" / "quake"
+GIS_FIXTURES = REPO / "tests" / "data" / "gis"

@@ -1,20 +1,15 @@
-"""Cameras whose field of view covers a drill's venue or routes (blocking geometry)."""
+"""Cameras whose view covers a drill's venue or routes: gis.coverage's definition, as used by
+the map and the readiness score (a camera without a recorded view sees a 150 m circle)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-import shapely
-from numpy.typing import NDArray
-from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-NEAR_M = 150.0  # without a field of view, a camera this close is taken to see the place
-M_PER_DEG_LAT = 110_540.0
-M_PER_DEG_LON = 111_320.0
+from gis.coverage import NO_FOV_RANGE_M, cameras_seeing
+
+NEAR_M = NO_FOV_RANGE_M
 
 
 @dataclass(frozen=True)
@@ -29,43 +24,16 @@ class CameraPlace:
     range_m: float | None
 
 
-def _local(lon0: float, lat0: float) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
-    k = math.cos(math.radians(lat0))
-
-    def to_m(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = np.empty_like(xy)
-        out[:, 0] = (xy[:, 0] - lon0) * M_PER_DEG_LON * k
-        out[:, 1] = (xy[:, 1] - lat0) * M_PER_DEG_LAT
-        return out
-
-    return to_m
-
-
-def sector(cam: CameraPlace) -> BaseGeometry:
-    """The camera's view in local metres around it: a sector, or a 150 m disc without FOV."""
-    if cam.bearing is None or not cam.angle or not cam.range_m:
-        return Point(0, 0).buffer(NEAR_M)
-    half = min(cam.angle, 360.0) / 2
-    steps = max(2, int(cam.angle // 5) + 1)
-    pts = [(0.0, 0.0)]
-    for i in range(steps + 1):
-        # Compass bearing: 0 = north, clockwise; x east, y north.
-        b = math.radians(cam.bearing - half + (2 * half) * i / steps)
-        pts.append((cam.range_m * math.sin(b), cam.range_m * math.cos(b)))
-    return Polygon(pts)
-
-
 def covering(
     cams: list[CameraPlace], targets: dict[str, BaseGeometry]
 ) -> list[tuple[str, list[str]]]:
     """(camera id, target keys it covers) for each camera covering at least one target."""
-    out = []
-    for cam in cams:
-        view = sector(cam)
-        to_m = _local(cam.lon, cam.lat)
-        hits = [
-            key for key, geom in targets.items() if view.intersects(shapely.transform(geom, to_m))
-        ]
-        if hits:
-            out.append((cam.id, hits))
-    return out
+    keys = list(targets)
+    seen = cameras_seeing(
+        [(c.lon, c.lat, c.bearing, c.angle, c.range_m) for c in cams], [targets[k] for k in keys]
+    )
+    hits: dict[int, list[str]] = {}
+    for key, who in zip(keys, seen, strict=True):
+        for ci in sorted(who):
+            hits.setdefault(ci, []).append(key)
+    return [(cams[ci].id, hits[ci]) for ci in sorted(hits)]

@@ -6,10 +6,10 @@ import asyncio
 import copy
 import json
 import logging
-import math
 import uuid
 from typing import Annotated, Any, Literal
 
+import shapely
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shapely.geometry.base import BaseGeometry
@@ -27,6 +27,7 @@ from console.gis.router import LayerName, feature_dict, parse_bbox
 from console.health.models import CameraHealth
 from console.preconditions import check_fresh, etag, if_match_version
 from console.services import Services
+from gis.coverage import cameras_seeing, view_ring
 from gis.geometry import GeometryError, all_coords, check, diagnose_lonlat, from_geojson
 from gis.layers import GEOMETRY_TYPES, LAYERS
 
@@ -36,7 +37,7 @@ Reader = Annotated[Principal, Depends(require("gis.read"))]
 Writer = Annotated[Principal, Depends(require("gis.write"))]
 FID = r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff._:-]{0,127}$"
 # Echoed back by the GeoJSON output; clients may send them back unchanged.
-READ_ONLY = ("fid", "version")
+READ_ONLY = ("fid", "version", "capacity_basis")
 
 
 class FeatureIn(BaseModel):
@@ -59,9 +60,17 @@ def _problem(errors: list[dict[str, Any]]) -> ProblemError:
 
 
 def validate(
-    layer: str, body: FeatureIn, repair: bool
+    layer: str,
+    body: FeatureIn,
+    repair: bool,
+    context: dict[str, Any] | None = None,
+    old: dict[str, Any] | None = None,
 ) -> tuple[BaseGeometry, dict[str, Any], str | None]:
-    """Check geometry and properties together so every problem is reported at once."""
+    """Check geometry and properties together so every problem is reported at once.
+
+    A capacity the server derived from the area (`old`) and sent back unchanged is derived
+    again (the area may have changed); a changed one is taken as stated.
+    """
     errors: list[dict[str, Any]] = []
     geom: BaseGeometry | None = None
     repaired: str | None = None
@@ -80,9 +89,11 @@ def validate(
             {"loc": where.get(exc.code, "body.geometry"), "msg": str(exc), "type": exc.code}
         )
     attrs = {k: v for k, v in body.properties.items() if k not in READ_ONLY}
+    if old and old.get("capacity_basis") == "area" and attrs.get("capacity") == old.get("capacity"):
+        attrs.pop("capacity", None)
     props: dict[str, Any] = {}
     try:
-        props = LAYERS[layer].model_validate(attrs).model_dump()
+        props = LAYERS[layer].model_validate(attrs, context=context).model_dump()
     except ValidationError as exc:
         for e in exc.errors():
             loc = format_loc(["body", "properties", *e["loc"]])
@@ -90,6 +101,11 @@ def validate(
     if errors or geom is None:
         raise _problem(errors)
     return geom, props, repaired
+
+
+def _context(services: Services) -> dict[str, Any]:
+    """Validation context: the site's area per person by shelter kind."""
+    return {"area_per_person": services.settings.readiness.area_per_person}
 
 
 async def _load(db: DbDep, layer: str, fid: str, lock: bool = False) -> Feature:
@@ -137,7 +153,9 @@ async def create_feature(
     repair: Annotated[bool, Query(description="Repair invalid geometry (else refuse).")] = True,
 ) -> dict[str, Any]:
     """Add a feature drawn on the map; the answer carries its version (ETag)."""
-    geom, props, repaired = await asyncio.to_thread(validate, layer, body, repair)
+    geom, props, repaired = await asyncio.to_thread(
+        validate, layer, body, repair, _context(services)
+    )
     fid = body.id or str(props.get("code") or "") or f"{layer[:2]}-{uuid.uuid4().hex[:10]}"
     f = await store.get(db, layer, fid, lock=True)
     if f is not None and not f.deleted:
@@ -179,7 +197,9 @@ async def replace_feature(
     wanted = if_match_version(if_match_header, required=True)
     f = await _load(db, layer, fid, lock=True)
     check_fresh(wanted, f.version, f"{layer} feature {fid}")
-    geom, props, repaired = await asyncio.to_thread(validate, layer, body, repair)
+    geom, props, repaired = await asyncio.to_thread(
+        validate, layer, body, repair, _context(services), dict(f.properties)
+    )
     store.write(db, f, geom, props, principal.username)
     await _changed(services, db, principal, f, "update", {"repaired": repaired})
     return _answer(response, f, repaired)
@@ -230,31 +250,12 @@ async def feature_history(
     }
 
 
-def sector(
-    lon: float, lat: float, bearing: float, angle: float, range_m: float
-) -> list[list[float]]:
-    """A field-of-view ring (lon/lat) from the camera, clockwise-from-north bearing and range."""
-    # A local equirectangular approximation is well under a metre off at camera ranges (<5 km).
-    m_lat = 111_320.0
-    m_lon = max(1e-6, 111_320.0 * math.cos(math.radians(lat)))
-    full = angle >= 360
-    steps = max(2, math.ceil(min(angle, 360) / 10))
-    start = bearing - (0 if full else angle / 2)
-    arc = []
-    for i in range(steps + 1):
-        a = math.radians(start + min(angle, 360) * i / steps)
-        dx, dy = range_m * math.sin(a), range_m * math.cos(a)
-        arc.append([round(lon + dx / m_lon, 7), round(lat + dy / m_lat, 7)])
-    if full:
-        return arc
-    return [[lon, lat], *arc, [lon, lat]]
-
-
 def _camera_feature(cam: Camera, status: str | None) -> dict[str, Any]:
     """A camera as a GeoJSON point; never carries its stream URLs."""
-    fov = None
-    if cam.bearing is not None and cam.fov_angle and cam.fov_range_m:
-        fov = sector(cam.lon or 0.0, cam.lat or 0.0, cam.bearing, cam.fov_angle, cam.fov_range_m)
+    # The view gis.coverage counts (a circle when none is recorded), so the map shows what
+    # readiness and live drill mode take as watched.
+    fov = view_ring(cam.lon or 0.0, cam.lat or 0.0, cam.bearing, cam.fov_angle, cam.fov_range_m)
+    recorded = cam.bearing is not None and bool(cam.fov_angle) and bool(cam.fov_range_m)
     props = {
         "id": cam.id,
         "name": cam.name,
@@ -265,9 +266,34 @@ def _camera_feature(cam: Camera, status: str | None) -> dict[str, Any]:
         "angle": cam.fov_angle,
         "range_m": cam.fov_range_m,
         "sector": fov,
+        "sector_assumed": not recorded,
     }
     geom = {"type": "Point", "coordinates": [cam.lon, cam.lat]}
     return {"type": "Feature", "id": cam.id, "geometry": geom, "properties": props}
+
+
+@router.get("/layers/{layer}/features/{fid}/cameras")
+async def feature_cameras(
+    layer: LayerName, fid: str, principal: Reader, db: DbDep
+) -> dict[str, Any]:
+    """Cameras the caller may see whose view covers the feature (gis.coverage), with status."""
+    f = await _load(db, layer, fid)
+    stmt = (
+        cameras.visible(principal.unit_scope)
+        .where(Camera.lon.is_not(None), Camera.lat.is_not(None), Camera.enabled.is_(True))
+        .add_columns(CameraHealth.status)
+        .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
+        .order_by(Camera.id)
+    )
+    rows = [(cam, status) for cam, status in await db.execute(stmt)]
+    places = [(c.lon or 0.0, c.lat or 0.0, c.bearing, c.fov_angle, c.fov_range_m) for c, _ in rows]
+    geom = shapely.from_geojson(f.geometry)
+    (seen,) = await asyncio.to_thread(cameras_seeing, places, [geom])
+    items = [
+        {"id": rows[i][0].id, "name": rows[i][0].name, "status": rows[i][1] or "unknown"}
+        for i in sorted(seen)
+    ]
+    return {"layer": layer, "fid": fid, "items": items}
 
 
 @router.get("/cameras.geojson")

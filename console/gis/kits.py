@@ -29,7 +29,6 @@ Writer = Annotated[Principal, Depends(require("gis.write"))]
 
 CATEGORIES = ("standard", "elderly", "infant", "disabled")
 REQUIRED = ("community_code", "category", "quantity", "date")
-MAX_KIT_BYTES = 64 * 1024 * 1024
 CHUNK = 5000
 # A problem document listing a million bad rows helps nobody; the row numbers are all kept.
 MAX_LISTED = 10_000
@@ -163,7 +162,7 @@ async def import_kits(
     partial: Annotated[bool, Query(description="Store the good rows, report the bad.")] = False,
 ) -> dict[str, Any]:
     """Import kit distribution rows from CSV; all-or-nothing unless partial=true."""
-    data = await read_body(request, MAX_KIT_BYTES)
+    data = await read_body(request)
     codes = await store.community_codes(db)
     parsed = await asyncio.to_thread(parse, data, codes)
     if parsed.bad_rows and not partial:

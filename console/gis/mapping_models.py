@@ -22,6 +22,7 @@ class GisMapping(Base):
     layer: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(100))
     mapping: Mapped[dict[str, Any]]
+    defaults: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(128), default=None)
 
@@ -31,6 +32,7 @@ class GisMapping(Base):
             "layer": self.layer,
             "source": self.source,
             "mapping": self.mapping,
+            "defaults": self.defaults or {},
             "updated_at": self.updated_at.isoformat(),
             "updated_by": self.updated_by,
         }
@@ -45,15 +47,22 @@ async def get(db: AsyncSession, layer: str, source: str) -> GisMapping | None:
 
 
 async def save(
-    db: AsyncSession, layer: str, source: str, mapping: dict[str, str], by: str
+    db: AsyncSession,
+    layer: str,
+    source: str,
+    mapping: dict[str, str],
+    by: str,
+    defaults: dict[str, Any] | None = None,
 ) -> GisMapping:
-    """Insert or replace the mapping for (layer, source). Caller commits."""
+    """Insert or replace the mapping (and defaults) for (layer, source). Caller commits."""
     row = await get(db, layer, source)
     if row is None:
-        row = GisMapping(layer=layer, source=source, mapping=mapping, updated_by=by)
+        row = GisMapping(
+            layer=layer, source=source, mapping=mapping, defaults=defaults or None, updated_by=by
+        )
         db.add(row)
     else:
-        row.mapping, row.updated_by = dict(mapping), by
+        row.mapping, row.defaults, row.updated_by = dict(mapping), dict(defaults or {}), by
     await db.flush()
     return row
 

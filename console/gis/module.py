@@ -6,6 +6,14 @@ from fastapi import APIRouter
 
 from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
+from console.settings import Settings
+
+# Upload routes whose body limit is gis.max_import_bytes (not server.max_body_bytes).
+IMPORT_ROUTES = (
+    r"^/api/gis/layers/[^/]+/import$",
+    r"^/api/gis/kits/import$",
+    r"^/api/gis/shelters/occupancy/import$",
+)
 
 register_permission("gis.read", ALL_ROLES)
 register_permission("gis.write", {Role.admin, Role.coordinator})
@@ -23,15 +31,27 @@ class GisModule:
 
         self.readiness: ReadinessService | None = None
 
+    def body_limits(self, settings: Settings) -> list[tuple[str, int]]:
+        """GIS imports take files up to gis.max_import_bytes."""
+        return [(p, settings.gis.max_import_bytes) for p in IMPORT_ROUTES]
+
     def routers(self) -> list[APIRouter]:
         """Layer, feature editing, kit and readiness routes."""
         from console.gis.features import router as features_router
+        from console.gis.imports import router as imports_router
         from console.gis.kits import router as kits_router
         from console.gis.occupancy import router as occupancy_router
         from console.gis.readiness_router import router as readiness_router
         from console.gis.router import router
 
-        return [router, features_router, kits_router, readiness_router, occupancy_router]
+        return [
+            router,
+            imports_router,
+            features_router,
+            kits_router,
+            readiness_router,
+            occupancy_router,
+        ]
 
     async def start(self, services: Services) -> None:
         """Start the readiness service (first recompute runs in the background)."""

@@ -22,14 +22,13 @@ from console.events import Audience
 from console.gis import occupancy_data as data
 from console.gis import store
 from console.gis.models import Feature, OccupancyReport
-from console.gis.router import bad, read_body
+from console.gis.router import bad, import_limit, read_body
 from console.services import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/gis/shelters", tags=["gis"])
 Reader = Annotated[Principal, Depends(require("gis.read"))]
 Writer = Annotated[Principal, Depends(require("gis.write"))]
-MAX_BYTES = 50 * 1024 * 1024
 MAX_LISTED = 1000
 FUTURE_SLACK = timedelta(minutes=1)
 READERS = Audience(permission="gis.read")
@@ -48,14 +47,14 @@ class ReportIn(BaseModel):
 async def _body(request: Request) -> tuple[str, bytes]:
     """The uploaded file: the first part of a multipart form, or the raw body."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        if int(request.headers.get("content-length") or 0) > MAX_BYTES:
-            raise bad("body", f"file too large (limit {MAX_BYTES} bytes)", "too_large", 413)
+        if int(request.headers.get("content-length") or 0) > import_limit(request):
+            await read_body(request)  # answers the one 413 problem document
         form = await request.form()
         upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
         if upload is None:
             raise bad("body", "the form holds no file", "missing")
         return upload.filename or "upload.csv", await upload.read()
-    return "upload.csv", await read_body(request, MAX_BYTES)
+    return "upload.csv", await read_body(request)
 
 
 async def _shelter(db: AsyncSession, fid: str, lock: bool = False) -> Feature:

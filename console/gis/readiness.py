@@ -151,7 +151,7 @@ class ReadinessService:
             async with self.store.session() as db:
                 st.drills = await drill_stats(db, st.layers.community_codes)
             st.scores[:, model.DRILLS] = model.drill_scores(st.drills, len(st.total), self.cfg)
-            st.total[:] = model.totals(st.scores, self.cfg)
+            st.total[:] = model.totals(st.scores, self.cfg, st.metrics.population_known)
             return await self._commit(st, np.arange(len(st.total)))
 
     async def _commit(self, st: State, idx: model.IntArray) -> int:

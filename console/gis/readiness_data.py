@@ -144,6 +144,7 @@ def build_layers(raw: Raw) -> tuple[analysis.Layers, dict[str, list[dict[str, An
         community_codes=codes,
         community_geoms=geoms("communities"),
         population=col(props, "population"),
+        population_known=np.array([p.get("population") is not None for p in props], dtype=bool),
         households=col(props, "households"),
         elderly=col(props, "elderly"),
         disabled=col(props, "disabled"),
@@ -154,6 +155,7 @@ def build_layers(raw: Raw) -> tuple[analysis.Layers, dict[str, list[dict[str, An
         shelter_kind=np.array([kind_of.get(str(p.get("kind")), 0) for p in sprops], int),
         shelter_capacity=col(sprops, "capacity"),
         shelter_area=np.array([_num(p.get("effective_area_m2"), np.nan) for p in sprops]),
+        shelter_geoms=geoms("shelters"),
         kit_community=np.array([index.get(c, -1) for c, _, _ in raw.kits], int),
         kit_category=np.array([cat_of.get(k, -1) for _, k, _ in raw.kits], int),
         kit_quantity=np.array([q for _, _, q in raw.kits], float),
@@ -181,8 +183,8 @@ def build_layers(raw: Raw) -> tuple[analysis.Layers, dict[str, list[dict[str, An
                 "code": codes[i],
                 "name": p.get("name") or codes[i],
                 "street_office": p.get("street_office"),
-                "population": int(_num(p.get("population"))),
-                "households": int(_num(p.get("households"))),
+                "population": None if p.get("population") is None else int(_num(p["population"])),
+                "households": None if p.get("households") is None else int(_num(p["households"])),
             }
             for i, p in enumerate(props)
         ],
@@ -196,13 +198,30 @@ def build_layers(raw: Raw) -> tuple[analysis.Layers, dict[str, list[dict[str, An
     return layers, display
 
 
+def with_area_capacity(
+    layers: analysis.Layers, raw: Raw, cfg: model.ReadinessConfig
+) -> analysis.Layers:
+    """Capacities derived from an effective area, recomputed with today's area per person."""
+    sprops = [p for _, _, p in raw.layers["shelters"]]
+    derived = np.array([p.get("capacity_basis") == "area" for p in sprops], dtype=bool)
+    if not derived.any():
+        return layers
+    per = np.array([cfg.area_per_person.of(str(p.get("kind"))) for p in sprops])
+    cap = layers.shelter_capacity.copy()
+    area = layers.shelter_area
+    cap[derived] = np.floor(area[derived] / per[derived])
+    layers.shelter_capacity = cap
+    return layers
+
+
 def compute(raw: Raw, drills: list[model.DrillStats] | None, cfg: model.ReadinessConfig) -> State:
     """Parse, analyse and score everything (worker thread)."""
     t0 = time.perf_counter()
     layers, display = build_layers(raw)
-    m = analysis.analyse(layers, cfg.radii)
+    layers = with_area_capacity(layers, raw, cfg)
+    m = analysis.analyse(layers, cfg.radii, area_per_person=cfg.area_per_person)
     scores = model.component_scores(m, drills, cfg)
-    total = model.totals(scores, cfg)
+    total = model.totals(scores, cfg, m.population_known)
     return State(
         computed_at=datetime.now(UTC),
         layers=layers,

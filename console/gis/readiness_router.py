@@ -152,11 +152,15 @@ async def readiness_detail(code: str, principal: Reader, services: ServicesDep) 
     for r in analysis.shelters_of(m, i):
         j = r.pop("shelter")
         shelters.append(st.shelters[j] | r | {"cameras": cams.get(j, [])})
+    route_cams: dict[int, list[str]] = {}
+    for k, c in zip(m.watch_route, m.watch_route_camera, strict=True):
+        route_cams.setdefault(int(k), []).append(st.layers.camera_ids[int(c)])
     routes = [
         st.routes[k]
         | {
             "length_m": round(float(m.route_len[k]), 1),
             "watched_m": round(float(m.route_watched[k]), 1),
+            "cameras": sorted(route_cams.get(int(k), [])),
         }
         for k in np.flatnonzero(m.route_community == i)
     ]

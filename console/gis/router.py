@@ -18,37 +18,21 @@ from console.audit import Actor
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
 from console.errors import ProblemError
-from console.events import Audience
 from console.gis import mapping_models as mappings
 from console.gis import store
 from console.gis.models import Feature
-from gis.importer import ImportRefused, ImportResult, build
+from console.middleware import too_large
+from console.services import Services
+from gis import crs as crsmod
 from gis.layers import LAYERS
-from gis.readers import ReadError, Source, read_csv, read_geojson, read_ogr
+
+GeomArray = np.ndarray[Any, np.dtype[np.object_]]
 
 router = APIRouter(prefix="/api/gis", tags=["gis"])
 Reader = Annotated[Principal, Depends(require("gis.read"))]
 Writer = Annotated[Principal, Depends(require("gis.write"))]
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
 LayerName = Literal["communities", "shelters", "teams", "buildings", "pois", "routes", "faults"]
 SOURCE = r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff .@-]{0,99}$"
-
-
-class ImportParams(BaseModel):
-    """Query parameters of an import."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    format: Literal["geojson", "csv", "fgb", "gpkg", "zip"] = "geojson"
-    crs: str | None = Field(default=None, max_length=200)
-    mapping: str | None = Field(default=None, max_length=10000, description="JSON object")
-    source: str | None = Field(
-        default=None,
-        pattern=SOURCE,
-        description="Source name: its mapping is saved, and reused when none is given.",
-    )
-    fid_field: str | None = Field(default=None, max_length=100)
-    partial: bool = False
 
 
 def bad(loc: str, msg: str, type_: str, status: int = 422) -> ProblemError:
@@ -58,102 +42,29 @@ def bad(loc: str, msg: str, type_: str, status: int = 422) -> ProblemError:
     )
 
 
-def _mapping(text: str) -> dict[str, str]:
-    """Parse the mapping query parameter."""
-    try:
-        return {str(k): str(v) for k, v in json.loads(text).items()}
-    except (ValueError, AttributeError) as exc:
-        raise bad("query.mapping", "mapping must be a JSON object", "json") from exc
+def import_limit(request: Request) -> int:
+    """The upload limit of GIS imports (gis.max_import_bytes)."""
+    services: Services = request.app.state.services
+    return services.settings.gis.max_import_bytes
 
 
-def _parse(data: bytes, p: ImportParams, layer: str, mapping: dict[str, str]) -> ImportResult:
-    """Read and validate in a worker thread."""
-    try:
-        src: Source
-        if p.format == "geojson":
-            src = read_geojson(data)
-        elif p.format == "csv":
-            src = read_csv(data)
-        else:
-            src = read_ogr(data, f".{p.format}")
-        return build(
-            src, layer, crs=p.crs, mapping=mapping, fid_field=p.fid_field, partial=p.partial
-        )
-    except ReadError as exc:
-        raise bad("body", str(exc), exc.code) from exc
-    except ImportRefused as exc:
-        errs = exc.errors or [{"loc": "body", "msg": str(exc), "type": exc.code}]
-        raise ProblemError(422, str(exc), code="validation", errors=errs) from exc
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw request body, refused with 413 as soon as it passes `limit` bytes."""
-    too_large = bad("body", f"file too large (limit {limit} bytes)", "too_large", 413)
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The raw request body, refused with 413 as soon as it passes the import limit."""
+    limit = import_limit(request) if limit is None else limit
+    doc = too_large(limit)
+    problem = ProblemError(
+        413, doc["detail"], code="too-large", errors=doc["errors"], extra={"limit": limit}
+    )
     if int(request.headers.get("content-length") or 0) > limit:
-        raise too_large
+        raise problem
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise problem
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-@router.post("/layers/{layer}/import")
-async def import_layer(
-    layer: LayerName,
-    request: Request,
-    params: Annotated[ImportParams, Query()],
-    principal: Writer,
-    services: ServicesDep,
-    db: DbDep,
-) -> dict[str, Any]:
-    """Import a file into a layer; all-or-nothing unless partial=true."""
-    data = await read_body(request, MAX_IMPORT_BYTES)
-    mapping: dict[str, str] = {}
-    mapping_from: str | None = None
-    if params.mapping:
-        mapping, mapping_from = _mapping(params.mapping), "given"
-    elif params.source:
-        saved = await mappings.get(db, layer, params.source)
-        if saved is not None:
-            mapping, mapping_from = dict(saved.mapping), "saved"
-    result = await asyncio.to_thread(_parse, data, params, layer, mapping)
-    created, updated = await store.upsert(db, layer, result.features, principal.username)
-    if params.source and mapping_from == "given":
-        await mappings.save(db, layer, params.source, mapping, principal.username)
-    report = {
-        "layer": layer,
-        "crs": result.crs,
-        "crs_reason": result.crs_reason,
-        "created": created,
-        "updated": updated,
-        "repairs": result.repairs,
-        "skipped": result.skipped,
-        "notes": result.notes,
-        "source": params.source,
-        "mapping": mapping,
-        "mapping_from": mapping_from,
-    }
-    entry = services.audit.add(
-        db,
-        Actor.of(principal),
-        "gis.import",
-        target_type="gis_layer",
-        target_id=layer,
-        detail={k: report[k] for k in ("crs", "created", "updated", "source", "mapping_from")}
-        | {"repairs": len(result.repairs), "skipped": len(result.skipped)},
-    )
-    await db.commit()
-    await services.audit.announce(entry)
-    await services.bus.publish(
-        "gis.feature.imported",
-        {"layer": layer, "created": created, "updated": updated},
-        audience=Audience(permission="gis.read"),
-    )
-    return report
 
 
 def feature_dict(f: Feature, tol: float) -> dict[str, Any]:
@@ -166,20 +77,41 @@ def feature_dict(f: Feature, tol: float) -> dict[str, Any]:
     return {"type": "Feature", "id": f.fid, "geometry": geom, "properties": props}
 
 
-def feature_collection(rows: Sequence[Feature], tol: float) -> str:
+def to_crs(arr: GeomArray, crs: str) -> GeomArray:
+    """WGS84 geometries transformed into an export CRS (vectorised)."""
+    if crs == crsmod.WGS84 or len(arr) == 0:
+        return arr
+
+    def fn(xy: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        x, y = crsmod.from_wgs84(crs, xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: GeomArray = shapely.transform(arr, fn)
+    return out
+
+
+def crs_member(crs: str) -> str:
+    """The legacy GeoJSON `crs` member for a non-WGS84 export ("" for WGS84, RFC 7946)."""
+    if crs == crsmod.WGS84:
+        return ""
+    name = json.dumps({"type": "name", "properties": {"name": crs}}, ensure_ascii=False)
+    return f'"crs":{name},'
+
+
+def feature_collection(rows: Sequence[Feature], tol: float, crs: str = crsmod.WGS84) -> str:
     """A layer as GeoJSON text: stored geometry passed through, or simplified all at once.
 
     Geometries are stored as GeoJSON already, so they are spliced in rather than parsed and
-    re-encoded; simplification runs as one vectorised shapely call over the whole layer.
+    re-encoded; simplification and transformation run as vectorised shapely calls.
     """
     geoms = [f.geometry for f in rows]
-    if tol > 0 and geoms:
-        arr = shapely.simplify(
-            shapely.from_geojson(np.asarray(geoms, dtype=object)), tol, preserve_topology=True
-        )
-        # Coordinates finer than the tolerance are noise on this zoom: fewer digits to send.
-        arr = shapely.set_precision(arr, tol / 4, mode="pointwise")
-        geoms = [str(g) for g in shapely.to_geojson(arr)]
+    if (tol > 0 or crs != crsmod.WGS84) and geoms:
+        arr = shapely.from_geojson(np.asarray(geoms, dtype=object))
+        if tol > 0:
+            arr = shapely.simplify(arr, tol, preserve_topology=True)
+            # Coordinates finer than the tolerance are noise on this zoom: fewer digits to send.
+            arr = shapely.set_precision(arr, tol / 4, mode="pointwise")
+        geoms = [str(g) for g in shapely.to_geojson(to_crs(arr, crs))]
     parts = []
     for f, g in zip(rows, geoms, strict=True):
         fid = json.dumps(f.fid, ensure_ascii=False)
@@ -188,7 +120,35 @@ def feature_collection(rows: Sequence[Feature], tol: float) -> str:
             f'{{"type":"Feature","id":{fid},"geometry":{g},'
             f'"properties":{json.dumps(props, ensure_ascii=False)}}}'
         )
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    head = '{"type":"FeatureCollection",' + crs_member(crs)
+    return head + '"features":[' + ",".join(parts) + "]}"
+
+
+def export_crs(crs: str | None) -> str:
+    """The resolved export CRS (WGS84 when not given); 422 naming query.crs when unknown."""
+    if not crs:
+        return crsmod.WGS84
+    try:
+        return crsmod.resolve(crs)
+    except crsmod.UnknownCrs as exc:
+        raise bad("query.crs", str(exc), "unknown_crs") from exc
+
+
+def _download(resp: Response, layer: str, crs: str, ext: str) -> Response:
+    slug = crs.replace("EPSG:", "epsg").replace("-", "").lower()
+    resp.headers["Content-Disposition"] = f'attachment; filename="{layer}-{slug}.{ext}"'
+    return resp
+
+
+ExportCrs = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Export CRS: WGS84 (default), EPSG:4490 (CGCS2000), GCJ-02 (Amap, "
+        "Tencent), BD-09 (Baidu) or any EPSG code.",
+    ),
+]
+Download = Annotated[bool, Query(description="Send as a file (Content-Disposition).")]
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
@@ -209,38 +169,51 @@ async def layer_geojson(
     db: DbDep,
     bbox: str | None = None,
     zoom: Annotated[int | None, Query(ge=0, le=22)] = None,
+    crs: ExportCrs = None,
+    download: Download = False,
 ) -> Response:
-    """A layer as GeoJSON, filtered by bbox and simplified for a map zoom level."""
+    """A layer as GeoJSON, filtered by a WGS84 bbox, simplified for a map zoom, in a CRS."""
+    target = export_crs(crs)
     rows = await store.load(db, layer, parse_bbox(bbox))
     tol = store.tolerance(zoom)
-    body = await asyncio.to_thread(feature_collection, rows, tol)
-    return Response(body, media_type="application/geo+json")
+    body = await asyncio.to_thread(feature_collection, rows, tol, target)
+    resp = Response(body, media_type="application/geo+json")
+    return _download(resp, layer, target, "geojson") if download else resp
 
 
 @router.get("/layers/{layer}.csv")
-async def layer_csv(layer: LayerName, principal: Reader, db: DbDep) -> Response:
-    """A layer as CSV with a WKT geometry column."""
+async def layer_csv(
+    layer: LayerName,
+    principal: Reader,
+    db: DbDep,
+    crs: ExportCrs = None,
+    download: Download = False,
+) -> Response:
+    """A layer as CSV: WKT geometry, and x/y (lon/lat) columns for points, in a CRS."""
+    target = export_crs(crs)
     rows = await store.load(db, layer, None)
-    body = await asyncio.to_thread(_csv, rows, list(LAYERS[layer].model_fields))
-    return Response(body, media_type="text/csv; charset=utf-8")
+    fields = [k for k in LAYERS[layer].model_fields if k != "capacity_basis"]
+    body = await asyncio.to_thread(_csv, rows, fields, target)
+    resp = Response(body, media_type="text/csv; charset=utf-8")
+    return _download(resp, layer, target, "csv") if download else resp
 
 
-def _csv(rows: Sequence[Feature], fields: list[str]) -> str:
+def _csv(rows: Sequence[Feature], fields: list[str], crs: str = crsmod.WGS84) -> str:
     """CSV text of features (WKT from shapely: worker thread)."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["fid", *fields, "wkt"])
-    wkts = (
-        shapely.to_wkt(shapely.from_geojson([f.geometry for f in rows]), rounding_precision=-1)
-        if rows
-        else []
+    w.writerow(["fid", *fields, "wkt", "x", "y", "crs"])
+    arr: GeomArray | list[Any] = (
+        to_crs(shapely.from_geojson([f.geometry for f in rows]), crs) if rows else []
     )
-    for f, wkt in zip(rows, wkts, strict=True):
+    wkts = shapely.to_wkt(arr, rounding_precision=-1) if rows else []
+    for f, g, wkt in zip(rows, arr, wkts, strict=True):
         vals = [
             json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
             for v in (f.properties.get(k) for k in fields)
         ]
-        w.writerow([f.fid, *vals, wkt])
+        xy = [repr(g.x), repr(g.y)] if g.geom_type == "Point" else ["", ""]
+        w.writerow([f.fid, *vals, wkt, *xy, crs])
     return buf.getvalue()
 
 

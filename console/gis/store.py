@@ -16,6 +16,19 @@ Item = tuple[str, BaseGeometry, dict[str, Any]]
 
 async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tuple[int, int]:
     """Insert or update features by (layer, fid); returns (created, updated). Caller commits."""
+    written = await write_many(db, layer, items, by)
+    created = sum(1 for _f, prev in written if prev is None)
+    return created, len(written) - created
+
+
+async def write_many(
+    db: AsyncSession, layer: str, items: list[Item], by: str
+) -> list[tuple[Feature, int | None]]:
+    """Insert or update features by (layer, fid), each with a version row. Caller commits.
+
+    Returns each written feature with the version it had before (None: created here), which
+    is what an import batch needs to be reverted.
+    """
     fids = [i[0] for i in items]
     existing: dict[str, Feature] = {}
     for k in range(0, len(fids), 5000):  # stay under the database's bound-parameter limit
@@ -24,7 +37,7 @@ async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tu
             select(Feature).where(Feature.layer == layer, Feature.fid.in_(chunk))
         )
         existing.update((f.fid, f) for f in rows)
-    created = updated = 0
+    out: list[tuple[Feature, int | None]] = []
     written: list[tuple[Feature, str, dict[str, Any]]] = []
     for fid, geom, props in items:
         text = shapely.to_geojson(geom)
@@ -35,12 +48,12 @@ async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tu
             f.updated_by, f.deleted = by, False
             db.add(f)
             existing[fid] = f
-            created += 1
+            out.append((f, None))
         else:
+            out.append((f, f.version))
             f.geometry, f.properties, f.deleted = text, props, False
             f.version += 1
             f.updated_by = by
-            updated += 1
         f.min_lon, f.min_lat, f.max_lon, f.max_lat = x0, y0, x1, y1
         written.append((f, text, props))
     # One flush assigns every new id; flushing per feature made big imports crawl.
@@ -56,7 +69,20 @@ async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tu
         )
         for f, text, props in written
     )
-    return created, updated
+    return out
+
+
+async def existing_fids(db: AsyncSession, layer: str, fids: list[str]) -> dict[str, bool]:
+    """For each stored fid of the list: whether it is deleted (absent: never stored)."""
+    out: dict[str, bool] = {}
+    for k in range(0, len(fids), 5000):
+        rows = await db.execute(
+            select(Feature.fid, Feature.deleted).where(
+                Feature.layer == layer, Feature.fid.in_(fids[k : k + 5000])
+            )
+        )
+        out.update((fid, bool(deleted)) for fid, deleted in rows)
+    return out
 
 
 async def load(

@@ -16,14 +16,13 @@ import shapely
 
 from gis import analysis
 from gis import crs as crsmod
-from gis.coverage import sectors, watched_points
+from gis.coverage import line_pairs, sectors, watched_points, watchers
 from gis.quake.config import Vulnerability
 from gis.quake.intensity import FloatArray
 from gis.reach import locate
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-ROUTE_STEP_M = 25.0
 
 
 @dataclass
@@ -56,20 +55,6 @@ class Exposure:
     camera_healthy: BoolArray
     shelter_cam: tuple[IntArray, IntArray]  # (shelter, camera) pairs
     route_cam: tuple[IntArray, IntArray]  # (route, camera) pairs
-
-
-def _route_samples(routes: analysis.GeomArray) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Points every ROUTE_STEP_M along each (metric) route, ends included."""
-    if len(routes) == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-    length = shapely.length(routes)
-    per = np.maximum(2, np.ceil(length / ROUTE_STEP_M).astype(np.int64) + 1)
-    owner = np.repeat(np.arange(len(routes)), per)
-    k = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
-    frac = k / np.maximum(per[owner] - 1, 1)
-    pts = shapely.line_interpolate_point(routes[owner], frac, normalized=True)
-    xy = shapely.get_coordinates(pts)
-    return xy[:, 0], xy[:, 1], owner.astype(np.int64)
 
 
 def prepare(
@@ -105,11 +90,14 @@ def prepare(
         layers.camera_range,
         crs,
     )
-    sx, sy = crsmod.from_wgs84(crs, layers.shelter_lon, layers.shelter_lat)
-    shelter_cam = watched_points(fov, sx, sy)
-    rx, ry, rown = _route_samples(analysis.project(layers.route_geoms, crs))
-    pi, cam = watched_points(fov, rx, ry)
-    pairs = np.unique(np.stack([rown[pi], cam]), axis=1) if len(pi) else np.zeros((2, 0), int)
+    # The one coverage definition (gis.coverage), as readiness and the map use it: a shelter
+    # area is watched when any part of it is in view, a route when some length of it is.
+    if layers.shelter_geoms is not None and len(layers.shelter_geoms) == len(layers.shelter_ids):
+        shelter_cam = watchers(fov, analysis.project(layers.shelter_geoms, crs))
+    else:
+        sx, sy = crsmod.from_wgs84(crs, layers.shelter_lon, layers.shelter_lat)
+        shelter_cam = watched_points(fov, sx, sy)
+    pairs = line_pairs(fov, analysis.project(layers.route_geoms, crs))
     route_comm = metrics.route_community
     return Exposure(
         community_codes=layers.community_codes,
@@ -139,5 +127,5 @@ def prepare(
         camera_ids=layers.camera_ids,
         camera_healthy=layers.camera_healthy,
         shelter_cam=(shelter_cam[0], shelter_cam[1]),
-        route_cam=(pairs[0].astype(np.int64), pairs[1].astype(np.int64)),
+        route_cam=pairs,
     )

@@ -32,7 +32,8 @@ def count(opener: object, url: str) -> int:
 def test_import_nanao_shelters_and_kits(browser: Browser, server: Server, tmp_path: Path) -> None:
     expected = len(json.loads((NANAO / "open_shelter_Nanao-shi.geojson").read_text())["features"])
     admin, csrf = api_session(server.url, "admin")
-    ring = [[113.30, 23.10], [113.31, 23.10], [113.31, 23.11], [113.30, 23.11], [113.30, 23.10]]
+    # A community in Nanao: the site the shelters are judged against.
+    ring = [[136.90, 37.00], [137.00, 37.00], [137.00, 37.08], [136.90, 37.08], [136.90, 37.00]]
     community = {
         "type": "Feature",
         "id": "K1",
@@ -52,17 +53,21 @@ def test_import_nanao_shelters_and_kits(browser: Browser, server: Server, tmp_pa
         )
         # The Japanese attribute names are not shelter fields: refused whole, nothing stored.
         dialog.get_by_test_id("dialog-submit").click()
-        expect(dialog.locator(".alert")).to_contain_text("nothing imported")
+        error = dialog.locator("[data-field=file] .field-error")
+        expect(error).to_contain_text("Nothing imported, 1 problem(s):")
+        expect(error).to_contain_text("features.0.properties.name")
         assert count(admin, server.url + "/api/gis/layers/shelters.geojson") == 0
         dialog.locator("input[name=mapping]").fill("名称 = name; 人数 = occupancy")
         dialog.locator("input[name=fid_field]").fill("ID")
         dialog.locator("input[name=source]").fill("nanao")
         dialog.get_by_test_id("dialog-submit").click()
-        report = page.get_by_test_id("map-import-report")
+        preview = page.get_by_test_id("import-preview")
+        expect(preview.get_by_test_id("import-summary")).to_contain_text(f"Would create {expected}")
+        expect(preview.get_by_test_id("import-crs")).to_contain_text("6675")
+        page.get_by_test_id("import-commit").click()
+        report = page.get_by_test_id("import-committed")
         expect(report.get_by_test_id("import-summary")).to_contain_text(f"{expected} created")
-        expect(report.get_by_test_id("import-crs")).to_contain_text("6675")
         shot(page, "map-import-report-en")
-        report.get_by_role("button", name="Done").click()
         assert count(admin, server.url + "/api/gis/layers/shelters.geojson") == expected
         # Again from the same source without a mapping: the saved one is used.
         page.get_by_test_id("map-import").click()
@@ -74,9 +79,9 @@ def test_import_nanao_shelters_and_kits(browser: Browser, server: Server, tmp_pa
         dialog.locator("input[name=fid_field]").fill("ID")
         dialog.locator("input[name=source]").fill("nanao")
         dialog.get_by_test_id("dialog-submit").click()
-        report = page.get_by_test_id("map-import-report")
+        page.get_by_test_id("import-commit").click()
+        report = page.get_by_test_id("import-committed")
         expect(report.get_by_test_id("import-summary")).to_contain_text(f"{expected} updated")
-        report.get_by_role("button", name="Done").click()
 
         kits = tmp_path / "kits.csv"
         kits.write_text(

@@ -153,6 +153,10 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("PUT", "/api/gis/layers/{layer}/features/{fid}"): GIS_WRITE,
     ("DELETE", "/api/gis/layers/{layer}/features/{fid}"): GIS_WRITE,
     ("GET", "/api/gis/layers/{layer}/features/{fid}/history"): ALL,
+    ("GET", "/api/gis/layers/{layer}/features/{fid}/cameras"): ALL,
+    ("GET", "/api/gis/imports"): ALL,
+    ("GET", "/api/gis/imports/{batch_id}"): ALL,
+    ("POST", "/api/gis/imports/{batch_id}/revert"): GIS_WRITE,
     ("GET", "/api/gis/cameras.geojson"): ALL,
     ("POST", "/api/gis/kits/import"): GIS_WRITE,
     ("GET", "/api/gis/kits/summary"): ALL,
@@ -285,6 +289,7 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "feed_id": 999,
         "token": "no-such-token",
         "action_id": "a1",
+        "batch_id": 999,
     }
     r = await client.post(
         "/api/cameras",

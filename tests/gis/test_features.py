@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import httpx
 import pytest
+from pyproj import Geod
 from sqlalchemy import select
 
 from console.events import Audience
-from console.gis.features import sector
 from console.store.models import AuditEntry
+from gis.coverage import view_ring
 from tests.conftest import login, new_client
 
 SHELTER = {
@@ -45,7 +45,9 @@ async def test_create_update_delete_history(client: httpx.AsyncClient, app: Any)
     assert r.status_code == 201, r.text
     made = r.json()
     fid = made["id"]
-    assert made["properties"]["capacity"] == 2000 and made["properties"]["version"] == 1
+    # 3,000 m² at 1 m² per person (GB 50413-2007 8.2.8, emergency shelters).
+    assert made["properties"]["capacity"] == 3000 and made["properties"]["version"] == 1
+    assert made["properties"]["capacity_basis"] == "area"
     assert r.headers["etag"] == '"1"'
     url = f"/api/gis/layers/shelters/features/{fid}"
 
@@ -142,14 +144,18 @@ async def test_routes_repair_duplicates_and_readers(client: httpx.AsyncClient, a
 
 
 def test_sector_geometry() -> None:
-    ring = sector(113.0, 23.0, 90.0, 60.0, 1000.0)
+    geod = Geod(ellps="WGS84")
+    ring = view_ring(113.0, 23.0, 90.0, 60.0, 1000.0)
     assert ring[0] == ring[-1] == [113.0, 23.0]
-    m_lon = 111_320.0 * math.cos(math.radians(23.0))
     mid = ring[len(ring) // 2]
-    # Looking east: the middle of the arc is 1 km east of the camera.
-    assert abs((mid[0] - 113.0) * m_lon - 1000.0) < 2 and abs(mid[1] - 23.0) < 1e-6
-    circle = sector(113.0, 23.0, 0.0, 360.0, 100.0)
+    # Looking east: the middle of the arc is 1 km due east of the camera (true bearing 90).
+    az, _back, dist = geod.inv(113.0, 23.0, *mid)
+    assert abs(dist - 1000.0) < 0.5 and abs(az - 90.0) < 0.01
+    circle = view_ring(113.0, 23.0, 0.0, 360.0, 100.0)
     assert circle[0] == circle[-1] and [113.0, 23.0] not in circle
+    # No recorded view: the 150 m circle every consumer of gis.coverage assumes.
+    dome = view_ring(113.0, 23.0, None, None, None)
+    assert all(abs(geod.inv(113.0, 23.0, *p)[2] - 150.0) < 0.1 for p in dome)
 
 
 @pytest.mark.asyncio

@@ -11,12 +11,18 @@ from typing import Any
 
 import pytest
 
-from gis.importer import ImportRefused, build
+from gis.attributes import AttributeMap
+from gis.importer import ImportRefused, Options, build
 from gis.layers import Shelter, parse_capacity_text
 from gis.readers import ReadError, read_csv, read_geojson, read_ogr
 from tests.paths import NANAO
 
 NANAO_MAP = {"名称": "name", "人数": "occupancy"}
+
+
+def nanao() -> Options:
+    """The Nanao open-shelter files: Japanese columns mapped, ids from the ID column."""
+    return Options(attributes=AttributeMap(NANAO_MAP), fid_field="ID")
 
 
 def _fc(*geoms: dict[str, Any], props: dict[str, Any] | None = None) -> bytes:
@@ -43,49 +49,48 @@ SQUARE = {
 def test_capacity_text_and_derived_capacity() -> None:
     assert parse_capacity_text("屋内1,371人／屋外5,470人（面積の1/2）") == (1371, 5470)
     assert parse_capacity_text("屋内191人／屋外0人(面積の1/2)") == (191, 0)
-    assert Shelter(name="a", effective_area_m2=3000).capacity == 2000
+    assert Shelter(name="a", effective_area_m2=3000).capacity == 3000  # 1 m²/person
+    assert Shelter(name="a", kind="fixed_short", effective_area_m2=3000).capacity == 1500
     assert Shelter(name="a", effective_area_m2=3000, capacity=50).capacity == 50
 
 
 def test_nanao_geojson_epsg6675_reprojected() -> None:
     src = read_geojson((NANAO / "open_shelter_Nanao-shi.geojson").read_bytes())
-    res = build(src, "shelters", mapping=NANAO_MAP, fid_field="ID")
+    res = build(src, "shelters", nanao())
     assert "6675" in res.crs and "legacy crs" in res.crs_reason
     assert res.features
-    for _fid, g, _p in res.features:
-        assert 136.8 < g.x < 137.1 and 36.9 < g.y < 37.2  # Nanao, Ishikawa
-    fid, _g, props = res.features[0]
-    assert fid.startswith("CC") and props["occupancy"] >= 0
+    for f in res.features:
+        assert 136.8 < f.geom.x < 137.1 and 36.9 < f.geom.y < 37.2  # Nanao, Ishikawa
+    first = res.features[0]
+    assert first.fid and first.fid.startswith("CC") and first.props["occupancy"] >= 0
 
 
 def test_nanao_flatgeobuf_matches_geojson() -> None:
     fgb = build(
-        read_ogr((NANAO / "open_shelter_Nanao-shi.fgb").read_bytes(), ".fgb"),
-        "shelters",
-        mapping=NANAO_MAP,
-        fid_field="ID",
+        read_ogr((NANAO / "open_shelter_Nanao-shi.fgb").read_bytes(), ".fgb"), "shelters", nanao()
     )
     gj = build(
-        read_geojson((NANAO / "open_shelter_Nanao-shi.geojson").read_bytes()),
-        "shelters",
-        mapping=NANAO_MAP,
-        fid_field="ID",
+        read_geojson((NANAO / "open_shelter_Nanao-shi.geojson").read_bytes()), "shelters", nanao()
     )
     assert len(fgb.features) == len(gj.features)
-    a, b = fgb.features[0][1], gj.features[0][1]
+    a, b = fgb.features[0].geom, gj.features[0].geom
     assert abs(a.x - b.x) < 1e-6 and abs(a.y - b.y) < 1e-6
 
 
 def test_nanao_reference_csv_capacity_text() -> None:
     src = read_csv((NANAO / "reference_data.csv").read_bytes())
     res = build(
-        src, "shelters", mapping={"名称": "name", "想定収容人数": "capacity"}, fid_field="ID"
+        src,
+        "shelters",
+        Options(
+            attributes=AttributeMap({"名称": "name", "想定収容人数": "capacity"}), fid_field="ID"
+        ),
     )
     rows = len(
         list(csv.DictReader(io.StringIO((NANAO / "reference_data.csv").read_text("utf-8-sig"))))
     )
     assert len(res.features) == rows == 112  # the README's 113 counts the header line
-    by = {f: p for f, _g, p in res.features}
+    by = {f.fid: f.props for f in res.features}
     assert by["CC0000000505"]["indoor_capacity"] == 1371
     assert by["CC0000000505"]["outdoor_capacity"] == 5470
     assert by["CC0000000505"]["capacity"] == 1371 + 5470
@@ -103,7 +108,7 @@ def test_self_intersecting_repaired_and_reported() -> None:
     assert len(res.features) == 2
     assert res.repairs == [{"index": 1, "repair": res.repairs[0]["repair"]}]
     assert "Self-intersection" in res.repairs[0]["repair"]
-    assert res.features[1][1].is_valid
+    assert res.features[1].geom.is_valid
 
 
 def test_unclosed_ring_closed_and_reported() -> None:
@@ -118,22 +123,24 @@ def test_empty_geometry_all_or_nothing_and_partial() -> None:
         build(read_geojson(data), "communities")
     assert err.value.errors[0]["loc"] == "features.1.geometry"
     assert err.value.errors[0]["type"] == "geometry_empty"
-    res = build(read_geojson(data), "communities", partial=True)
+    res = build(read_geojson(data), "communities", Options(partial=True))
     assert len(res.features) == 1 and res.skipped[0]["index"] == 1
 
 
-def test_swapped_lat_lon_refused() -> None:
+def test_lat_lon_above_90_read_swapped_with_a_note() -> None:
     pt = {"type": "Point", "coordinates": [23.13, 113.27]}
-    with pytest.raises(ImportRefused, match="swapped"):
-        build(read_geojson(_fc(pt, props={"name": "s"})), "shelters")
+    res = build(read_geojson(_fc(pt, props={"name": "s"})), "shelters")
+    assert (res.features[0].geom.x, res.features[0].geom.y) == (113.27, 23.13)
+    swapped = [n for n in res.notes if n.code == "axis_swapped"]
+    assert swapped and swapped[0].params == {"reason": "range"}
 
 
 def test_projected_metres_in_lonlat_file_refused() -> None:
     pt = {"type": "Point", "coordinates": [425000.0, 2559000.0]}
     with pytest.raises(ImportRefused, match="projected metres"):
         build(read_geojson(_fc(pt, props={"name": "s"})), "shelters")
-    res = build(read_geojson(_fc(pt, props={"name": "s"})), "shelters", crs="EPSG:4547")
-    g = res.features[0][1]
+    res = build(read_geojson(_fc(pt, props={"name": "s"})), "shelters", Options(crs="EPSG:4547"))
+    g = res.features[0].geom
     assert 113.2 < g.x < 113.3 and 23.0 < g.y < 23.2 and res.crs_reason == "given in the request"
 
 
@@ -196,6 +203,6 @@ def test_gbk_cpg_honoured(tmp_path: Path) -> None:
         for f in tmp_path.iterdir():
             zf.write(f, f.name)
     src = read_ogr(buf.getvalue(), ".zip")
-    assert "GBK" in " ".join(src.notes)
+    assert [(n.code, n.params["encoding"]) for n in src.notes] == [("encoding_cpg", "GBK")]
     res = build(src, "shelters")
-    assert res.features[0][2]["name"] == "天河避难所"
+    assert res.features[0].props["name"] == "天河避难所"

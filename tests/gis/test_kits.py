@@ -124,18 +124,6 @@ async def test_bad_rows_listed_nothing_stored_then_partial(
 
 
 @pytest.mark.asyncio
-async def test_size_limit(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from console.gis import kits
-
-    await login(client, "admin")
-    monkeypatch.setattr(kits, "MAX_KIT_BYTES", 100)
-    r = await client.post(
-        "/api/gis/kits/import", content=(HEADER + "C1,standard,1,2026-01-01\n" * 10).encode()
-    )
-    assert r.status_code == 413 and r.json()["errors"][0]["loc"] == "body"
-
-
-@pytest.mark.asyncio
 async def test_hundred_thousand_rows_import_in_chunks(client: httpx.AsyncClient, app: Any) -> None:
     await login(client, "coordinator")
     codes = [f"K{i}" for i in range(5)]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import login, new_client
 
-CSV = "名称,人数,lon,lat\n東山小学,120,113.27,23.13\n西湖公园,40,113.28,23.14\n"
+CSV = "编号,名称,人数,lon,lat\nS1,東山小学,120,113.27,23.13\nS2,西湖公园,40,113.28,23.14\n"
 
 
 @pytest.mark.asyncio
@@ -23,7 +23,7 @@ async def test_mapping_saved_and_reused(client: httpx.AsyncClient, app: Any) -> 
     assert r.status_code == 422
     r = await client.post(
         url,
-        params={"format": "csv", "source": "nanao-city", "mapping": mapping},
+        params={"format": "csv", "source": "nanao-city", "mapping": mapping, "fid_field": "编号"},
         content=CSV,
     )
     assert r.status_code == 200, r.text
@@ -32,7 +32,8 @@ async def test_mapping_saved_and_reused(client: httpx.AsyncClient, app: Any) -> 
     assert saved["mapping"] == {"名称": "name", "人数": "occupancy"}
     assert saved["updated_by"] == "coordinator"
     # The same source again, no mapping: the saved one applies.
-    r = await client.post(url, params={"format": "csv", "source": "nanao-city"}, content=CSV)
+    params = {"format": "csv", "source": "nanao-city", "fid_field": "编号"}
+    r = await client.post(url, params=params, content=CSV)
     assert r.status_code == 200, r.text
     assert r.json()["mapping_from"] == "saved" and r.json()["updated"] == 2
     feats = (await client.get("/api/gis/layers/shelters.geojson")).json()["features"]

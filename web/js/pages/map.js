@@ -7,7 +7,9 @@ import { t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { DrawTools } from "./map/draw.js";
 import { createFeature, deleteFeature, editFeature, moveFeature, resetEditing } from "./map/edit.js";
+import { exportDialog } from "./map/export.js";
 import { importDialog } from "./map/importer.js";
+import { ImportPreview, importsDialog } from "./map/preview.js";
 import { LAYERS, MapLayers } from "./map/layers.js";
 import { loadLeaflet, pageStyle } from "./map/leaflet.js";
 import { communityPanel, emptyPanel, featurePanel } from "./map/panel.js";
@@ -56,7 +58,9 @@ export async function render(container, ctx) {
   const shelterBtn = toolBtn("shelter");
   const routeBtn = toolBtn("route");
   const importBtn = h("button", { type: "button", class: "btn btn-sm", "data-testid": "map-import" }, t("map.import"));
-  importBtn.addEventListener("click", () => importDialog());
+  const historyBtn = h("button", { type: "button", class: "btn btn-sm", "data-testid": "map-imports" }, t("map.imports"));
+  const exportBtn = h("button", { type: "button", class: "btn btn-sm", "data-testid": "map-export" }, t("map.export"));
+  exportBtn.addEventListener("click", () => exportDialog());
   const checks = LAYERS.map(({ id, on }) =>
     h(
       "label",
@@ -75,7 +79,9 @@ export async function render(container, ctx) {
         "div",
         { class: "map-side" },
         h("fieldset", { class: "map-layers", "data-testid": "map-layers" }, h("legend", {}, t("map.layers")), checks),
-        canEdit ? h("div", { class: "map-tools", "data-testid": "map-tools" }, shelterBtn, routeBtn, importBtn, hint) : null,
+        canEdit
+          ? h("div", { class: "map-tools", "data-testid": "map-tools" }, shelterBtn, routeBtn, importBtn, historyBtn, exportBtn, hint)
+          : h("div", { class: "map-tools" }, exportBtn),
         panel,
       ),
       view,
@@ -197,12 +203,26 @@ export async function render(container, ctx) {
     featurePanel(panel, layer, f, actionsFor(layer, f));
   }
 
+  const shown = (layer) => {
+    layers.toggle(layer, true);
+    const box = checks.find((c) => c.querySelector("input").dataset.layer === layer)?.querySelector("input");
+    if (box) box.checked = true;
+  };
+  const preview = (s.preview = new ImportPreview(L, map, panel, {
+    onChange: (layer) => shown(layer),
+    onClose: () => emptyPanel(panel),
+  }));
+  importBtn.addEventListener("click", async () => {
+    const pending = await importDialog();
+    if (pending && !s.disposed) preview.show(pending);
+  });
+  historyBtn.addEventListener("click", () => importsDialog((layer) => shown(layer)).catch(fail));
+
   const create = (layer) => async (geometry) => {
     const made = await createFeature(layer, geometry);
     if (made) {
       toast(t("map.saved_ok"), "ok");
-      layers.toggle(layer, true);
-      checks.find((c) => c.querySelector("input").dataset.layer === layer).querySelector("input").checked = true;
+      shown(layer);
       select(layer, made);
     }
   };
@@ -254,6 +274,7 @@ export function dispose() {
   state.disposed = true;
   for (const fn of state.cleanups) fn();
   state.draw?.dispose();
+  state.preview?.dispose();
   state.layers?.dispose();
   state.map?.remove();
   resetEditing();

@@ -1,5 +1,6 @@
 // The side panel: a community's readiness breakdown, or a feature's details and actions.
 
+import { api } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { getLocale, t } from "../../i18n.js";
 import { occupancyBlock } from "./occupancy.js";
@@ -82,8 +83,24 @@ export function featurePanel(panel, layer, feature, actions = []) {
       h("tbody", {}, props.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, fmt(v))))),
     ),
     layer === "shelters" ? occupancyBlock(feature.properties.fid || feature.id) : null,
+    layer === "shelters" || layer === "routes" ? watchersBlock(layer, feature.properties.fid || feature.id) : null,
     actions.length ? h("div", { class: "map-actions" }, actions) : null,
   );
+}
+
+/** Cameras whose view covers the feature (the definition readiness and live drills use). */
+function watchersBlock(layer, fid) {
+  const box = h("div", { class: "map-watchers", "data-testid": "map-watchers" }, h("h3", {}, t("map.watchers")));
+  api("GET", `/api/gis/layers/${layer}/features/${encodeURIComponent(fid)}/cameras`)
+    .then((r) => {
+      box.append(
+        r.items.length
+          ? h("ul", {}, r.items.map((c) => h("li", { dataset: { camera: c.id } }, `${c.name} (${t(`map.status_${c.status}`)})`)))
+          : h("p", { class: "muted" }, t("map.watchers_none")),
+      );
+    })
+    .catch(() => box.append(h("p", { class: "muted" }, t("map.watchers_none"))));
+  return box;
 }
 
 /** The empty panel hint. */
