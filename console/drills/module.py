@@ -1,8 +1,9 @@
 """The drills feature module: routes, permissions and the reminder task.
 
-Permissions: drills.read for every role; drills.write (plan and report editing) and
-drills.run (workflow transitions, live control) for admin and coordinator. Unit scoping: a
-drill is owned by its organising unit and shared with its participating units.
+Permissions (console.auth.policy.RIGHTS): drills.read for every role; drills.write (plan and
+report editing) and drills.run (workflow transitions, live control) for admin and coordinator
+of the organising unit and the units above it; participating units read, add observer notes
+and (admin, coordinator) timeline entries while the drill runs.
 """
 
 from __future__ import annotations
@@ -12,12 +13,7 @@ import contextlib
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
-
-register_permission("drills.read", ALL_ROLES)
-register_permission("drills.write", {Role.admin, Role.coordinator})
-register_permission("drills.run", {Role.admin, Role.coordinator})
 
 
 class DrillsModule:

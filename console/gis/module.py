@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
-
-register_permission("gis.read", ALL_ROLES)
-register_permission("gis.write", {Role.admin, Role.coordinator})
-register_permission("readiness.read", ALL_ROLES)
-register_permission("readiness.recompute", {Role.admin, Role.coordinator})
 
 
 class GisModule:

@@ -1,0 +1,50 @@
+"""The password rules every way of setting a password goes through, and telling the system."""
+
+from __future__ import annotations
+
+from console.api.schemas import UserOut
+from console.auth.password_policy import PasswordPolicy
+from console.errors import ProblemError
+from console.events import Audience
+from console.services import Services
+from console.settings import Settings
+from console.store.models import User
+
+
+def policy_of(settings: Settings) -> PasswordPolicy:
+    """The password policy these settings ask for."""
+    sec = settings.security
+    return PasswordPolicy(sec.password_min_length, sec.password_min_score)
+
+
+async def check_new_password(
+    services: Services, password: str, user: User | str, loc: str = "body.password"
+) -> None:
+    """Refuse a weak password with a 422 naming the field and the reason."""
+    username = user if isinstance(user, str) else user.username
+    context = () if isinstance(user, str) else (user.display_name,)
+    site = services.settings.site
+    msg = await policy_of(services.settings).check(
+        password, username=username, context=(*context, site.name, site.name_en, "eoc")
+    )
+    if msg:
+        raise ProblemError(
+            422,
+            f"{loc}: {msg}",
+            code="validation",
+            errors=[{"loc": loc, "msg": msg, "type": "weak_password"}],
+        )
+
+
+async def publish_password_change(services: Services, user: User, *, by_admin: bool) -> None:
+    """Tell open websockets and live views: the user's sessions and tokens are gone."""
+    await services.bus.publish(
+        "user.updated",
+        UserOut.of(user).model_dump(mode="json"),
+        audience=Audience("users.read", frozenset({user.unit_id})),
+    )
+    await services.bus.publish(
+        "user.credentials.revoked",
+        {"id": user.id, "by_admin": by_admin},
+        audience=Audience("users.read", frozenset({user.unit_id})),
+    )
