@@ -7,14 +7,7 @@ from console.auth.password_policy import PasswordPolicy
 from console.errors import ProblemError
 from console.events import Audience
 from console.services import Services
-from console.settings import Settings
 from console.store.models import User
-
-
-def policy_of(settings: Settings) -> PasswordPolicy:
-    """The password policy these settings ask for."""
-    sec = settings.security
-    return PasswordPolicy(sec.password_min_length, sec.password_min_score)
 
 
 async def check_new_password(
@@ -24,7 +17,7 @@ async def check_new_password(
     username = user if isinstance(user, str) else user.username
     context = () if isinstance(user, str) else (user.display_name,)
     site = services.settings.site
-    msg = await policy_of(services.settings).check(
+    msg = await PasswordPolicy.of(services.settings.security).check(
         password, username=username, context=(*context, site.name, site.name_en, "eoc")
     )
     if msg:

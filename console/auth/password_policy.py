@@ -9,9 +9,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+if TYPE_CHECKING:
+    from console.settings import SecuritySettings
 
 # zxcvbn's own ceiling: it judges the first 72 characters (longer ones are not weaker).
 _JUDGED = 72
@@ -28,6 +32,11 @@ class PasswordPolicy:
 
     min_length: int = 8
     min_score: int = 3
+
+    @classmethod
+    def of(cls, sec: SecuritySettings) -> PasswordPolicy:
+        """The policy the security settings ask for."""
+        return cls(sec.password_min_length, sec.password_min_score)
 
     def problem(self, password: str, *, username: str = "", context: tuple[str, ...] = ()) -> str:
         """Why the password is refused, or "" when it is acceptable (blocking: run in a thread)."""

@@ -43,7 +43,7 @@ async def create_drill(
     """Create a draft drill for one of the caller's units; conflicts come back with it."""
     plan = service.normalise(body.plan)
     org, parts, expansion = await service.validate(db, plan, "body.plan")
-    await check(services, principal, "drills.write", Resource("unit", str(org), org))
+    await check(services, principal, "drills.write", Resource.unit(org))
     if await db.get(DrillRow, body.id) is not None:
         raise ProblemError(
             409,
@@ -51,7 +51,7 @@ async def create_drill(
             code="duplicate",
             errors=[{"loc": "body.id", "msg": "already exists", "type": "duplicate"}],
         )
-    found = await service.conflicts(db, body.id, plan, config(services).rules)
+    found = await service.conflicts(db, body.id, plan, config(services).rules, principal)
     plan = plan.model_copy(update={"version": 1})
     row = DrillRow(
         id=body.id,
@@ -83,7 +83,7 @@ async def get_drill(
     plan = DrillPlan.model_validate(row.plan)
     found = []
     if row.status in service.ACTIVE:
-        found = await service.conflicts(db, row.id, plan, config(services).rules)
+        found = await service.conflicts(db, row.id, plan, config(services).rules, principal)
     response.headers["ETag"] = etag(row.version)
     return service.to_out(row, found, await asyncio.to_thread(expand, plan))
 
@@ -106,8 +106,8 @@ async def update_drill(
     plan = service.normalise(body)
     org, parts, expansion = await service.validate(db, plan, "body")
     if org != row.organising_unit_id:
-        await check(services, principal, "drills.write", Resource("unit", str(org), org))
-    found = await service.conflicts(db, row.id, plan, config(services).rules)
+        await check(services, principal, "drills.write", Resource.unit(org))
+    found = await service.conflicts(db, row.id, plan, config(services).rules, principal)
     row.version += 1
     row.plan = service.plan_json(plan.model_copy(update={"version": row.version}))
     row.organising_unit_id, row.participating_unit_ids = org, parts

@@ -33,7 +33,7 @@ async def drill_conflicts(
     row = await service.load(services, db, principal, drill_id, "drills.read")
     plan = DrillPlan.model_validate(row.plan)
     _, _, expansion = await service.validate(db, plan, "plan")
-    found = await service.conflicts(db, row.id, plan, config(services).rules)
+    found = await service.conflicts(db, row.id, plan, config(services).rules, principal)
     return CheckOut(
         conflicts=found,
         occurrence_count=len(expansion.starts),
@@ -54,7 +54,7 @@ async def check_plan(
     plan = service.normalise(body)
     _, _, expansion = await service.validate(db, plan, "body")
     found: list[ConflictOut] = await service.conflicts(
-        db, drill_id or "", plan, config(services).rules
+        db, drill_id or "", plan, config(services).rules, principal
     )
     return CheckOut(
         conflicts=found,

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
-from console.auth.policy import Principal
-from console.deps import DbDep, ServicesDep, require
+from console.auth.policy import Principal, Resource, authorize
+from console.deps import DbDep, ServicesDep, check, deny, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.gis import mapping_models as mappings
@@ -49,6 +49,12 @@ class ImportParams(BaseModel):
     )
     fid_field: str | None = Field(default=None, max_length=100)
     partial: bool = False
+    owner_unit_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Unit that owns the new features (default: the caller's unit); features "
+        "already stored keep their owner and are updated only where the caller may edit them.",
+    )
 
 
 def bad(loc: str, msg: str, type_: str, status: int = 422) -> ProblemError:
@@ -120,8 +126,11 @@ async def import_layer(
         saved = await mappings.get(db, layer, params.source)
         if saved is not None:
             mapping, mapping_from = dict(saved.mapping), "saved"
+    owner = params.owner_unit_id or principal.unit_id
+    await check(services, principal, "gis.write", Resource.unit(owner))
     result = await asyncio.to_thread(_parse, data, params, layer, mapping)
-    created, updated = await store.upsert(db, layer, result.features, principal.username)
+    await _refuse_foreign(services, db, principal, layer, result, params.partial)
+    created, updated = await store.upsert(db, layer, result.features, principal.username, owner)
     if params.source and mapping_from == "given":
         await mappings.save(db, layer, params.source, mapping, principal.username)
     report = {
@@ -154,6 +163,54 @@ async def import_layer(
         audience=Audience(permission="gis.read"),
     )
     return report
+
+
+async def _refuse_foreign(
+    services: ServicesDep,
+    db: DbDep,
+    principal: Principal,
+    layer: str,
+    result: ImportResult,
+    partial: bool,
+) -> None:
+    """Features of other units the caller may not edit: refused (all-or-nothing), or skipped
+    and reported with `partial`; one audited refusal names them."""
+    stored = await store.existing(db, layer, [fid for fid, _, _ in result.features])
+    foreign = {
+        fid
+        for fid, f in stored.items()
+        if not authorize(principal, "gis.write", store.resource(f, services.units)).allowed
+    }
+    if not foreign:
+        return
+    index = {fid: i for i, (fid, _, _) in enumerate(result.features)}
+    errors = [
+        {
+            "index": index[fid],
+            "loc": f"features.{index[fid]}",
+            "msg": f"{layer} feature {fid} belongs to a unit whose data you may not change",
+            "type": "forbidden",
+        }
+        for fid in sorted(foreign, key=lambda f: index[f])
+    ]
+    await deny(
+        services,
+        principal,
+        "gis.write",
+        f"/api/gis/layers/{layer}/import",
+        f"{len(foreign)} feature(s) of other units: " + ", ".join(sorted(foreign)[:50]),
+    )
+    if not partial:
+        raise ProblemError(
+            403,
+            f"{errors[0]['msg']} (and {len(errors) - 1} more); nothing imported"
+            if len(errors) > 1
+            else f"{errors[0]['msg']}; nothing imported",
+            code="forbidden",
+            errors=errors,
+        )
+    result.features = [item for item in result.features if item[0] not in foreign]
+    result.skipped = [*result.skipped, *errors]
 
 
 def feature_dict(f: Feature, tol: float) -> dict[str, Any]:

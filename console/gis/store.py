@@ -9,32 +9,50 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.auth.policy import Resource
 from console.gis.models import Feature, FeatureVersion
+from console.units import UnitTree
 
 Item = tuple[str, BaseGeometry, dict[str, Any]]
 
 
-async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tuple[int, int]:
-    """Insert or update features by (layer, fid); returns (created, updated). Caller commits."""
-    fids = [i[0] for i in items]
-    existing: dict[str, Feature] = {}
+def resource(f: Feature, units: UnitTree) -> Resource:
+    """A feature as an authorization resource: its owning unit (district data: the district)."""
+    owner = f.owner_unit_id if f.owner_unit_id is not None else units.district()
+    return Resource("gis_feature", f"{f.layer}/{f.fid}", owner)
+
+
+async def existing(db: AsyncSession, layer: str, fids: list[str]) -> dict[str, Feature]:
+    """Stored features of a layer by fid (deleted ones too)."""
+    found: dict[str, Feature] = {}
     for k in range(0, len(fids), 5000):  # stay under the database's bound-parameter limit
         chunk = fids[k : k + 5000]
         rows = await db.scalars(
             select(Feature).where(Feature.layer == layer, Feature.fid.in_(chunk))
         )
-        existing.update((f.fid, f) for f in rows)
+        found.update((f.fid, f) for f in rows)
+    return found
+
+
+async def upsert(
+    db: AsyncSession, layer: str, items: list[Item], by: str, owner_unit_id: int | None = None
+) -> tuple[int, int]:
+    """Insert or update features by (layer, fid); returns (created, updated). Caller commits.
+
+    New features belong to `owner_unit_id` (None: the district); updated ones keep their owner.
+    """
+    stored = await existing(db, layer, [i[0] for i in items])
     created = updated = 0
     written: list[tuple[Feature, str, dict[str, Any]]] = []
     for fid, geom, props in items:
         text = shapely.to_geojson(geom)
         x0, y0, x1, y1 = geom.bounds
-        f = existing.get(fid)
+        f = stored.get(fid)
         if f is None:
             f = Feature(layer=layer, fid=fid, geometry=text, properties=props, version=1)
-            f.updated_by, f.deleted = by, False
+            f.updated_by, f.deleted, f.owner_unit_id = by, False, owner_unit_id
             db.add(f)
-            existing[fid] = f
+            stored[fid] = f
             created += 1
         else:
             f.geometry, f.properties, f.deleted = text, props, False
@@ -119,12 +137,19 @@ def write(
 
 
 async def create(
-    db: AsyncSession, layer: str, fid: str, geom: BaseGeometry, props: dict[str, Any], by: str
+    db: AsyncSession,
+    layer: str,
+    fid: str,
+    geom: BaseGeometry,
+    props: dict[str, Any],
+    by: str,
+    owner_unit_id: int | None = None,
 ) -> Feature:
     """Add a new feature at version 1 with its first version row. Caller commits."""
     x0, y0, x1, y1 = geom.bounds
     f = Feature(layer=layer, fid=fid, geometry=shapely.to_geojson(geom), properties=props)
     f.version, f.deleted, f.updated_by = 1, False, by
+    f.owner_unit_id = owner_unit_id
     f.min_lon, f.min_lat, f.max_lon, f.max_lat = x0, y0, x1, y1
     db.add(f)
     await db.flush()
