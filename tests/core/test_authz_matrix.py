@@ -495,14 +495,11 @@ async def test_matrix_roles_and_relations(client: httpx.AsyncClient, app: Any) -
                             failures.append(f"{who} -> {r.status_code} {r.text}, want 404")
                             continue
                         # The same request for an id that does not exist answers alike.
-                        missing = ids | {rule.obj: MISSING[rule.obj]} if rule.obj else ids
+                        assert rule.obj is not None
+                        missing = ids | {rule.obj: MISSING[rule.obj]}
                         m = await call(c, method, path, missing)
-                        a = r.json() | {
-                            "detail": r.json()["detail"].replace(str(use[rule.obj]), "X")
-                        }  # type: ignore[index]
-                        b = m.json() | {
-                            "detail": m.json()["detail"].replace(str(missing[rule.obj]), "X")
-                        }  # type: ignore[index]
+                        a = r.text.replace(str(use[rule.obj]), "X")
+                        b = m.text.replace(str(missing[rule.obj]), "X")
                         if (m.status_code, b) != (r.status_code, a):
                             failures.append(f"{who}: hidden {r.text} but missing {m.text}")
                     if await denied_count(app) < before + 1:
