@@ -72,10 +72,10 @@ async def add_user(
             f"unknown role(s) {', '.join(bad) or '(none given)'}; choose from "
             + ", ".join(r.value for r in Role)
         )
-    await _check_password(policy, password, username)
     if await db.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"user name {username!r} is taken")
     unit = await unit_by_code(db, unit_code)
+    await _check_password(policy, password, username)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -117,6 +117,6 @@ async def set_password(
 
 
 async def _check_password(policy: PasswordPolicy | None, password: str, username: str) -> None:
-    msg = await (policy or PasswordPolicy()).check(password, username=username)
-    if msg:
-        raise AccountError(f"password {msg}")
+    refusal = await (policy or PasswordPolicy()).check(password, username=username)
+    if refusal is not None:
+        raise AccountError(f"password {refusal.message}")

@@ -209,7 +209,11 @@ async def change_own_password(
                 "body.current_password: wrong password",
                 code="validation",
                 errors=[
-                    {"loc": "body.current_password", "msg": "wrong password", "type": "mismatch"}
+                    {
+                        "loc": "body.current_password",
+                        "msg": "wrong password",
+                        "type": "wrong_password",
+                    }
                 ],
             )
         services.throttle.succeeded(attempt)

@@ -17,15 +17,23 @@ async def check_new_password(
     username = user if isinstance(user, str) else user.username
     context = () if isinstance(user, str) else (user.display_name,)
     site = services.settings.site
-    msg = await PasswordPolicy.of(services.settings.security).check(
+    policy = PasswordPolicy.of(services.settings.security)
+    refusal = await policy.check(
         password, username=username, context=(*context, site.name, site.name_en, "eoc")
     )
-    if msg:
+    if refusal is not None:
         raise ProblemError(
             422,
-            f"{loc}: {msg}",
+            f"{loc}: password {refusal.message}",
             code="validation",
-            errors=[{"loc": loc, "msg": msg, "type": "weak_password"}],
+            errors=[
+                {
+                    "loc": loc,
+                    "msg": f"password {refusal.message}",
+                    "type": refusal.code,
+                    "min_length": policy.min_length,
+                }
+            ],
         )
 
 

@@ -27,6 +27,14 @@ def _common() -> frozenset[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a password is refused: a stable code (the UI translates it) and an explanation."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class PasswordPolicy:
     """The rules for a new password."""
 
@@ -38,25 +46,30 @@ class PasswordPolicy:
         """The policy the security settings ask for."""
         return cls(sec.password_min_length, sec.password_min_score)
 
-    def problem(self, password: str, *, username: str = "", context: tuple[str, ...] = ()) -> str:
-        """Why the password is refused, or "" when it is acceptable (blocking: run in a thread)."""
+    def problem(
+        self, password: str, *, username: str = "", context: tuple[str, ...] = ()
+    ) -> Refusal | None:
+        """Why the password is refused, or None when acceptable (blocking: run in a thread)."""
         if len(password) < self.min_length:
-            return f"must be at least {self.min_length} characters"
+            return Refusal("password_too_short", f"must be at least {self.min_length} characters")
         lowered = password.lower()
         if len(username) >= 4 and username.lower() in lowered:
-            return "must not contain the user name"
+            return Refusal("password_has_username", "must not contain the user name")
         if lowered in _common() or lowered.strip("0123456789!@#$%^&*.") in _common():
-            return "is one of the most common passwords"
+            return Refusal("password_common", "is one of the most common passwords")
         if self.min_score:
             result = zxcvbn(password[:_JUDGED], user_inputs=[username, *context])
             if int(result["score"]) < self.min_score:
                 warning = str(result["feedback"].get("warning") or "").rstrip(".")
                 hint = f" ({warning[:1].lower()}{warning[1:]})" if warning else ""
-                return f"is too easy to guess{hint}; use a longer phrase of unrelated words"
-        return ""
+                return Refusal(
+                    "password_guessable",
+                    f"is too easy to guess{hint}; use a longer phrase of unrelated words",
+                )
+        return None
 
     async def check(
         self, password: str, *, username: str = "", context: tuple[str, ...] = ()
-    ) -> str:
+    ) -> Refusal | None:
         """`problem` off the event loop."""
         return await asyncio.to_thread(self.problem, password, username=username, context=context)

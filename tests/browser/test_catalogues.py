@@ -9,7 +9,7 @@ from pathlib import Path
 WEB = Path(__file__).resolve().parents[2] / "web"
 LOCALES = ("zh-CN", "en")
 KEY_PREFIXES = (
-    "action|admin|app|audit|conn|error|login|nav|outcome|page|problem|role|shell|table|tokens"
+    "account|action|admin|app|audit|conn|error|login|nav|outcome|page|problem|role|shell|table|tokens"
     "|unit_kind|units|users|validation"
 )
 KEY_LITERAL = re.compile(rf"""["']((?:{KEY_PREFIXES})\.[a-z0-9_.-]+)["']""")
@@ -67,6 +67,10 @@ def test_every_key_used_in_the_code_is_translated() -> None:
         dynamic += [f"conn.{state}", f"conn.{state}.hint"]
     dynamic += [f"tokens.{s}" for s in ("active", "revoked", "expired")]
     dynamic += ["shell.theme_dark", "shell.theme_light"]
+    # Reasons a new password is refused (error types from console.auth.password_policy).
+    dynamic += [
+        f"validation.password_{r}" for r in ("too_short", "has_username", "common", "guessable")
+    ]
     for locale in LOCALES:
         catalogue = _catalogue(locale)
         missing = sorted(k for k in [*used, *dynamic] if k not in catalogue)
