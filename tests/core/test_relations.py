@@ -227,9 +227,9 @@ async def test_participants_follow_a_drill_but_the_organiser_runs_it(
         # While it runs, participants log: observer notes from anyone, entries from coordinators.
         r = await bv.post("/api/drills/org-a/timeline", json={"kind": "note", "note": "看到了"})
         assert r.status_code == 201, r.text
-        r = await bv.post("/api/drills/org-a/timeline", json={"kind": "alarm"})
+        r = await bv.post("/api/drills/org-a/timeline", json={"kind": "alarm_sounded"})
         assert r.status_code == 403
-        r = await b.post("/api/drills/org-a/timeline", json={"kind": "alarm"})
+        r = await b.post("/api/drills/org-a/timeline", json={"kind": "alarm_sounded"})
         assert r.status_code == 201, r.text
         # ...but not the report, which is the organiser's.
         r = await b.put("/api/drills/org-a/report", json={}, headers={"If-Match": '"0"'})
@@ -271,6 +271,7 @@ async def test_conflicts_do_not_name_drills_the_caller_cannot_open(
         json={"id": "secret-psb-drill", "plan": plan_body(2, title="机密演练 PSB")},
     )
     assert r.status_code == 201
+    await advance(client, "secret-psb-drill", "submitted")  # drafts block nothing
     await add_user(client, "b-coord", 5, "coordinator")
     b = await as_user(app, "b-coord")
     try:
@@ -339,12 +340,17 @@ async def test_gis_features_belong_to_a_unit(client: httpx.AsyncClient, app: Any
                 for fid in ("S02", "A-1", "A-3")
             ],
         }
-        r = await a.post("/api/gis/layers/shelters/import", params={"format": "geojson"}, json=fc)
+        mapping = '{"name": "name", "capacity": "capacity"}'
+        r = await a.post(
+            "/api/gis/layers/shelters/import",
+            params={"format": "geojson", "mapping": mapping},
+            json=fc,
+        )
         assert r.status_code == 403, r.text
         assert [e["loc"] for e in r.json()["errors"]] == ["features.0"]
         r = await a.post(
             "/api/gis/layers/shelters/import",
-            params={"format": "geojson", "partial": "true"},
+            params={"format": "geojson", "partial": "true", "mapping": mapping},
             json=fc,
         )
         assert r.status_code == 200, r.text
