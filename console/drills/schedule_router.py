@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from console.auth.policy import Principal
+from console.auth.policy import Principal, authorize
 from console.deps import DbDep, ServicesDep, require
 from console.drills import service
 from console.drills.config import config
@@ -53,8 +53,16 @@ async def check_plan(
     """Validate a plan and list its conflicts without storing it."""
     plan = service.normalise(body)
     _, _, expansion = await service.validate(db, plan, "body")
+    editing = await db.get(DrillRow, drill_id) if drill_id else None
+    if (
+        editing is not None
+        and not authorize(principal, "drills.read", service.resource(editing)).allowed
+    ):
+        # A drill the caller cannot see is not "the one being edited": leaving it out of the
+        # comparison would tell its id from a missing one.
+        editing = None
     found: list[ConflictOut] = await service.conflicts(
-        db, drill_id or "", plan, config(services).rules, principal
+        db, editing.id if editing else "", plan, config(services).rules, principal
     )
     return CheckOut(
         conflicts=found,

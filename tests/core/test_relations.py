@@ -288,6 +288,10 @@ async def test_conflicts_do_not_name_drills_the_caller_cannot_open(
             assert "secret-psb-drill" not in body and "机密演练" not in body
         r = await b.post("/api/drills/check", json=plan_body(5))
         assert "secret-psb-drill" not in r.text and "机密演练" not in r.text
+        # Naming the hidden drill as "the one being edited" changes nothing (no id oracle).
+        for probe in ("secret-psb-drill", "no-such-drill"):
+            again = await b.post("/api/drills/check", params={"drill_id": probe}, json=plan_body(5))
+            assert again.json() == r.json()
     finally:
         await b.aclose()
     # The district admin sees everything and is told which drill clashes.
