@@ -6,6 +6,7 @@ import contextvars
 import difflib
 import ipaddress
 import tomllib
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,7 +126,7 @@ class SecuritySettings(_Group):
                 raise ValueError(f"[{i}] {item!r} is not an IP address or network") from exc
         return value
 
-    @property
+    @cached_property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """The trusted proxies as networks."""
         return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in self.trusted_proxies)

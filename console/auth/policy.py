@@ -81,8 +81,8 @@ RIGHTS: dict[str, Right] = {
     "health.manage": grant(_CAM_WRITE, *OWNING),
     "live.view": grant(ALL_ROLES, *VIEWING),
     # A live view belongs to the user who opened it; admins above that user's unit may stop it.
-    "live.read": grant(ALL_ROLES, SELF) | grant(_ADMIN, *OWNING),
-    "live.stop": grant(ALL_ROLES, SELF) | grant(_ADMIN, *OWNING),
+    "live.list": grant(ALL_ROLES, SELF) | grant(_ADMIN, *OWNING),
+    "live.manage": grant(ALL_ROLES, SELF) | grant(_ADMIN, *OWNING),
     # Walls and tours: the creator's own; once shared with the unit, its admins manage them.
     "walls.read": grant(ALL_ROLES, SELF, *OWNING),
     "walls.write": grant(ALL_ROLES, SELF) | grant(_ADMIN, *OWNING),
@@ -116,8 +116,8 @@ READ_PERMISSION: dict[str, str] = {
     "unit": "units.read",
     "wall": "walls.read",
     "tour": "walls.read",
-    "live_view": "live.read",
-    "live_group": "live.read",
+    "live_view": "live.list",
+    "live_group": "live.list",
     "gis_feature": "gis.read",
 }
 

@@ -128,8 +128,8 @@ async def stop_group(group_id: int, principal: Viewer, services: ServicesDep) ->
     manager = peers_of(services)
     group = manager.groups.get(group_id)
     if group is None:
-        raise await absent(services, principal, "live.stop", "live_group", group_id)
+        raise await absent(services, principal, "live.manage", "live_group", group_id)
     res = view_resource(services, "live_group", group.id, group.user)
-    await check(services, principal, "live.stop", res)
+    await check(services, principal, "live.manage", res)
     await manager.close_group(group_id, "stopped")
     return Response(status_code=204)

@@ -17,7 +17,7 @@ from streams.webrtc.peers import PeerLimits, PeerManager, Viewer
 if TYPE_CHECKING:
     from console.live.revoke import AccessFollower
 
-# Permissions (live.view, live.read, live.stop) are in console.auth.policy.RIGHTS.
+# Permissions (live.view, live.list, live.manage) are in console.auth.policy.RIGHTS.
 
 
 def _counter(manager: PeerManager, key: str) -> float:

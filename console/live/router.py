@@ -196,7 +196,7 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
             v.stats()
             for v in list(manager.viewers.values())
             if authorize(
-                principal, "live.read", view_resource(services, "live_view", v.id, v.user)
+                principal, "live.list", view_resource(services, "live_view", v.id, v.user)
             ).allowed
         ],
         **manager.counters(),
@@ -209,8 +209,8 @@ async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) ->
     manager = peers_of(services)
     viewer = manager.viewers.get(viewer_id)
     if viewer is None:
-        raise await absent(services, principal, "live.stop", "live_view", viewer_id)
+        raise await absent(services, principal, "live.manage", "live_view", viewer_id)
     res = view_resource(services, "live_view", viewer.id, viewer.user)
-    await check(services, principal, "live.stop", res)
+    await check(services, principal, "live.manage", res)
     await manager.close(viewer_id, "stopped")
     return Response(status_code=204)

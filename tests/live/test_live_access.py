@@ -94,7 +94,7 @@ async def test_unit_admins_manage_their_subtrees_views(
         denied = list(
             await db.scalars(
                 select(AuditEntry).where(
-                    AuditEntry.action == "live.stop", AuditEntry.outcome == "denied"
+                    AuditEntry.action == "live.manage", AuditEntry.outcome == "denied"
                 )
             )
         )
