@@ -195,6 +195,9 @@ async def test_own_password_change(client: httpx.AsyncClient, app: Any) -> None:
 
 @pytest.mark.asyncio
 async def test_current_password_guessing_is_throttled(app: Any) -> None:
+    from tests.core.test_login_throttle import Clock
+
+    app.state.services.throttle._clock = Clock()  # a slow machine lets no wait run out
     thief = await new_client(app, "viewer", ip="10.6.0.1")  # a stolen, unlocked session
     try:
         limit = app.state.services.settings.security.login_failures_per_account
