@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import CLI_ACTOR, Actor, AuditLog
+from console.auth.credentials import close_user_sessions, revoke_user_tokens
+from console.auth.password_policy import PasswordPolicy
 from console.auth.passwords import hash_password_async
 from console.auth.policy import Role
 from console.store.models import Unit, User
@@ -60,7 +62,7 @@ async def add_user(
     roles: list[str],
     *,
     display_name: str = "",
-    min_length: int = 8,
+    policy: PasswordPolicy | None = None,
     actor: Actor = CLI_ACTOR,
 ) -> User:
     """Create a user; audited."""
@@ -70,11 +72,10 @@ async def add_user(
             f"unknown role(s) {', '.join(bad) or '(none given)'}; choose from "
             + ", ".join(r.value for r in Role)
         )
-    if len(password) < min_length:
-        raise AccountError(f"password must be at least {min_length} characters")
     if await db.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"user name {username!r} is taken")
     unit = await unit_by_code(db, unit_code)
+    await _check_password(policy, password, username)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -100,15 +101,22 @@ async def set_password(
     username: str,
     password: str,
     *,
-    min_length: int = 8,
+    policy: PasswordPolicy | None = None,
     actor: Actor = CLI_ACTOR,
 ) -> User:
-    """Change a user's password; audited."""
+    """Change a user's password, signing out their sessions and revoking their tokens; audited."""
     user = await db.scalar(select(User).where(User.username == username))
     if user is None:
         raise AccountError(f"no user named {username!r}")
-    if len(password) < min_length:
-        raise AccountError(f"password must be at least {min_length} characters")
+    await _check_password(policy, password, username)
     user.password_hash = await hash_password_async(password)
+    await close_user_sessions(db, user.id)
+    await revoke_user_tokens(db, user.id)
     AuditLog.add(db, actor, "user.password", target_type="user", target_id=user.id)
     return user
+
+
+async def _check_password(policy: PasswordPolicy | None, password: str, username: str) -> None:
+    refusal = await (policy or PasswordPolicy()).check(password, username=username)
+    if refusal is not None:
+        raise AccountError(f"password {refusal.message}")

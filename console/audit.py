@@ -14,6 +14,7 @@ from console.auth.policy import Principal
 from console.events import Audience, EventBus
 from console.store.engine import Store
 from console.store.models import AuditEntry
+from console.units import UnitTree
 
 ADMIN_AUDIENCE = Audience(permission="audit.read")
 
@@ -56,9 +57,10 @@ def entry_dict(entry: AuditEntry) -> dict[str, Any]:
 class AuditLog:
     """Writes audit rows, inside a caller's transaction or on their own."""
 
-    def __init__(self, store: Store, bus: EventBus) -> None:
+    def __init__(self, store: Store, bus: EventBus, units: UnitTree | None = None) -> None:
         self.store = store
         self.bus = bus
+        self.units = units
 
     @staticmethod
     def add(
@@ -89,7 +91,17 @@ class AuditLog:
     async def announce(self, *entries: AuditEntry) -> None:
         """Publish committed rows to admins' consoles."""
         for entry in entries:
-            await self.bus.publish("audit.appended", entry_dict(entry), audience=ADMIN_AUDIENCE)
+            await self.bus.publish(
+                "audit.appended", entry_dict(entry), audience=self.audience(entry.unit_id)
+            )
+
+    def audience(self, unit_id: int | None) -> Audience:
+        """Admins whose units include the acting user's unit; unit-less rows go to the top."""
+        if self.units is None:
+            return ADMIN_AUDIENCE
+        if unit_id is None:
+            return Audience("audit.read", self.units.top_level())
+        return Audience("audit.read", frozenset({unit_id}))
 
     async def record(
         self,

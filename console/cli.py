@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from console import __version__
 from console.accounts import AccountError, add_unit, add_user, set_password
+from console.auth.password_policy import PasswordPolicy
 from console.errors import StartupError
 from console.services import Services
 from console.settings import (
@@ -268,7 +269,7 @@ def user_add(
                 unit_code,
                 list(roles),
                 display_name=display_name,
-                min_length=settings.security.password_min_length,
+                policy=PasswordPolicy.of(settings.security),
             )
 
     _run(go, settings)
@@ -291,9 +292,7 @@ def user_passwd(
 
     async def go(services: Services) -> None:
         async with services.store.session() as db, db.begin():
-            await set_password(
-                db, username, password, min_length=settings.security.password_min_length
-            )
+            await set_password(db, username, password, policy=PasswordPolicy.of(settings.security))
 
     _run(go, settings)
     out.print(f"password changed for {username}")

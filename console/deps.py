@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+import ipaddress
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,7 +13,7 @@ from starlette.requests import HTTPConnection
 
 from console.audit import Actor
 from console.auth.credentials import SESSION_COOKIE, TOKEN_PREFIX, find_session, find_token
-from console.auth.policy import Principal, Resource, Role, authorize
+from console.auth.policy import Decision, Principal, Resource, Role, authorize
 from console.errors import ProblemError
 from console.services import Services
 from console.store.models import User
@@ -39,12 +40,39 @@ async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
+def _trusted(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
 def client_ip(conn: HTTPConnection) -> str:
-    """The caller's address as seen by the server."""
-    return conn.client.host if conn.client else "unknown"
+    """The caller's address: the peer, or X-Forwarded-For when the peer is a trusted proxy.
+
+    The header is read right to left, skipping trusted proxies, so a client cannot pick its
+    own address by sending the header itself.
+    """
+    peer = conn.client.host if conn.client else "unknown"
+    services: Services = conn.app.state.services
+    networks = services.settings.security.trusted_proxy_networks
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in ",".join(conn.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: trust nothing the proxy chain said
+    return peer
 
 
-def _principal(user: User, services: Services, ip: str, **extra: Any) -> Principal:
+def principal_of(user: User, services: Services, ip: str, **extra: Any) -> Principal:
+    """The principal for a user row as it is now (roles, unit and unit scope)."""
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -52,6 +80,7 @@ def _principal(user: User, services: Services, ip: str, **extra: Any) -> Princip
         unit_scope=services.units.scope(user.unit_id),
         roles=frozenset(Role(r) for r in user.roles if r in Role.__members__),
         ip=ip,
+        top_level=services.units.is_top_level(user.unit_id),
         **extra,
     )
 
@@ -66,10 +95,12 @@ async def resolve_principal(
             scheme, _, raw = auth.partition(" ")
             if scheme.lower() != "bearer" or not raw.startswith(TOKEN_PREFIX):
                 return None
-            found = await find_token(db, services.secret, raw.strip())
+            found = await find_token(
+                db, services.secret, raw.strip(), services.settings.security.token_max_days
+            )
             if found is None:
                 return None
-            return _principal(found[1], services, ip, via="token")
+            return principal_of(found[1], services, ip, via="token")
         cookie = cookies.get(SESSION_COOKIE)
         if not cookie:
             return None
@@ -77,7 +108,7 @@ async def resolve_principal(
         if sess is None:
             return None
         row, user = sess
-        return _principal(user, services, ip, session_id=row.id, csrf_token=row.csrf_token)
+        return principal_of(user, services, ip, session_id=row.id, csrf_token=row.csrf_token)
 
 
 async def current_principal(request: Request, services: ServicesDep) -> Principal:
@@ -124,6 +155,31 @@ async def deny(
     return ProblemError(403, reason, code="forbidden")
 
 
+def not_found(label: str, obj_id: str | int) -> ProblemError:
+    """The one 404 for an object that does not exist or that the caller may not see."""
+    return ProblemError(404, f"{label} {obj_id} not found", code="not-found")
+
+
+async def absent(
+    services: Services,
+    principal: Principal,
+    permission: str,
+    kind: str,
+    obj_id: str | int,
+    label: str | None = None,
+) -> ProblemError:
+    """Audit a request for a missing or hidden object (alike, so the log is no oracle either)."""
+    await services.audit.record(
+        Actor.of(principal),
+        permission,
+        outcome="denied",
+        target_type=kind,
+        target_id=obj_id,
+        detail={"reason": "not found or not visible to the caller"},
+    )
+    return not_found(label or kind.replace("_", " "), obj_id)
+
+
 def require(permission: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that lets the call through only with `permission` (role check)."""
 
@@ -140,11 +196,35 @@ def require(permission: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 async def check(
-    services: Services, principal: Principal, permission: str, resource: Resource
+    services: Services,
+    principal: Principal,
+    permission: str,
+    resource: Resource,
+    *,
+    label: str | None = None,
 ) -> None:
-    """Authorize against a resource (role + unit); audit and raise 403 when denied."""
-    decision = authorize(principal, permission, resource)
-    if not decision.allowed:
-        raise await deny(
-            services, principal, permission, f"{resource.kind}:{resource.id}", decision.reason
-        )
+    """Authorize against a resource (role + relation); audited 403, or 404 when it is hidden."""
+    await check_any(services, principal, permission, [resource], label=label)
+
+
+async def check_any(
+    services: Services,
+    principal: Principal,
+    permission: str,
+    resources: Sequence[Resource],
+    *,
+    label: str | None = None,
+) -> Decision:
+    """Allow when `permission` holds on any of the resources (the first is what is reported)."""
+    decisions = [authorize(principal, permission, r) for r in resources]
+    for decision in decisions:
+        if decision.allowed:
+            return decision
+    if all(d.hidden for d in decisions):
+        res = resources[0]
+        raise await absent(services, principal, permission, res.kind, res.id, label)
+    seen = next(i for i, d in enumerate(decisions) if not d.hidden)
+    res = resources[seen]
+    raise await deny(
+        services, principal, permission, f"{res.kind}:{res.id}", decisions[seen].reason
+    )

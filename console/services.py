@@ -62,17 +62,20 @@ class Services:
         # and a reconnecting client's ?since= never points into a new server's future.
         bus = InProcessBus(replay=settings.events.replay_buffer, start_id=time.time_ns() // 1000)
         sec = settings.security
+        units = UnitTree()
         return cls(
             settings=settings,
             store=store,
             bus=bus,
-            audit=AuditLog(store, bus),
+            audit=AuditLog(store, bus, units),
             throttle=LoginThrottle(
                 sec.login_failures_per_account,
                 sec.login_failures_per_address,
                 sec.login_window_seconds,
+                sec.login_delay_seconds,
+                sec.login_max_delay_seconds,
             ),
             metrics=Metrics(),
-            units=UnitTree(),
+            units=units,
             secret=load_secret(settings),
         )

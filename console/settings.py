@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import ipaddress
 import tomllib
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -49,7 +59,7 @@ class ServerSettings(_Group):
 
 
 class SecuritySettings(_Group):
-    """Sessions, tokens and login throttling."""
+    """Sessions, tokens, passwords, login throttling and proxies."""
 
     session_idle_minutes: int = Field(480, ge=1, description="Session expires after idle minutes.")
     session_max_hours: int = Field(24, ge=1, description="Session expires after this many hours.")
@@ -57,13 +67,70 @@ class SecuritySettings(_Group):
         None, description="Send cookies only over HTTPS (default: on in production mode)."
     )
     login_failures_per_account: int = Field(
-        5, ge=1, description="Failed logins allowed per account within the window."
+        5,
+        ge=1,
+        description="Failed logins per account (from browsers it has not signed in on) "
+        "before each further try is delayed.",
     )
     login_failures_per_address: int = Field(
-        20, ge=1, description="Failed logins allowed per client address within the window."
+        20, ge=1, description="Failed logins per client address before each try is delayed."
     )
-    login_window_seconds: int = Field(300, ge=1, description="Login throttling window (seconds).")
-    password_min_length: int = Field(8, ge=6, description="Shortest password accepted.")
+    login_window_seconds: int = Field(
+        900, ge=1, description="Failed logins older than this are forgotten (seconds)."
+    )
+    login_delay_seconds: float = Field(
+        1.0, gt=0, le=60, description="First delay once the free tries are used; doubles per try."
+    )
+    login_max_delay_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Longest delay between two tries of one account or address.",
+    )
+    login_device_days: int = Field(
+        180,
+        ge=1,
+        le=3650,
+        description="A browser that signed in keeps its own throttle for that account this long, "
+        "so an attack on the account does not slow its real user down.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For header is "
+        "believed; from any other peer the header is ignored.",
+    )
+    password_min_length: int = Field(8, ge=8, le=128, description="Shortest password accepted.")
+    password_min_score: int = Field(
+        3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn strength estimate (0-4) a new password needs; common "
+        "passwords are refused at any setting.",
+    )
+    token_days: int = Field(
+        90, ge=1, le=3650, description="Lifetime of an API token created without one (days)."
+    )
+    token_max_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="Longest API token lifetime; older tokens without an expiry stop after this.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for i, item in enumerate(value):
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"[{i}] {item!r} is not an IP address or network") from exc
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The trusted proxies as networks."""
+        return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in self.trusted_proxies)
 
 
 class EventSettings(_Group):
@@ -181,6 +248,9 @@ class DrillsSettings(_Group):
     )
     reminder_interval_s: float = Field(
         60, ge=1, le=3600, description="How often reminders 24 h and 1 h before a drill are due."
+    )
+    separate_approval: bool = Field(
+        True, description="Separation of duties: whoever submitted a drill may not approve it."
     )
 
 

@@ -309,10 +309,12 @@ def reminders_due(
     return due
 
 
-def describe(c: Conflict) -> str:
-    """A plain English explanation of a conflict (the UI translates `message_key`)."""
+def describe(c: Conflict, other: str | None = None) -> str:
+    """A plain English explanation of a conflict (the UI translates `message_key`); `other`
+    replaces the other drill's title and id (e.g. when the reader may not see that drill)."""
     p = c.params
-    other = f"'{p.get('title')}' ({c.other_drill_id})" if c.other_drill_id else ""
+    if other is None:
+        other = f"'{p.get('title')}' ({c.other_drill_id})" if c.other_drill_id else ""
     if c.kind == ConflictKind.venue:
         return f"shelter {p['shelter_id']} is already used by {other} at {p['at']}"
     if c.kind == ConflictKind.team:

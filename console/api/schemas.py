@@ -118,6 +118,15 @@ class PasswordIn(Strict):
     password: str = Field(max_length=1024, description="The new password.")
 
 
+class OwnPasswordIn(Strict):
+    """Changing one's own password."""
+
+    current_password: str = Field(
+        min_length=1, max_length=1024, description="The password in use now."
+    )
+    new_password: str = Field(max_length=1024, description="The new password.")
+
+
 class UnitCreate(Strict):
     """A new unit."""
 
@@ -142,7 +151,13 @@ class TokenCreate(Strict):
 
     name: str = Field(min_length=1, max_length=100, description="What the token is for.")
     user_id: int | None = Field(None, description="Token acts as this user (default: caller).")
-    expires_days: int | None = Field(None, ge=1, le=3650, description="Lifetime in days.")
+    expires_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        description="Lifetime in days (default: the security.token_days setting; at most "
+        "security.token_max_days).",
+    )
 
 
 class TokenOut(BaseModel):

@@ -11,7 +11,7 @@ from console.api.schemas import Items, TokenCreate, TokenCreated, TokenOut
 from console.audit import Actor
 from console.auth.credentials import expires_in, keyed_hash, new_token
 from console.auth.policy import Principal, Resource
-from console.deps import DbDep, ServicesDep, check, require
+from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.store.models import ApiToken, User, utcnow
@@ -60,7 +60,16 @@ async def create_token(
             code="validation",
             errors=[{"loc": "body.user_id", "msg": "unknown user", "type": "unknown_reference"}],
         )
-    await check(services, principal, "tokens.manage", Resource("user", str(user.id), user.unit_id))
+    await check(services, principal, "tokens.manage", Resource.user(user.id, user.unit_id))
+    sec = services.settings.security
+    days = body.expires_days or sec.token_days
+    if days > sec.token_max_days:
+        raise ProblemError(
+            422,
+            f"body.expires_days: at most {sec.token_max_days} days (security.token_max_days)",
+            code="validation",
+            errors=[{"loc": "body.expires_days", "msg": "longer than allowed", "type": "too_long"}],
+        )
     raw = new_token()
     token = ApiToken(
         name=body.name,
@@ -68,7 +77,7 @@ async def create_token(
         token_hash=keyed_hash(services.secret, raw),
         prefix=raw[:10],
         created_by=principal.user_id,
-        expires_at=expires_in(body.expires_days),
+        expires_at=expires_in(days),
     )
     db.add(token)
     await db.flush()
@@ -99,9 +108,12 @@ async def revoke_token(
     """Revoke a token at once."""
     token = await db.get(ApiToken, token_id)
     if token is None:
-        raise ProblemError(404, f"token {token_id} not found", code="not-found")
+        raise await absent(services, principal, "tokens.manage", "token", token_id)
     await check(
-        services, principal, "tokens.manage", Resource("token", str(token.id), token.user.unit_id)
+        services,
+        principal,
+        "tokens.manage",
+        Resource("token", str(token.id), token.user.unit_id, owner_user_id=token.user_id),
     )
     if token.revoked_at is None:
         token.revoked_at = utcnow()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from console.api.schemas import Items, UnitCreate, UnitOut, UnitPatch
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
-from console.deps import DbDep, ServicesDep, check, deny, require
+from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.services import Services
@@ -25,16 +25,10 @@ async def _check_parent(
     services: Services, db: DbDep, principal: Principal, parent_id: int | None
 ) -> None:
     if parent_id is None:
-        # Only an admin of a top-level unit may add another top-level unit.
-        own = await db.get(Unit, principal.unit_id)
-        if own is None or own.parent_id is not None:
-            raise await deny(
-                services,
-                principal,
-                "units.write",
-                "unit:top-level",
-                "only an admin of a top-level unit may add or move a top-level unit",
-            )
+        # Only an admin of a top-level unit may add (or move a unit to) the top level: the
+        # caller must own the top of their own tree.
+        top = services.units.root_of(principal.unit_id)
+        await check(services, principal, "units.write", Resource.unit(top))
         return
     if await db.get(Unit, parent_id) is None:
         raise ProblemError(
@@ -43,7 +37,7 @@ async def _check_parent(
             code="validation",
             errors=[{"loc": "body.parent_id", "msg": "unknown unit", "type": "unknown_reference"}],
         )
-    await check(services, principal, "units.write", Resource("unit", str(parent_id), parent_id))
+    await check(services, principal, "units.write", Resource.unit(parent_id))
 
 
 async def _publish(services: Services, type_: str, unit: Unit) -> None:
@@ -97,8 +91,8 @@ async def update_unit(
     """Rename, re-kind or move a unit within the caller's units."""
     unit = await db.get(Unit, unit_id)
     if unit is None:
-        raise ProblemError(404, f"unit {unit_id} not found", code="not-found")
-    await check(services, principal, "units.write", Resource("unit", str(unit_id), unit_id))
+        raise await absent(services, principal, "units.write", "unit", unit_id)
+    await check(services, principal, "units.write", Resource.unit(unit_id))
     changes = body.model_dump(exclude_unset=True)
     if "parent_id" in changes:
         if services.units.would_cycle(unit_id, changes["parent_id"]):

@@ -1,17 +1,25 @@
-"""The /ws endpoint: typed events filtered per user, slow clients dropped, resume by id."""
+"""The /ws endpoint: typed events filtered per user, slow clients dropped, resume by id.
+
+Close codes: 4401 signed out (session ended, user disabled, password changed or reset, token
+revoked), 4403 no longer allowed to subscribe, 4008 too slow (reconnect with ?since=). When the
+user's roles, unit or unit scope change, the connection stays open, is re-scoped at once and
+receives a `session.changed` message carrying the new roles, unit and permissions.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from console.auth.policy import Principal, authorize, visible_to
+from console.auth.policy import Principal, authorize, permissions_of, visible_to
 from console.deps import client_ip, get_services, resolve_principal
 from console.events import Event
+from console.services import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -20,6 +28,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008
 RECHECK_S = 30.0
+# Events after which a connection's principal is looked at again.
+USER_EVENTS = frozenset({"user.updated", "user.credentials.revoked", "token.revoked"})
+UNIT_EVENTS = frozenset({"unit.created", "unit.updated"})
 
 
 def may_see(principal: Principal, event: Event) -> bool:
@@ -29,7 +40,45 @@ def may_see(principal: Principal, event: Event) -> bool:
         return False
     if aud.user_ids is not None and principal.user_id not in aud.user_ids:
         return False
+    if aud.except_unit_ids is not None and visible_to(principal, aud.except_unit_ids):
+        return False
     return visible_to(principal, aud.unit_ids)
+
+
+def _scope_key(p: Principal) -> tuple[object, ...]:
+    return (p.unit_id, p.unit_scope, p.roles, p.top_level)
+
+
+def _changed_message(principal: Principal, event_id: int) -> dict[str, Any]:
+    return {
+        "type": "session.changed",
+        "v": 1,
+        "id": event_id,
+        "ts": None,
+        "data": {
+            "user_id": principal.user_id,
+            "unit_id": principal.unit_id,
+            "roles": sorted(r.value for r in principal.roles),
+            "permissions": permissions_of(r.value for r in principal.roles),
+        },
+    }
+
+
+async def _fresh(
+    services: Services, ws: WebSocket, principal: Principal, event: Event | None
+) -> Principal | None:
+    """The principal after `event` (None: signed out); itself when the event is not about it."""
+    if event is not None and event.type in UNIT_EVENTS:
+        return dataclasses.replace(
+            principal,
+            unit_scope=services.units.scope(principal.unit_id),
+            top_level=services.units.is_top_level(principal.unit_id),
+        )
+    if event is not None and event.type in USER_EVENTS:
+        about = event.data.get("user_id", event.data.get("id"))
+        if about != principal.user_id:
+            return principal
+    return await resolve_principal(services, ws.headers, ws.cookies, client_ip(ws))
 
 
 def _same_origin(ws: WebSocket) -> bool:
@@ -85,20 +134,29 @@ async def events_ws(ws: WebSocket) -> None:
             if reader in done:
                 getter.cancel()
                 break
+            event = getter.result() if done else None
             if not done:
                 getter.cancel()
-                # A session revoked or a user disabled while connected loses the stream too.
-                if await resolve_principal(services, ws.headers, ws.cookies, client_ip(ws)) is None:
-                    await ws.close(code=CLOSE_UNAUTHENTICATED, reason="session ended")
-                    break
-                recheck_at = loop.time() + RECHECK_S
-                continue
-            event = getter.result()
-            if event is None:
+            elif event is None:
                 services.metrics.ws_dropped.inc()
                 log.info("dropping slow websocket client %s", principal.username)
                 await ws.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect with ?since=")
                 break
+            if event is None or event.type in USER_EVENTS | UNIT_EVENTS:
+                # Roles, unit or sessions changed (or the periodic look): re-scope or close.
+                fresh = await _fresh(services, ws, principal, event)
+                if fresh is None:
+                    await ws.close(code=CLOSE_UNAUTHENTICATED, reason="session ended")
+                    break
+                if not authorize(fresh, "events.subscribe").allowed:
+                    await ws.close(code=CLOSE_FORBIDDEN, reason="no longer allowed")
+                    break
+                if _scope_key(fresh) != _scope_key(principal):
+                    principal = fresh
+                    await ws.send_json(_changed_message(principal, services.bus.last_id))
+                if event is None:
+                    recheck_at = loop.time() + RECHECK_S
+                    continue
             if not may_see(principal, event):
                 continue
             # A client whose socket does not drain within the timeout is as slow as a full queue.

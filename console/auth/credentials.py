@@ -7,13 +7,14 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.settings import SecuritySettings
 from console.store.models import ApiToken, Session, User, utcnow
 
 SESSION_COOKIE = "eoc_session"
+DEVICE_COOKIE = "eoc_device"
 TOKEN_PREFIX = "eoc_"
 
 
@@ -70,9 +71,41 @@ async def close_session(db: AsyncSession, secret: bytes, raw: str) -> None:
     await db.execute(delete(Session).where(Session.id == keyed_hash(secret, raw)))
 
 
-async def close_user_sessions(db: AsyncSession, user_id: int) -> None:
-    """Delete every session of a user (disabled, password reset)."""
-    await db.execute(delete(Session).where(Session.user_id == user_id))
+async def close_user_sessions(db: AsyncSession, user_id: int, keep: str | None = None) -> None:
+    """Delete every session of a user (disabled, password reset), except `keep` if given."""
+    stmt = delete(Session).where(Session.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(Session.id != keep)
+    await db.execute(stmt)
+
+
+async def revoke_user_tokens(db: AsyncSession, user_id: int) -> None:
+    """Revoke every live API token of a user (password change or reset)."""
+    await db.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def device_cookie(secret: bytes, username: str) -> str:
+    """A cookie marking this browser as one that signed in to `username` (for throttling)."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_device_mac(secret, username, nonce)}"
+
+
+def device_id(secret: bytes, cookie: str | None, username: str) -> str | None:
+    """The browser's id when its device cookie is genuine and names this account."""
+    nonce, _, mac = (cookie or "").partition(".")
+    if not nonce or not mac:
+        return None
+    if not hmac.compare_digest(mac, _device_mac(secret, username, nonce)):
+        return None
+    return nonce
+
+
+def _device_mac(secret: bytes, username: str, nonce: str) -> str:
+    return keyed_hash(secret, f"device|{username.lower()}|{nonce}")[:32]
 
 
 def new_token() -> str:
@@ -80,13 +113,17 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-async def find_token(db: AsyncSession, secret: bytes, raw: str) -> tuple[ApiToken, User] | None:
-    """The live token and user for a bearer secret, or None."""
+async def find_token(
+    db: AsyncSession, secret: bytes, raw: str, max_days: int
+) -> tuple[ApiToken, User] | None:
+    """The live token and user for a bearer secret, or None (a token without an expiry, from
+    before tokens expired by default, lasts `max_days`)."""
     row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == keyed_hash(secret, raw)))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
-    if row.expires_at is not None and row.expires_at <= now:
+    expires = row.expires_at or row.created_at + timedelta(days=max_days)
+    if expires <= now:
         return None
     user = row.user
     if user.disabled:
@@ -97,6 +134,6 @@ async def find_token(db: AsyncSession, secret: bytes, raw: str) -> tuple[ApiToke
     return row, user
 
 
-def expires_in(days: int | None) -> datetime | None:
-    """An expiry `days` from now, or None for no expiry."""
-    return None if days is None else utcnow() + timedelta(days=days)
+def expires_in(days: int) -> datetime:
+    """An expiry `days` from now."""
+    return utcnow() + timedelta(days=days)

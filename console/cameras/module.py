@@ -7,15 +7,9 @@ import contextlib
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.cameras.watching import CameraWatching
 from console.health.recorder import HealthRecorder
 from console.services import Services
-
-register_permission("cameras.read", ALL_ROLES)
-register_permission("cameras.write", {Role.admin, Role.maintenance})
-register_permission("health.read", {Role.admin, Role.maintenance, Role.operator})
-register_permission("health.manage", {Role.admin, Role.maintenance})
 
 
 class CamerasModule:

@@ -12,14 +12,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from console.audit import Actor
-from console.auth.policy import Principal, Resource
+from console.auth.policy import Principal, Resource, authorize
 from console.cameras import io as camio
 from console.cameras import service
 from console.cameras.models import Camera
 from console.cameras.schemas import CameraCreate, CameraOut, CameraPatch, ImportReport
 from console.cameras.secrets import UrlVault
 from console.cameras.watching import CameraWatching
-from console.deps import DbDep, ServicesDep, check, require
+from console.deps import DbDep, ServicesDep, absent, check, deny, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.services import Services
@@ -63,8 +63,11 @@ def watching(services: Services) -> CameraWatching | None:
     return w if isinstance(w, CameraWatching) else None
 
 
-async def publish(services: Services, type_: str, cam: CameraOut) -> None:
-    """Tell the units that can see the camera, and bring its watcher in line."""
+async def publish(
+    services: Services, type_: str, cam: CameraOut, before: frozenset[int] = frozenset()
+) -> None:
+    """Tell the units that can see the camera, and bring its watcher in line; units that
+    could see it `before` and no longer can are told it is gone (`camera.revoked`)."""
     w = watching(services)
     if w is not None:
         await w.sync(cam.id)
@@ -72,6 +75,12 @@ async def publish(services: Services, type_: str, cam: CameraOut) -> None:
     await services.bus.publish(
         type_, cam.model_dump(mode="json"), audience=Audience("cameras.read", units)
     )
+    if lost := before - units:
+        await services.bus.publish(
+            "camera.revoked",
+            {"id": cam.id},
+            audience=Audience("cameras.read", lost, except_unit_ids=units),
+        )
 
 
 async def _load(
@@ -79,7 +88,7 @@ async def _load(
 ) -> Camera:
     camera = await db.get(Camera, cam_id)
     if camera is None:
-        raise ProblemError(404, f"camera {cam_id} not found", code="not-found")
+        raise await absent(services, principal, perm, "camera", cam_id)
     await check(services, principal, perm, service.resource(camera))
     return camera
 
@@ -121,12 +130,7 @@ async def create_camera(
         await service.check_units(db, "owner_unit_id", [body.owner_unit_id])
     except service.CameraError as exc:
         raise _problem(exc) from exc
-    await check(
-        services,
-        principal,
-        "cameras.write",
-        Resource("unit", str(body.owner_unit_id), body.owner_unit_id),
-    )
+    await check(services, principal, "cameras.write", Resource.unit(body.owner_unit_id))
     if await db.get(Camera, body.id) is not None:
         raise ProblemError(
             409,
@@ -214,12 +218,8 @@ async def update_camera(
             await service.check_units(db, "owner_unit_id", [body.owner_unit_id])
         except service.CameraError as exc:
             raise _problem(exc) from exc
-        await check(
-            services,
-            principal,
-            "cameras.write",
-            Resource("unit", str(body.owner_unit_id), body.owner_unit_id),
-        )
+        await check(services, principal, "cameras.write", Resource.unit(body.owner_unit_id))
+    before = service.units_of(camera)
     try:
         changes = await service.update(db, camera, body, vault(services), media_root(services))
     except service.CameraError as exc:
@@ -236,7 +236,7 @@ async def update_camera(
     await db.refresh(camera)
     out = service.to_out(camera)
     await services.audit.announce(entry)
-    await publish(services, "camera.updated", out)
+    await publish(services, "camera.updated", out, before)
     return out
 
 
@@ -306,6 +306,7 @@ async def import_cameras(
     seen: dict[str, int] = {}
     # Parsing and validating a large file is CPU work: keep it off the event loop.
     parsed_rows = await asyncio.to_thread(lambda: list(parser(text, codes)))
+    refused: list[int] = []
     for parsed in parsed_rows:
         errors += parsed.errors
         cam = parsed.camera
@@ -317,7 +318,9 @@ async def import_cameras(
             )
             continue
         seen[cam.id] = parsed.row
-        if cam.owner_unit_id not in principal.unit_scope:
+        decision = authorize(principal, "cameras.write", Resource.unit(cam.owner_unit_id))
+        if not decision.allowed:
+            refused.append(parsed.row)
             errors.append(camio.RowError(parsed.row, "owner_unit", "outside your units"))
         else:
             good.append((parsed.row, cam))
@@ -333,7 +336,18 @@ async def import_cameras(
             if cam.id in existing:
                 current = await db.get(Camera, cam.id)
                 assert current is not None
-                await check(services, principal, "cameras.write", service.resource(current))
+                decision = authorize(principal, "cameras.write", service.resource(current))
+                if not decision.allowed:
+                    # A sharer may watch a camera, never overwrite it; one it cannot even see is
+                    # only known to have its id taken (as a create with that id would say).
+                    refused.append(row)
+                    msg = (
+                        "camera id is taken by a camera of another unit"
+                        if decision.hidden
+                        else "only the camera's owner unit (or a unit above it) may change it"
+                    )
+                    errors.append(camio.RowError(row, "id", msg))
+                    continue
                 await service.update(
                     db,
                     current,
@@ -347,14 +361,22 @@ async def import_cameras(
                 created += 1
         except service.CameraError as exc:
             errors.append(camio.RowError(row, exc.loc, exc.msg))
-        except ProblemError as exc:
-            errors.append(camio.RowError(row, "owner_unit", exc.detail))
         if (created + updated) % 500 == 0 and created + updated:
             await services.bus.publish(
                 "camera.import.progress",
                 {"done": created + updated, "total": len(good)},
                 audience=Audience("cameras.write", frozenset({principal.unit_id})),
             )
+    if refused:
+        # One audited refusal for the whole file, naming the rows (not one row per camera).
+        await deny(
+            services,
+            principal,
+            "cameras.write",
+            "/api/cameras/import",
+            f"{len(refused)} row(s) would change cameras outside the caller's units: "
+            + ", ".join(str(r) for r in sorted(refused)[:50]),
+        )
     errors.sort(key=lambda e: e.row)
     skipped = len({e.row for e in errors})
     if (errors and not params.partial) or params.dry_run:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.auth.policy import Principal, Resource
+from console.auth.policy import Resource
 from console.cameras.models import Camera, CameraShare
 from console.cameras.schemas import CameraFields, CameraOut, CameraPatch, FieldOfView
 from console.cameras.secrets import UrlVault
@@ -30,6 +30,11 @@ class CameraError(ValueError):
 def resource(camera: Camera) -> Resource:
     """The camera as an authorization resource (owner + sharing units)."""
     return Resource("camera", camera.id, camera.owner_unit_id, frozenset(camera.shared_unit_ids))
+
+
+def units_of(camera: Camera) -> frozenset[int]:
+    """Every unit that sees the camera: its owner and the units it is shared with."""
+    return frozenset({camera.owner_unit_id, *camera.shared_unit_ids})
 
 
 def visible(scope: frozenset[int]) -> Select[Camera]:
@@ -149,8 +154,3 @@ async def update(
     apply(camera, fields, vault, media_root)
     camera.version += 1
     return {k: (mask_url(v) if k.endswith("_url") and v else v) for k, v in fields.items()}
-
-
-def owner_scope_ok(principal: Principal, unit_id: int) -> bool:
-    """Whether the principal may assign a camera to this owner unit."""
-    return unit_id in principal.unit_scope

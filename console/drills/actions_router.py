@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
-from console.deps import DbDep, ServicesDep, check, require
+from console.deps import DbDep, ServicesDep, absent, check_any, require
 from console.drills import service
 from console.drills.models import DrillReportRow, DrillRow
 from console.drills.reports import today
@@ -70,18 +70,17 @@ async def close_action(
     """Close a corrective action (also after review); the drill's or the owner unit's writers."""
     row = await db.get(DrillRow, drill_id)
     if row is None:
-        raise ProblemError(404, f"drill {drill_id} not found", code="not-found")
+        raise await absent(services, principal, "drills.write", "drill", drill_id)
     stored = await db.get(DrillReportRow, row.id)
     report = AfterActionReport.model_validate(stored.report) if stored else None
     found = [a for a in report.actions if a.id == action_id] if report else []
-    owners = frozenset(a.owner_unit_id for a in found)
+    # The drill's organiser, or the unit that owns the action (and the units above them).
     res = service.resource(row)
-    await check(
-        services,
-        principal,
-        "drills.write",
-        Resource("drill", row.id, res.owner_unit_id, res.shared_unit_ids | owners),
-    )
+    owned = [
+        Resource("drill", row.id, a.owner_unit_id, res.shared_unit_ids | {row.organising_unit_id})
+        for a in found
+    ]
+    await check_any(services, principal, "drills.write", [res, *owned])
     if stored is None or report is None or not found:
         raise ProblemError(
             404, f"action {action_id} not found in drill {drill_id}", code="not-found"

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
-from console.auth.policy import Principal, Resource, Role
-from console.deps import DbDep, ServicesDep, check, require
+from console.auth.policy import Principal, Resource, authorize
+from console.deps import DbDep, ServicesDep, absent, check, principal_of, require
 from console.drills import service
 from console.drills.config import LEADS, DrillsConfig, config
 from console.drills.models import DrillFeedRow, DrillRow
@@ -88,9 +88,7 @@ async def create_feed(body: FeedIn, principal: Reader, services: ServicesDep, db
                     {"loc": "body.unit_id", "msg": "unknown unit", "type": "unknown_reference"}
                 ],
             )
-        await check(
-            services, principal, "drills.read", Resource("unit", str(body.unit_id), body.unit_id)
-        )
+        await check(services, principal, "drills.feed.create", Resource.unit(body.unit_id))
     token = secrets.token_urlsafe(32)
     row = DrillFeedRow(
         token_hash=token_hash(token),
@@ -121,13 +119,9 @@ async def revoke_feed(
     row = await db.get(DrillFeedRow, feed_id)
     owner = await db.get(User, row.user_id) if row is not None else None
     if row is None or owner is None:
-        raise ProblemError(404, f"feed {feed_id} not found", code="not-found")
-    if row.user_id != principal.user_id:
-        if not principal.has_role(Role.admin):
-            raise ProblemError(404, f"feed {feed_id} not found", code="not-found")
-        await check(
-            services, principal, "drills.read", Resource("drill_feed", str(row.id), owner.unit_id)
-        )
+        raise await absent(services, principal, "drills.feed.revoke", "drill_feed", feed_id, "feed")
+    res = Resource("drill_feed", str(row.id), owner.unit_id, owner_user_id=owner.id)
+    await check(services, principal, "drills.feed.revoke", res, label="feed")
     if row.revoked_at is None:
         row.revoked_at = service.now()
         entry = services.audit.add(
@@ -220,6 +214,24 @@ async def get_feed(token: str, request: Request, services: ServicesDep, db: DbDe
     if row is None or row.revoked_at is not None or user is None or user.disabled:
         raise ProblemError(404, "no such calendar feed", code="not-found")
     if row.scope == "unit" and row.unit_id is not None:
+        # A unit feed lives only while its owner still belongs to that unit (or one above).
+        owner = principal_of(user, services, "feed")
+        if not authorize(owner, "drills.feed.create", Resource.unit(row.unit_id)).allowed:
+            row.revoked_at = service.now()
+            entry = services.audit.add(
+                db,
+                Actor(user.id, user.username, user.unit_id, "feed"),
+                "drill.feed.revoke",
+                target_type="drill_feed",
+                target_id=str(row.id),
+                detail={
+                    "reason": "the owner no longer belongs to the unit",
+                    "unit_id": row.unit_id,
+                },
+            )
+            await db.commit()
+            await services.audit.announce(entry)
+            raise ProblemError(404, "no such calendar feed", code="not-found")
         units, name = frozenset({row.unit_id}), f"Drills · unit {row.unit_id}"
     else:
         units, name = services.units.scope(user.unit_id), f"Drills · {user.username}"

@@ -32,7 +32,7 @@ from drills.workflow import Status
 
 router = APIRouter(prefix="/api/drills", tags=["drills"])
 Reader = Annotated[Principal, Depends(require("drills.read"))]
-Runner = Annotated[Principal, Depends(require("drills.read"))]
+Runner = Annotated[Principal, Depends(require("drills.run"))]
 
 
 async def _cameras(db: AsyncSession, principal: Principal, plan: DrillPlan) -> list[CameraOut]:
@@ -126,10 +126,11 @@ def _bad(loc: str, msg: str, type_: str) -> ProblemError:
 async def add_entry(
     drill_id: str, body: TimelineIn, principal: Reader, services: ServicesDep, db: DbDep
 ) -> TimelineItem:
-    """Log an entry while the drill runs; observers (anyone who sees the drill) add notes."""
-    row = await service.load(services, db, principal, drill_id, "drills.read")
+    """Log an entry while the drill runs: anyone of the organising or a participating unit adds
+    observer notes; their admins and coordinators add the other entries."""
+    row = await service.load(services, db, principal, drill_id, "drills.observe")
     if body.kind != EntryKind.note:
-        await check(services, principal, "drills.run", service.resource(row))
+        await check(services, principal, "drills.timeline", service.resource(row))
     if row.status != Status.in_progress.value:
         raise ProblemError(
             409,

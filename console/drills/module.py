@@ -1,10 +1,11 @@
 """The drills feature module: routes, permissions and the reminder task.
 
-Permissions: drills.read for every role; drills.write (plan and report editing) for admin and
-coordinator; drills.run (workflow transitions, live control) for admin, coordinator and the
-operator, whose transitions drills.workflow.TRANSITIONS limits to running a drill live (start,
-complete, abort). Unit scoping: a drill is owned by its organising unit and shared with its
-participating units.
+Permissions (console.auth.policy.RIGHTS): drills.read for every role; drills.write (plan and
+report editing) for admin and coordinator of the organising unit and the units above it;
+drills.run (workflow transitions, live control) for them and the operator, whose transitions
+drills.workflow.TRANSITIONS limits to running a drill live (start, complete, abort);
+participating units read, add observer notes and (admin, coordinator) timeline entries while
+the drill runs.
 """
 
 from __future__ import annotations
@@ -14,12 +15,7 @@ import contextlib
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
-
-register_permission("drills.read", ALL_ROLES)
-register_permission("drills.write", {Role.admin, Role.coordinator})
-register_permission("drills.run", {Role.admin, Role.coordinator, Role.operator})
 
 
 class DrillsModule:

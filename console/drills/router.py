@@ -23,7 +23,7 @@ from drills.workflow import DELETABLE, NEEDS_REAPPROVAL, Status, changed_for_app
 router = APIRouter(prefix="/api/drills", tags=["drills"])
 Reader = Annotated[Principal, Depends(require("drills.read"))]
 Writer = Annotated[Principal, Depends(require("drills.write"))]
-Runner = Annotated[Principal, Depends(require("drills.read"))]
+Runner = Annotated[Principal, Depends(require("drills.run"))]
 # Cancelled drills stay editable (and deletable) so a bad stored plan can always be mended.
 LOCKED = {Status.reviewed.value, Status.completed.value, Status.aborted.value}
 IfMatch = Annotated[str | None, Header(description="Version from the ETag.")]
@@ -45,7 +45,7 @@ async def create_drill(
     cfg = config(services)
     plan = service.normalise(body.plan)
     org, parts, expansion = await service.validate(db, plan, "body.plan", cfg)
-    await check(services, principal, "drills.write", Resource("unit", str(org), org))
+    await check(services, principal, "drills.write", Resource.unit(org))
     if await db.get(DrillRow, body.id) is not None:
         raise ProblemError(
             409,
@@ -53,7 +53,7 @@ async def create_drill(
             code="duplicate",
             errors=[{"loc": "body.id", "msg": "already exists", "type": "duplicate"}],
         )
-    found = await service.conflicts(db, body.id, plan, cfg.rules)
+    found = await service.conflicts(db, body.id, plan, cfg.rules, principal)
     plan = plan.model_copy(update={"version": 1})
     row = DrillRow(
         id=body.id,
@@ -93,7 +93,7 @@ async def get_drill(
         return service.to_out(row, error=error)
     found = []
     if row.status in service.ACTIVE:
-        found = await service.conflicts(db, row.id, plan, cfg.rules)
+        found = await service.conflicts(db, row.id, plan, cfg.rules, principal)
     expansion = await asyncio.to_thread(service.expansion, plan, cfg)
     return service.to_out(row, found, expansion)
 
@@ -121,8 +121,8 @@ async def update_drill(
     plan = service.normalise(body)
     org, parts, expansion = await service.validate(db, plan, "body", cfg)
     if org != row.organising_unit_id:
-        await check(services, principal, "drills.write", Resource("unit", str(org), org))
-    found = await service.conflicts(db, row.id, plan, cfg.rules)
+        await check(services, principal, "drills.write", Resource.unit(org))
+    found = await service.conflicts(db, row.id, plan, cfg.rules, principal)
     new_json = service.plan_json(plan)
     sent_back = None
     if Status(row.status) in NEEDS_REAPPROVAL:

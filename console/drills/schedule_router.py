@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import or_, select
 
-from console.auth.policy import Principal
+from console.auth.policy import Principal, authorize
 from console.deps import DbDep, ServicesDep, require
 from console.drills import service
 from console.drills.config import config
@@ -43,7 +43,7 @@ async def drill_conflicts(
     cfg = config(services)
     plan = service.stored_plan(row)
     _, _, expansion = await service.validate(db, plan, "plan", cfg)
-    found = await service.conflicts(db, row.id, plan, cfg.rules)
+    found = await service.conflicts(db, row.id, plan, cfg.rules, principal)
     return CheckOut(
         conflicts=found,
         occurrence_count=len(expansion.starts),
@@ -64,7 +64,17 @@ async def check_plan(
     cfg = config(services)
     plan = service.normalise(body)
     _, _, expansion = await service.validate(db, plan, "body", cfg)
-    found: list[ConflictOut] = await service.conflicts(db, drill_id or "", plan, cfg.rules)
+    editing = await db.get(DrillRow, drill_id) if drill_id else None
+    if (
+        editing is not None
+        and not authorize(principal, "drills.read", service.resource(editing)).allowed
+    ):
+        # A drill the caller cannot see is not "the one being edited": leaving it out of the
+        # comparison would tell its id from a missing one.
+        editing = None
+    found: list[ConflictOut] = await service.conflicts(
+        db, editing.id if editing else "", plan, cfg.rules, principal
+    )
     return CheckOut(
         conflicts=found,
         occurrence_count=len(expansion.starts),

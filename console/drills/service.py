@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.auth.policy import Principal, Resource
-from console.deps import check
+from console.auth.policy import Principal, Resource, authorize
+from console.deps import absent, check
 from console.drills import refs
 from console.drills.config import DrillsConfig
 from console.drills.models import DrillRow
@@ -20,18 +20,26 @@ from console.drills.schemas import ConflictOut, DrillOut, SentBack
 from console.errors import ProblemError, format_loc
 from console.events import Audience
 from console.services import Services
+from console.store.models import AuditEntry
 from drills.errors import DrillError
 from drills.expand import bounds, expand
 from drills.models import Drill, DrillPlan
 from drills.schedule import Expansion, ScheduleRules, describe, find_conflicts
+from drills.workflow import Status
 
 log = logging.getLogger(__name__)
 ACTIVE = {"draft", "submitted", "approved", "scheduled", "in_progress"}
 
 
-def resource(row: DrillRow) -> Resource:
+def resource(row: DrillRow, author: int | None = None) -> Resource:
     """The drill as an authorization resource: organiser owns, participants share."""
-    return Resource("drill", row.id, row.organising_unit_id, frozenset(row.participating_unit_ids))
+    return Resource(
+        "drill",
+        row.id,
+        row.organising_unit_id,
+        frozenset(row.participating_unit_ids),
+        author_user_id=author,
+    )
 
 
 def units(row: DrillRow) -> frozenset[int]:
@@ -71,7 +79,7 @@ async def load(
     """The drill (404) if the caller holds `perm` on it (403, audited)."""
     row = await db.get(DrillRow, drill_id)
     if row is None:
-        raise ProblemError(404, f"drill {drill_id} not found", code="not-found")
+        raise await absent(services, principal, perm, "drill", drill_id)
     await check(services, principal, perm, resource(row))
     return row
 
@@ -128,7 +136,19 @@ async def validate(
     return org, sorted(set(parts) - {org}), expansion
 
 
-def _conflict_out(c: Any) -> ConflictOut:
+def _conflict_out(c: Any, hidden: bool = False) -> ConflictOut:
+    if hidden:
+        # Another unit's drill the caller may not open: say what clashes, never which drill.
+        params = {k: v for k, v in c.params.items() if k != "title"} | {"title": "", "hidden": True}
+        message = describe(c, other="a drill of another unit")
+        return ConflictOut(
+            kind=c.kind.value,
+            message=message,
+            other_drill_id=None,
+            at=c.params.get("at"),
+            message_key=c.message_key,
+            params=params,
+        )
     return ConflictOut(
         kind=c.kind.value,
         message=describe(c),
@@ -198,15 +218,26 @@ async def backfill_bounds(services: Services) -> int:
 
 
 async def conflicts(
-    db: AsyncSession, drill_id: str, plan: DrillPlan, rules: ScheduleRules
+    db: AsyncSession,
+    drill_id: str,
+    plan: DrillPlan,
+    rules: ScheduleRules,
+    viewer: Principal | None = None,
 ) -> list[ConflictOut]:
-    """Conflicts of `plan` against every other active drill (computed off the event loop)."""
-    others = [d for d in await active_drills(db) if d.id != drill_id]
+    """Conflicts of `plan` against every other active drill (computed off the event loop);
+    drills `viewer` may not open are not named."""
+    rows = list(await db.scalars(select(DrillRow).where(DrillRow.status.in_(ACTIVE))))
+    others = [as_drill(r) for r in rows if r.id != drill_id]
     try:
         found = await asyncio.to_thread(find_conflicts, drill_id, plan, others, rules)
     except DrillError as exc:
         raise domain_problem(exc, "plan") from exc
-    return [_conflict_out(c) for c in found]
+    hidden = {
+        r.id
+        for r in rows
+        if viewer is not None and not authorize(viewer, "drills.read", resource(r)).allowed
+    }
+    return [_conflict_out(c, c.other_drill_id in hidden) for c in found]
 
 
 def conflicting_ids(
@@ -277,3 +308,34 @@ async def publish_changed(services: Services, row: DrillRow) -> None:
         {"id": row.id, "status": row.status, "community_ids": row.plan.get("community_ids", [])},
         audience=audience(row),
     )
+
+
+async def submitter(db: AsyncSession, drill_id: str) -> int | None:
+    """Who last submitted the drill for approval (from the append-only audit log)."""
+    rows = await db.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == "drill.transition",
+            AuditEntry.target_type == "drill",
+            AuditEntry.target_id == drill_id,
+            AuditEntry.outcome == "success",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(100)
+    )
+    for entry in rows:
+        if (entry.detail or {}).get("to") == Status.submitted.value:
+            return entry.actor_id
+    return None
+
+
+async def authorize_step(
+    services: Services, db: AsyncSession, principal: Principal, row: DrillRow, to: Status
+) -> None:
+    """Relation checks a step needs beyond drills.run: approving is not for the submitter
+    when separation of duties is on (the `drills.separate_approval` setting)."""
+    if to == Status.approved:
+        author = None
+        if services.settings.drills.separate_approval:
+            author = await submitter(db, row.id)
+        await check(services, principal, "drills.approve", resource(row, author))

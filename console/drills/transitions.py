@@ -43,16 +43,16 @@ def _forbidden_move(row: DrillRow, to: Status, exc: DrillError) -> ProblemError:
 
 
 async def authorize_move(
-    services: Services, principal: Principal, row: DrillRow, to: Status
+    services: Services, db: AsyncSession, principal: Principal, row: DrillRow, to: Status
 ) -> None:
-    """Role per transition (403, audited), then the caller's relation to the drill.
-
-    Hook for the unit-relation rules (organising unit only, approver is not the submitter):
-    they belong after the role check, before the status changes.
-    """
+    """The role gate, the caller's relation to the drill (the organising unit, or one above
+    it, moves it), the step itself (409), the roles of that step (403, audited), and that an
+    approver is not the submitter."""
     decision = authorize(principal, "drills.run")
     if not decision.allowed:
         raise await deny(services, principal, "drills.run", f"drill:{row.id}", decision.reason)
+    # The relation before the workflow: a participant learns nothing of what a step needs.
+    await check(services, principal, "drills.run", service.resource(row))
     try:
         req = check_transition(row.status, to)
     except DrillError as exc:
@@ -66,7 +66,7 @@ async def authorize_move(
             f"drill:{row.id}",
             f"moving a drill from {row.status} to {to.value} needs one of the roles: {needed}",
         )
-    await check(services, principal, "drills.run", service.resource(row))
+    await service.authorize_step(services, db, principal, row, to)
 
 
 async def _report_ready(db: AsyncSession, row: DrillRow) -> None:
@@ -132,7 +132,7 @@ async def transition(
     reason: str = "",
 ) -> DrillOut:
     """Apply one workflow step (If-Match, roles, rules), audit it and publish it."""
-    await authorize_move(services, principal, row, to)
+    await authorize_move(services, db, principal, row, to)
     check_if_match(if_match, row.version, "drill", service.to_out(row).model_dump(mode="json"))
     if to in NEEDS_REASON and not reason.strip():
         raise ProblemError(

@@ -20,6 +20,9 @@ class Audience:
     permission: str | None = None
     unit_ids: frozenset[int] | None = None
     user_ids: frozenset[int] | None = None
+    # Users who can still see the object under other units are left out (e.g. a camera that
+    # stopped being shared with some units: only those who lost it hear it went).
+    except_unit_ids: frozenset[int] | None = None
 
 
 EVERYONE = Audience()

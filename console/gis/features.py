@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shapely.geometry.base import BaseGeometry
 
 from console.audit import Actor
-from console.auth.policy import Principal
+from console.auth.policy import Principal, Resource
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, require
+from console.deps import check as authorize_check
 from console.errors import ProblemError, format_loc
 from console.events import Audience
 from console.gis import store
@@ -139,7 +140,11 @@ async def _changed(
 
 def _answer(response: Response, f: Feature, repaired: str | None) -> dict[str, Any]:
     response.headers["ETag"] = etag(f.version)
-    return feature_dict(f, 0.0) | {"repaired": repaired}
+    return feature_dict(f, 0.0) | {"repaired": repaired, "owner_unit_id": f.owner_unit_id}
+
+
+async def _may_edit(services: Services, principal: Principal, f: Feature) -> None:
+    await authorize_check(services, principal, "gis.write", store.resource(f, services.units))
 
 
 @router.post("/layers/{layer}/features", status_code=201)
@@ -151,8 +156,14 @@ async def create_feature(
     services: ServicesDep,
     db: DbDep,
     repair: Annotated[bool, Query(description="Repair invalid geometry (else refuse).")] = True,
+    owner_unit_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="Owning unit (default: the caller's unit)."),
+    ] = None,
 ) -> dict[str, Any]:
     """Add a feature drawn on the map; the answer carries its version (ETag)."""
+    owner = owner_unit_id or principal.unit_id
+    await authorize_check(services, principal, "gis.write", Resource.unit(owner))
     geom, props, repaired = await asyncio.to_thread(
         validate, layer, body, repair, _context(services)
     )
@@ -166,8 +177,9 @@ async def create_feature(
             errors=[{"loc": "body.id", "msg": "already exists", "type": "duplicate"}],
         )
     if f is None:
-        f = await store.create(db, layer, fid, geom, props, principal.username)
+        f = await store.create(db, layer, fid, geom, props, principal.username, owner)
     else:
+        await _may_edit(services, principal, f)  # reviving a deleted feature of its owner
         store.write(db, f, geom, props, principal.username)
     await _changed(services, db, principal, f, "create", {"repaired": repaired})
     return _answer(response, f, repaired)
@@ -194,8 +206,9 @@ async def replace_feature(
     repair: Annotated[bool, Query(description="Repair invalid geometry (else refuse).")] = True,
 ) -> dict[str, Any]:
     """Replace a feature's geometry and properties; If-Match must name the current version."""
-    wanted = if_match_version(if_match_header, required=True)
     f = await _load(db, layer, fid, lock=True)
+    await _may_edit(services, principal, f)
+    wanted = if_match_version(if_match_header, required=True)
     check_fresh(wanted, f.version, f"{layer} feature {fid}")
     geom, props, repaired = await asyncio.to_thread(
         validate, layer, body, repair, _context(services), dict(f.properties)
@@ -215,8 +228,9 @@ async def delete_feature(
     if_match_header: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
     """Soft-delete a feature (kept in its history); If-Match is checked when sent."""
-    wanted = if_match_version(if_match_header, required=False)
     f = await _load(db, layer, fid, lock=True)
+    await _may_edit(services, principal, f)
+    wanted = if_match_version(if_match_header, required=False)
     check_fresh(wanted, f.version, f"{layer} feature {fid}")
     store.write(db, f, None, None, principal.username, deleted=True)
     await _changed(services, db, principal, f, "delete", {})

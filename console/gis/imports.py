@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
-from console.auth.policy import Principal
-from console.deps import DbDep, ServicesDep, require
+from console.auth.policy import Principal, Resource, authorize
+from console.deps import DbDep, ServicesDep, check, deny, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.gis import batches, store
@@ -71,6 +71,13 @@ class ImportParams(BaseModel):
         default=False, description="Import even when the features land outside the site."
     )
     file_name: str | None = Field(default=None, max_length=255, description="Shown in history.")
+    owner_unit_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Unit that owns the new features (default: the caller's unit); features "
+        "already stored keep their owner and are updated only where the caller may edit them.",
+    )
 
 
 def _json_object(text: str, loc: str) -> dict[str, Any]:
@@ -202,9 +209,12 @@ async def import_layer(
     db: DbDep,
 ) -> dict[str, Any]:
     """Import a file into a layer (all or nothing unless partial); dry_run previews it."""
+    owner = params.owner_unit_id or principal.unit_id
+    await check(services, principal, "gis.write", Resource.unit(owner))
     data = await read_body(request)
     opts, info = await _options(db, services, layer, params)
     result = await asyncio.to_thread(_parse, data, params, layer, opts)
+    await _refuse_foreign(services, db, principal, layer, result, params.partial)
     known = await store.existing_fids(db, layer, [f.fid for f in result.features if f.fid])
     actions = [
         "create" if f.fid is None or f.fid not in known else "restore" if known[f.fid] else "update"
@@ -222,7 +232,7 @@ async def import_layer(
         }
         return out
     items = [(f.fid or _new_fid(layer), f.geom, f.props) for f in result.features]
-    written = await store.write_many(db, layer, items, principal.username)
+    written = await store.write_many(db, layer, items, principal.username, owner)
     summary = {k: out[k] for k in ("crs_reason", "id_source", "bbox")} | {
         "notes": [n["code"] for n in out["notes"]],
         "repairs": len(result.repairs),
@@ -261,7 +271,51 @@ async def import_layer(
     return out
 
 
-BatchId = Annotated[int, Path(ge=1, description="Import batch id.")]
+async def _refuse_foreign(
+    services: Services,
+    db: DbDep,
+    principal: Principal,
+    layer: str,
+    result: ImportResult,
+    partial: bool,
+) -> None:
+    """Features of other units the caller may not edit: refused (all-or-nothing), or skipped
+    and reported with `partial`; one audited refusal names them."""
+    stored = await store.existing(db, layer, [f.fid for f in result.features if f.fid])
+    foreign = {
+        fid
+        for fid, f in stored.items()
+        if not authorize(principal, "gis.write", store.resource(f, services.units)).allowed
+    }
+    if not foreign:
+        return
+    errors = [
+        {
+            "index": f.index,
+            "loc": f"features.{f.index}",
+            "msg": f"{layer} feature {f.fid} belongs to a unit whose data you may not change",
+            "type": "forbidden",
+        }
+        for f in result.features
+        if f.fid in foreign
+    ]
+    await deny(
+        services,
+        principal,
+        "gis.write",
+        f"/api/gis/layers/{layer}/import",
+        f"{len(foreign)} feature(s) of other units: " + ", ".join(sorted(foreign)[:50]),
+    )
+    if not partial:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ProblemError(
+            403, f"{errors[0]['msg']}{more}; nothing imported", code="forbidden", errors=errors
+        )
+    result.features = [f for f in result.features if f.fid not in foreign]
+    result.skipped = [*result.skipped, *errors]
+
+
+BatchId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Import batch id.")]
 
 
 async def _batch(db: DbDep, batch_id: int) -> batches.ImportBatch:
@@ -297,12 +351,36 @@ class RevertOut(BaseModel):
     restored: int
 
 
+async def _may_revert(
+    services: Services, db: DbDep, principal: Principal, row: batches.ImportBatch
+) -> None:
+    """A revert changes every feature the batch wrote: the caller must be allowed to edit
+    each of them (403, audited, naming the first few otherwise)."""
+    written = await batches.items(db, row.id)
+    feats = await store.existing(db, row.layer, [i.fid for i in written])
+    foreign = sorted(
+        fid
+        for fid, f in feats.items()
+        if not authorize(principal, "gis.write", store.resource(f, services.units)).allowed
+    )
+    if foreign:
+        raise await deny(
+            services,
+            principal,
+            "gis.write",
+            f"gis_import:{row.id}",
+            f"import {row.id} wrote {len(foreign)} feature(s) of units whose data you may not "
+            "change: " + ", ".join(foreign[:20]),
+        )
+
+
 @router.post("/imports/{batch_id}/revert")
 async def revert_import(
     batch_id: BatchId, principal: Writer, services: ServicesDep, db: DbDep
 ) -> RevertOut:
     """Undo a whole import: features back to their previous versions, created ones deleted."""
     row = await _batch(db, batch_id)
+    await _may_revert(services, db, principal, row)
     if row.reverted_at is not None:
         raise ProblemError(
             409,

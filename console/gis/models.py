@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Float,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -44,6 +45,10 @@ class Feature(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The unit that edits it; None: district data (owned by the first top-level unit).
+    owner_unit_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("units.id"), index=True, default=None
+    )
 
 
 class FeatureVersion(Base):

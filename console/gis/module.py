@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
 from console.settings import Settings
 
@@ -14,11 +13,6 @@ IMPORT_ROUTES = (
     r"^/api/gis/kits/import$",
     r"^/api/gis/shelters/occupancy/import$",
 )
-
-register_permission("gis.read", ALL_ROLES)
-register_permission("gis.write", {Role.admin, Role.coordinator})
-register_permission("readiness.read", ALL_ROLES)
-register_permission("readiness.recompute", {Role.admin, Role.coordinator})
 
 
 class GisModule:

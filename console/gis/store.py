@@ -9,45 +9,61 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.auth.policy import Resource
 from console.gis.models import Feature, FeatureVersion
+from console.units import UnitTree
 
 Item = tuple[str, BaseGeometry, dict[str, Any]]
 
 
-async def upsert(db: AsyncSession, layer: str, items: list[Item], by: str) -> tuple[int, int]:
-    """Insert or update features by (layer, fid); returns (created, updated). Caller commits."""
-    written = await write_many(db, layer, items, by)
-    created = sum(1 for _f, prev in written if prev is None)
-    return created, len(written) - created
+def resource(f: Feature, units: UnitTree) -> Resource:
+    """A feature as an authorization resource: its owning unit (district data: the district)."""
+    owner = f.owner_unit_id if f.owner_unit_id is not None else units.district()
+    return Resource("gis_feature", f"{f.layer}/{f.fid}", owner)
 
 
-async def write_many(
-    db: AsyncSession, layer: str, items: list[Item], by: str
-) -> list[tuple[Feature, int | None]]:
-    """Insert or update features by (layer, fid), each with a version row. Caller commits.
-
-    Returns each written feature with the version it had before (None: created here), which
-    is what an import batch needs to be reverted.
-    """
-    fids = [i[0] for i in items]
-    existing: dict[str, Feature] = {}
+async def existing(db: AsyncSession, layer: str, fids: list[str]) -> dict[str, Feature]:
+    """Stored features of a layer by fid (deleted ones too)."""
+    found: dict[str, Feature] = {}
     for k in range(0, len(fids), 5000):  # stay under the database's bound-parameter limit
         chunk = fids[k : k + 5000]
         rows = await db.scalars(
             select(Feature).where(Feature.layer == layer, Feature.fid.in_(chunk))
         )
-        existing.update((f.fid, f) for f in rows)
+        found.update((f.fid, f) for f in rows)
+    return found
+
+
+async def upsert(
+    db: AsyncSession, layer: str, items: list[Item], by: str, owner_unit_id: int | None = None
+) -> tuple[int, int]:
+    """Insert or update features by (layer, fid); returns (created, updated). Caller commits."""
+    written = await write_many(db, layer, items, by, owner_unit_id)
+    created = sum(1 for _f, prev in written if prev is None)
+    return created, len(written) - created
+
+
+async def write_many(
+    db: AsyncSession, layer: str, items: list[Item], by: str, owner_unit_id: int | None = None
+) -> list[tuple[Feature, int | None]]:
+    """Insert or update features by (layer, fid), each with a version row. Caller commits.
+
+    New features belong to `owner_unit_id` (None: the district); updated ones keep their owner.
+    Returns each written feature with the version it had before (None: created here), which
+    is what an import batch needs to be reverted.
+    """
+    stored = await existing(db, layer, [i[0] for i in items])
     out: list[tuple[Feature, int | None]] = []
     written: list[tuple[Feature, str, dict[str, Any]]] = []
     for fid, geom, props in items:
         text = shapely.to_geojson(geom)
         x0, y0, x1, y1 = geom.bounds
-        f = existing.get(fid)
+        f = stored.get(fid)
         if f is None:
             f = Feature(layer=layer, fid=fid, geometry=text, properties=props, version=1)
-            f.updated_by, f.deleted = by, False
+            f.updated_by, f.deleted, f.owner_unit_id = by, False, owner_unit_id
             db.add(f)
-            existing[fid] = f
+            stored[fid] = f
             out.append((f, None))
         else:
             out.append((f, f.version))
@@ -145,12 +161,19 @@ def write(
 
 
 async def create(
-    db: AsyncSession, layer: str, fid: str, geom: BaseGeometry, props: dict[str, Any], by: str
+    db: AsyncSession,
+    layer: str,
+    fid: str,
+    geom: BaseGeometry,
+    props: dict[str, Any],
+    by: str,
+    owner_unit_id: int | None = None,
 ) -> Feature:
     """Add a new feature at version 1 with its first version row. Caller commits."""
     x0, y0, x1, y1 = geom.bounds
     f = Feature(layer=layer, fid=fid, geometry=shapely.to_geojson(geom), properties=props)
     f.version, f.deleted, f.updated_by = 1, False, by
+    f.owner_unit_id = owner_unit_id
     f.min_lon, f.min_lat, f.max_lon, f.max_lat = x0, y0, x1, y1
     db.add(f)
     await db.flush()

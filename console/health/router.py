@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from console.audit import Actor
-from console.auth.policy import Principal
+from console.auth.policy import Principal, Resource
 from console.cameras import service as cameras
 from console.cameras.models import Camera
-from console.deps import DbDep, ServicesDep, check, require
+from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.health.availability import Tally, tally
@@ -101,7 +101,7 @@ async def health_detail(
     """Status, metric history, status changes and alerts of one camera."""
     cam = await db.get(Camera, camera_id)
     if cam is None:
-        raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
+        raise await absent(services, principal, "health.read", "camera", camera_id)
     await check(services, principal, "health.read", cameras.resource(cam))
     since = utcnow() - timedelta(hours=hours)
     h = await db.get(CameraHealth, camera_id)
@@ -185,10 +185,16 @@ async def _alert_action(
     action: Literal["ack", "close"],
 ) -> dict[str, Any]:
     alert = await db.get(CameraAlert, alert_id)
-    if alert is None:
-        raise ProblemError(404, f"alert {alert_id} not found", code="not-found")
-    cam = await db.get(Camera, alert.camera_id)
-    await check(services, principal, "health.manage", cameras.resource(cam))
+    cam = await db.get(Camera, alert.camera_id) if alert is not None else None
+    if alert is None or cam is None:
+        raise await absent(services, principal, "health.manage", "alert", alert_id)
+    res = cameras.resource(cam)
+    await check(
+        services,
+        principal,
+        "health.manage",
+        Resource("alert", str(alert_id), res.owner_unit_id, res.shared_unit_ids),
+    )
     if alert.state == "closed":
         raise ProblemError(409, f"alert {alert_id} is already closed", code="closed")
     now = utcnow()

@@ -15,14 +15,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
 
 log = logging.getLogger(__name__)
-register_permission("incidents.read", ALL_ROLES)
-register_permission("incidents.write", {Role.admin, Role.coordinator, Role.operator})
-register_permission("quakes.ingest", {Role.admin, Role.coordinator, Role.operator})
-register_permission("incidents.manage", {Role.admin, Role.coordinator})
 
 
 class IncidentsModule:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from console.auth.policy import Principal
+from console.audit import Actor
+from console.auth.policy import Principal, Resource
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import require
@@ -48,3 +49,19 @@ def hub_for(cam: Camera, want: str, watching: CameraWatching) -> tuple[CameraHub
             409, f"camera {cam.id} has an unusable URL: {exc}", code=exc.code
         ) from exc
     return watching.registry.get(key) or watching.registry.configure(key, src), stream
+
+
+def actor_of(services: Services, kind: str, obj_id: int, user: str) -> Actor | None:
+    """Who opened a live view or group (their user id and unit), if known."""
+    live = services.extensions.get("live")
+    table = getattr(live, "group_actors" if kind == "live_group" else "viewer_actors", {})
+    actor = table.get(obj_id)
+    return actor if isinstance(actor, Actor) and actor.name == user else None
+
+
+def view_resource(services: Services, kind: str, obj_id: int, user: str) -> Resource:
+    """A live view or group as an object: its user's own, administered from their unit up."""
+    actor = actor_of(services, kind, obj_id, user)
+    if actor is None:
+        return Resource(kind, str(obj_id))
+    return Resource(kind, str(obj_id), actor.unit_id, owner_user_id=actor.id)

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
-from console.auth.policy import Principal, Role
+from console.auth.policy import Principal
 from console.cameras import service as cameras
 from console.cameras.models import Camera
-from console.deps import DbDep, ServicesDep, check
+from console.deps import DbDep, ServicesDep, absent, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, peers_of, watching_of
+from console.live.deps import Viewer, hub_for, peers_of, view_resource, watching_of
 from streams.hub import CameraHub
 from streams.webrtc.group import GROUP_MAX, SDP_PER_CAMERA
 from streams.webrtc.peers import MAX_SDP, OfferError
@@ -59,9 +59,9 @@ async def _cameras(
     found: dict[str, Camera] = {}
     for cid in dict.fromkeys(ids):
         cam = await db.get(Camera, cid)
-        if cam is None:
-            raise ProblemError(404, f"camera {cid} not found", code="not-found")
         try:
+            if cam is None:
+                raise await absent(services, principal, "live.view", "camera", cid)
             await check(services, principal, "live.view", cameras.resource(cam))
         except ProblemError as exc:
             raise ProblemError(
@@ -91,6 +91,8 @@ async def offer_group(
             await _audit_start(services, actor, cid, {"reason": exc.code}, "failure")
         raise ProblemError(exc.status, str(exc), code=exc.code) from exc
     live = services.extensions.get("live")
+    if live is not None:
+        live.group_actors[group.id] = actor  # type: ignore[attr-defined]
     out: list[GroupSlotOut] = []
     for cid, (_hub, stream), slot in zip(body.cameras, picked, slots, strict=True):
         if isinstance(slot, OfferError):
@@ -126,8 +128,8 @@ async def stop_group(group_id: int, principal: Viewer, services: ServicesDep) ->
     manager = peers_of(services)
     group = manager.groups.get(group_id)
     if group is None:
-        raise ProblemError(404, f"live group {group_id} not found", code="not-found")
-    if group.user != principal.username and not principal.has_role(Role.admin):
-        raise ProblemError(403, "not your live group", code="forbidden")
+        raise await absent(services, principal, "live.manage", "live_group", group_id)
+    res = view_resource(services, "live_group", group.id, group.user)
+    await check(services, principal, "live.manage", res)
     await manager.close_group(group_id, "stopped")
     return Response(status_code=204)

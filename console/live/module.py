@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from functools import partial
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 from prometheus_client import Gauge
 
 from console.audit import Actor
-from console.auth.policy import ALL_ROLES, register_permission
 from console.services import Services
 from streams.webrtc.peers import PeerLimits, PeerManager, Viewer
 
-register_permission("live.view", ALL_ROLES)
+if TYPE_CHECKING:
+    from console.live.revoke import AccessFollower
+
+# Permissions (live.view, live.list, live.manage) are in console.auth.policy.RIGHTS.
 
 
 def _counter(manager: PeerManager, key: str) -> float:
@@ -29,8 +32,11 @@ class LiveModule:
     def __init__(self) -> None:
         self.manager: PeerManager | None = None
         self.services: Services | None = None
-        # Who opened each view, so the closing audit row carries their unit and address.
+        # Who opened each view, so the closing audit row carries their unit and address, and
+        # their access can be checked again when it changes.
         self.viewer_actors: dict[int, Actor] = {}
+        self.group_actors: dict[int, Actor] = {}
+        self.follower: AccessFollower | None = None
 
     def routers(self) -> list[APIRouter]:
         """Signalling routes."""
@@ -63,6 +69,10 @@ class LiveModule:
             gauge = Gauge(f"eoc_live_{key}", help_text, registry=services.metrics.registry)
             gauge.set_function(partial(_counter, manager, key))
         services.extensions["live"] = self
+        from console.live.revoke import AccessFollower
+
+        self.follower = AccessFollower(services, self)
+        self.follower.start()
 
     async def _closed(self, viewer: Viewer) -> None:
         if self.services is None:
@@ -92,6 +102,8 @@ class LiveModule:
         """Close every peer."""
         from console.live.router import MJPEG_TASKS
 
+        if self.follower is not None:
+            await self.follower.stop()
         for task in list(MJPEG_TASKS):
             task.cancel()
         for task in list(MJPEG_TASKS):

@@ -12,13 +12,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
-from console.auth.policy import Role
+from console.auth.policy import authorize
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
-from console.deps import DbDep, ServicesDep, check
+from console.deps import DbDep, ServicesDep, absent, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, peers_of, watching_of
+from console.live.deps import Viewer, hub_for, peers_of, view_resource, watching_of
 from console.live.group_router import group_router
 from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.mjpeg import mjpeg_frames
@@ -63,7 +63,7 @@ async def offer(
     """Start a live view of a camera (checked against role and unit, and audited)."""
     cam = await db.get(Camera, camera_id)
     if cam is None:
-        raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
+        raise await absent(services, principal, "live.view", "camera", camera_id)
     await check(services, principal, "live.view", cameras.resource(cam))
     manager = peers_of(services)
     watching = watching_of(services)
@@ -99,6 +99,8 @@ async def offer(
 BOUNDARY = "eocframe"
 # Every MJPEG producer, so the cap can count them and shutdown can stop them.
 MJPEG_TASKS: set[asyncio.Task[None]] = set()
+# Who watches what through each producer, so a view stops when its user's access goes.
+MJPEG_OWNERS: dict[asyncio.Task[None], tuple[Actor, str]] = {}
 
 
 @router.get("/{camera_id}/mjpeg", response_class=StreamingResponse)
@@ -112,7 +114,7 @@ async def mjpeg(
     """Motion JPEG for clients without WebRTC (decodes on the server; capped, audited)."""
     cam = await db.get(Camera, camera_id)
     if cam is None:
-        raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
+        raise await absent(services, principal, "live.view", "camera", camera_id)
     await check(services, principal, "live.view", cameras.resource(cam))
     watching = services.extensions.get("camera_watching")
     if not isinstance(watching, CameraWatching):
@@ -150,6 +152,7 @@ async def mjpeg(
                         return  # nobody reads any more: the client has gone
         finally:
             MJPEG_TASKS.discard(task)
+            MJPEG_OWNERS.pop(task, None)
             await services.audit.record(
                 actor,
                 "live.stop",
@@ -160,6 +163,7 @@ async def mjpeg(
 
     task = asyncio.create_task(produce(), name=f"mjpeg-{camera_id}")
     MJPEG_TASKS.add(task)
+    MJPEG_OWNERS[task] = (actor, camera_id)
 
     async def body() -> AsyncIterator[bytes]:
         while not task.done():
@@ -185,12 +189,15 @@ async def mjpeg(
 
 @router.get("")
 async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]:
-    """Live views: your own, or everyone's for an admin."""
+    """Live views: your own, and for an admin those of users in the admin's units."""
     manager = peers_of(services)
-    admin = principal.has_role(Role.admin)
     return {
         "items": [
-            v.stats() for v in manager.viewers.values() if admin or v.user == principal.username
+            v.stats()
+            for v in list(manager.viewers.values())
+            if authorize(
+                principal, "live.list", view_resource(services, "live_view", v.id, v.user)
+            ).allowed
         ],
         **manager.counters(),
     }
@@ -198,12 +205,12 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
 
 @router.delete("/{viewer_id}", status_code=204)
 async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
-    """Stop a live view (your own; an admin may stop any)."""
+    """Stop a live view (your own; an admin that of a user in the admin's units)."""
     manager = peers_of(services)
     viewer = manager.viewers.get(viewer_id)
     if viewer is None:
-        raise ProblemError(404, f"live view {viewer_id} not found", code="not-found")
-    if viewer.user != principal.username and not principal.has_role(Role.admin):
-        raise ProblemError(403, "not your live view", code="forbidden")
+        raise await absent(services, principal, "live.manage", "live_view", viewer_id)
+    res = view_resource(services, "live_view", viewer.id, viewer.user)
+    await check(services, principal, "live.manage", res)
     await manager.close(viewer_id, "stopped")
     return Response(status_code=204)

@@ -8,13 +8,11 @@ import logging
 
 from fastapi import APIRouter
 
-from console.auth.policy import Role, register_permission
 from console.notify.adapter import CameraAlertAdapter
 from console.notify.dispatcher import Dispatcher
 from console.services import Services
 
 log = logging.getLogger(__name__)
-register_permission("notify.manage", {Role.admin})
 EXTENSION = "notify"
 
 

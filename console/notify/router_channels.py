@@ -10,7 +10,7 @@ from sqlalchemy import select
 from console.api.schemas import Items
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
-from console.deps import DbDep, ServicesDep, check, require
+from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.notify import service
 from console.notify.dispatcher import Dispatcher, RateLimited
@@ -37,10 +37,10 @@ def running(services: Services) -> Dispatcher:
 async def load(
     services: Services, db: DbDep, principal: Principal, channel_id: int
 ) -> NotifyChannel:
-    """A channel of the caller's units (404 if missing, 403 if another unit's)."""
+    """A channel of the caller's units (404 alike if missing or another unit's; audited)."""
     channel = await db.get(NotifyChannel, channel_id)
     if channel is None:
-        raise ProblemError(404, f"channel {channel_id} not found", code="not-found")
+        raise await absent(services, principal, PERM, "notify_channel", channel_id)
     await check(services, principal, PERM, service.channel_resource(channel))
     return channel
 

@@ -9,12 +9,11 @@ from sqlalchemy import select
 
 from console.api.schemas import Items
 from console.audit import Actor
-from console.auth.policy import Principal
-from console.deps import DbDep, ServicesDep, require
-from console.errors import ProblemError
+from console.auth.policy import Principal, authorize
+from console.deps import DbDep, ServicesDep, absent, check, require
 from console.notify import service
 from console.notify.models import NotifyChannel, NotifyRule
-from console.notify.router_channels import load, running
+from console.notify.router_channels import PERM, load, running
 from console.notify.schemas import RuleCreate, RuleOut, RulePatch
 from console.preconditions import check_fresh, etag, if_match_version
 from console.services import Services
@@ -28,9 +27,15 @@ async def _load_rule(
     services: Services, db: DbDep, principal: Principal, rule_id: int
 ) -> tuple[NotifyRule, NotifyChannel]:
     rule = await db.get(NotifyRule, rule_id)
-    if rule is None:
-        raise ProblemError(404, f"rule {rule_id} not found", code="not-found")
-    channel = await load(services, db, principal, rule.channel_id)
+    channel = await db.get(NotifyChannel, rule.channel_id) if rule is not None else None
+    if (
+        rule is None
+        or channel is None
+        or authorize(principal, PERM, service.channel_resource(channel)).hidden
+    ):
+        # A rule of a channel the caller may not see answers like a missing one.
+        raise await absent(services, principal, PERM, "notify_rule", rule_id, "rule")
+    await check(services, principal, PERM, service.channel_resource(channel))
     return rule, channel
 
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.auth.policy import ALL_ROLES, Role, register_permission
 from console.services import Services
-
-register_permission("walls.read", ALL_ROLES)
-register_permission("walls.write", ALL_ROLES)
-register_permission("walls.push", {Role.admin, Role.operator})
 
 
 class WallsModule:

@@ -9,10 +9,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
-from console.auth.policy import Principal, Role
+from console.auth.policy import Principal, Resource, authorize
 from console.cameras import service as cameras
 from console.cameras.models import Camera
-from console.deps import DbDep, ServicesDep, require
+from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.store.models import User
@@ -86,21 +86,29 @@ async def _visible_cameras(db: AsyncSession, p: Principal, ids: list[str], loc: 
         )
 
 
-def _may_edit(obj: Wall | Tour, p: Principal) -> None:
-    if obj.owner_id == p.user_id or (p.has_role(Role.admin) and obj.unit_id in p.unit_scope):
+def _resource(obj: Wall | Tour) -> Resource:
+    """A wall or tour: its creator's own; once shared, also its unit's (and units above)."""
+    kind = "wall" if isinstance(obj, Wall) else "tour"
+    unit = obj.unit_id if obj.shared else None
+    return Resource(kind, str(obj.id), unit, owner_user_id=obj.owner_id)
+
+
+async def _may_edit(services: ServicesDep, obj: Wall | Tour, p: Principal) -> None:
+    await check(services, p, "walls.write", _resource(obj))
+
+
+async def _check_share(
+    services: ServicesDep, body: WallIn | TourIn, p: Principal, obj: Wall | Tour | None
+) -> None:
+    if not body.shared:
         return
-    raise ProblemError(
-        403, "only the owner (or an admin of the unit) may change it", code="forbidden"
+    kind = "tour" if isinstance(body, TourIn) else "wall"
+    target = (
+        _resource(obj)
+        if obj is not None
+        else Resource(kind, "new", p.unit_id, owner_user_id=p.user_id)
     )
-
-
-def _check_share(body: WallIn | TourIn, p: Principal) -> None:
-    if body.shared and not p.has_role(Role.admin, Role.operator, Role.coordinator):
-        raise ProblemError(
-            403,
-            "sharing with the unit needs the operator, coordinator or admin role",
-            code="forbidden",
-        )
+    await check(services, p, "walls.share", target)
 
 
 @router.get("/walls")
@@ -113,7 +121,7 @@ async def list_walls(principal: Reader, db: DbDep) -> dict[str, list[WallOut]]:
 @router.post("/walls", status_code=201, response_model=WallOut)
 async def create_wall(body: WallIn, principal: Writer, services: ServicesDep, db: DbDep) -> WallOut:
     """Save a wall."""
-    _check_share(body, principal)
+    await _check_share(services, body, principal, None)
     await _visible_cameras(db, principal, list(body.tiles), "body.tiles")  # type: ignore[arg-type]
     wall = Wall(
         name=body.name,
@@ -138,20 +146,35 @@ async def create_wall(body: WallIn, principal: Writer, services: ServicesDep, db
     return _wall_out(wall)
 
 
-async def _get(db: AsyncSession, model: type[Wall] | type[Tour], obj_id: int, p: Principal) -> Any:
+async def _visible(
+    db: AsyncSession, model: type[Wall] | type[Tour], obj_id: int, p: Principal
+) -> Any:
+    """The wall or tour if the caller may see it, else None (missing and hidden alike)."""
     obj: Wall | Tour | None = await db.get(model, obj_id)
-    visible = obj is not None and (
-        obj.owner_id == p.user_id or (obj.shared and obj.unit_id in p.unit_scope)
-    )
-    if not visible:
-        raise ProblemError(404, f"{model.__tablename__[:-1]} {obj_id} not found", code="not-found")
+    if obj is None or not authorize(p, "walls.read", _resource(obj)).allowed:
+        return None
+    return obj
+
+
+async def _get(
+    services: ServicesDep,
+    db: AsyncSession,
+    model: type[Wall] | type[Tour],
+    obj_id: int,
+    p: Principal,
+) -> Any:
+    kind = model.__tablename__[:-1]
+    obj: Wall | Tour | None = await db.get(model, obj_id)
+    if obj is None:
+        raise await absent(services, p, "walls.read", kind, obj_id)
+    await check(services, p, "walls.read", _resource(obj))
     return obj
 
 
 @router.get("/walls/{wall_id}", response_model=WallOut)
-async def get_wall(wall_id: int, principal: Reader, db: DbDep) -> WallOut:
+async def get_wall(wall_id: int, principal: Reader, services: ServicesDep, db: DbDep) -> WallOut:
     """One wall."""
-    return _wall_out(await _get(db, Wall, wall_id, principal))
+    return _wall_out(await _get(services, db, Wall, wall_id, principal))
 
 
 @router.put("/walls/{wall_id}", response_model=WallOut)
@@ -164,9 +187,9 @@ async def update_wall(
     version: Annotated[int | None, Query(description="Expected version (412 when stale).")] = None,
 ) -> WallOut:
     """Replace a wall's layout and tiles."""
-    wall: Wall = await _get(db, Wall, wall_id, principal)
-    _may_edit(wall, principal)
-    _check_share(body, principal)
+    wall: Wall = await _get(services, db, Wall, wall_id, principal)
+    await _may_edit(services, wall, principal)
+    await _check_share(services, body, principal, wall)
     if version is not None and version != wall.version:
         raise ProblemError(
             412,
@@ -195,8 +218,8 @@ async def delete_wall(
     wall_id: int, principal: Writer, services: ServicesDep, db: DbDep
 ) -> Response:
     """Delete a wall."""
-    wall: Wall = await _get(db, Wall, wall_id, principal)
-    _may_edit(wall, principal)
+    wall: Wall = await _get(services, db, Wall, wall_id, principal)
+    await _may_edit(services, wall, principal)
     await db.delete(wall)
     entry = services.audit.add(
         db, Actor.of(principal), "wall.delete", target_type="wall", target_id=wall_id
@@ -218,12 +241,7 @@ async def _check_steps(db: AsyncSession, p: Principal, body: TourIn) -> None:
     await _visible_cameras(db, p, cams, "body.steps")  # type: ignore[arg-type]
     for n, step in enumerate(body.steps):
         if step.kind == "wall":
-            ok = step.ref.isdigit()
-            if ok:
-                try:
-                    await _get(db, Wall, int(step.ref), p)
-                except ProblemError:
-                    ok = False
+            ok = step.ref.isdigit() and await _visible(db, Wall, int(step.ref), p) is not None
             if not ok:
                 raise ProblemError(
                     422,
@@ -242,7 +260,7 @@ async def _check_steps(db: AsyncSession, p: Principal, body: TourIn) -> None:
 @router.post("/tours", status_code=201, response_model=TourOut)
 async def create_tour(body: TourIn, principal: Writer, services: ServicesDep, db: DbDep) -> TourOut:
     """Save a tour."""
-    _check_share(body, principal)
+    await _check_share(services, body, principal, None)
     await _check_steps(db, principal, body)
     tour = Tour(
         name=body.name,
@@ -271,9 +289,9 @@ async def update_tour(
     tour_id: int, body: TourIn, principal: Writer, services: ServicesDep, db: DbDep
 ) -> TourOut:
     """Replace a tour."""
-    tour: Tour = await _get(db, Tour, tour_id, principal)
-    _may_edit(tour, principal)
-    _check_share(body, principal)
+    tour: Tour = await _get(services, db, Tour, tour_id, principal)
+    await _may_edit(services, tour, principal)
+    await _check_share(services, body, principal, tour)
     await _check_steps(db, principal, body)
     tour.name, tour.shared = body.name, body.shared
     tour.steps = [s.model_dump() for s in body.steps]
@@ -291,8 +309,8 @@ async def delete_tour(
     tour_id: int, principal: Writer, services: ServicesDep, db: DbDep
 ) -> Response:
     """Delete a tour."""
-    tour: Tour = await _get(db, Tour, tour_id, principal)
-    _may_edit(tour, principal)
+    tour: Tour = await _get(services, db, Tour, tour_id, principal)
+    await _may_edit(services, tour, principal)
     await db.delete(tour)
     entry = services.audit.add(
         db, Actor.of(principal), "tour.delete", target_type="tour", target_id=tour_id
@@ -323,7 +341,10 @@ async def push_targets(principal: Pusher, db: DbDep) -> dict[str, Any]:
 async def push(body: PushIn, principal: Pusher, services: ServicesDep, db: DbDep) -> dict[str, Any]:
     """Send a camera or a saved wall to another operator's screen (a live event to them)."""
     target = await db.get(User, body.user_id)
-    if target is None or target.unit_id not in principal.unit_scope:
+    reachable = target is not None and (
+        authorize(principal, "walls.push", Resource.user(target.id, target.unit_id)).allowed
+    )
+    if target is None or not reachable:
         raise ProblemError(
             422,
             "body.user_id: no such user in your units",
@@ -336,9 +357,8 @@ async def push(body: PushIn, principal: Pusher, services: ServicesDep, db: DbDep
         payload["camera_id"] = body.camera_id
     else:
         assert body.wall_id is not None
-        payload["wall"] = _wall_out(await _get(db, Wall, body.wall_id, principal)).model_dump(
-            mode="json"
-        )
+        wall = await _get(services, db, Wall, body.wall_id, principal)
+        payload["wall"] = _wall_out(wall).model_dump(mode="json")
     await services.audit.record(
         Actor.of(principal), "wall.push", target_type="user", target_id=target.id, detail=payload
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 WEB = Path(__file__).resolve().parents[2] / "web"
 LOCALES = ("zh-CN", "en")
 KEY_PREFIXES = (
-    "action|admin|app|audit|conn|error|login|nav|notify|outcome|page|problem|role|shell|table"
-    "|tokens|unit_kind|units|users|validation"
+    "account|action|admin|app|audit|conn|error|login|nav|notify|outcome|page|problem|role|shell"
+    "|table|tokens|unit_kind|units|users|validation"
 )
 KEY_LITERAL = re.compile(rf"""["']((?:{KEY_PREFIXES})\.[a-z0-9_.-]+)["']""")
 EVENT_LITERAL = re.compile(r"""onEvent\(\s*["']([^"']+)["']""")
@@ -74,6 +74,10 @@ def test_every_key_used_in_the_code_is_translated() -> None:
     dynamic += [f"notify.exercise.{e}" for e in _js_array(forms, "EXERCISE")]
     dynamic += [f"notify.kindname.{k}" for k in _js_array(forms, "KIND_PRESETS")]
     dynamic += [f"notify.security.{s}" for s in ("starttls", "ssl", "none")]
+    # Reasons a new password is refused (error types from console.auth.password_policy).
+    dynamic += [
+        f"validation.password_{r}" for r in ("too_short", "has_username", "common", "guessable")
+    ]
     for locale in LOCALES:
         catalogue = _catalogue(locale)
         missing = sorted(k for k in [*used, *dynamic] if k not in catalogue)

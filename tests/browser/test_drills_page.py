@@ -193,11 +193,18 @@ def test_plan_conflict_run_live_and_report(browser: Browser, server: Server) -> 
         expect(coord).to_have_url(re.compile(r"#/drills/bt-drill$"))
         expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "draft")
         expect(coord.get_by_test_id("conflict-venue")).to_have_count(0)
-        # Only allowed transitions are offered; walk to in progress.
+        # Only allowed transitions are offered; walk to in progress. Whoever submits a drill
+        # may not approve it (separation of duties): the district admin approves.
         expect(coord.get_by_test_id("transition-approved")).to_have_count(0)
-        for step in ["submitted", "approved", "scheduled"]:
-            coord.get_by_test_id(f"transition-{step}").click()
-            expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", step)
+        coord.get_by_test_id("transition-submitted").click()
+        expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "submitted")
+        opener, csrf = api_session(server.url, "admin")
+        url = f"{server.url}/api/drills/bt-drill/transition"
+        api_post(opener, csrf, url, {"to": "approved"})
+        coord.reload()
+        expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "approved")
+        coord.get_by_test_id("transition-scheduled").click()
+        expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "scheduled")
         coord.get_by_test_id("transition-in_progress").click()
         expect(coord.get_by_test_id("drill-live")).to_be_visible()
         expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "in_progress")

@@ -158,28 +158,42 @@ def test_chinese_browser_defaults_to_chinese(server: Server, browser: Browser) -
 
 
 def test_login_errors_and_rate_limit_in_chinese(server: Server, browser: Browser) -> None:
-    """Wrong passwords, then the throttle: messages in Chinese with a live countdown."""
+    """Wrong passwords, then the throttle: messages in Chinese with a live countdown; each
+    further failure waits longer, and the wait always ends (no lock-out)."""
     page = new_page(browser, "zh-CN")
     page.goto(server.url + "/")
     error = page.get_by_test_id("login-error")
-    for _ in range(5):
+    submit = page.get_by_test_id("login-submit")
+
+    def attempt(password: str) -> int:
         page.get_by_test_id("login-username").fill("maintenance")
-        page.get_by_test_id("login-password").fill("wrong-password")
+        page.get_by_test_id("login-password").fill(password)
         with page.expect_response("**/api/auth/login") as response:
-            page.get_by_test_id("login-submit").click()
-        assert response.value.status == 401
+            submit.click()
+        return int(response.value.status)
+
+    for _ in range(5):
+        assert attempt("wrong-password") == 401
         expect(error).to_have_text("用户名或密码错误。")
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    with page.expect_response("**/api/auth/login") as response:
-        page.get_by_test_id("login-submit").click()
-    assert response.value.status == 429
     pattern = re.compile(r"^登录失败次数过多，请在 (\d+) 秒后重试。$")
+    assert attempt(PASSWORD) == 429
     expect(error).to_have_text(pattern)
-    expect(page.get_by_test_id("login-submit")).to_be_disabled()
+    expect(submit).to_be_disabled()
     first = int(pattern.match(error.inner_text()).group(1))  # type: ignore[union-attr]
-    assert 0 < first <= 300
-    expect(error).not_to_have_text(f"登录失败次数过多，请在 {first} 秒后重试。", timeout=3000)
-    later = int(pattern.match(error.inner_text()).group(1))  # type: ignore[union-attr]
-    assert later < first
+    assert 0 < first <= 60
+    # The wait ends by itself; one more wrong password brings another (longer) one.
+    expect(submit).to_be_enabled(timeout=(first + 5) * 1000)
+    assert attempt("wrong-password") == 401
+    assert attempt(PASSWORD) == 429
+    expect(error).to_have_text(pattern)
+    second = int(pattern.match(error.inner_text()).group(1))  # type: ignore[union-attr]
+    assert 0 < second <= 60  # (how much longer is checked with a fake clock in tests/core)
+    expect(error).not_to_have_text(f"登录失败次数过多，请在 {second} 秒后重试。", timeout=3000)
+    if (left := pattern.match(error.inner_text())) is not None:
+        assert int(left.group(1)) < second
     shot(page, "login-rate-limited-zh-CN")
+    # Once it has passed, the real password signs in: the user was slowed, never locked out.
+    expect(submit).to_be_enabled(timeout=(second + 5) * 1000)
+    assert attempt(PASSWORD) == 200
+    expect(page.get_by_test_id("shell")).to_be_visible()
     close(page)

@@ -121,7 +121,8 @@ async def test_acknowledge_and_close(client: httpx.AsyncClient, app: Any) -> Non
     operator2 = await new_client(app, "operator2")
     try:
         assert (await viewer.post(f"/api/health/alerts/{alert_id}/ack", json={})).status_code == 403
-        assert (await operator2.get("/api/health/cameras/gz-yx-0001")).status_code == 403
+        # Not shared with street-b: the camera does not exist for operator2.
+        assert (await operator2.get("/api/health/cameras/gz-yx-0001")).status_code == 404
         assert (await operator2.get("/api/health/alerts")).json()["items"] == []
         r = await maint.post(f"/api/health/alerts/{alert_id}/ack", json={"note": "派单维修"})
         assert (

@@ -116,7 +116,8 @@ async def test_unit_scoping_and_sharing(client: httpx.AsyncClient, app: Any) -> 
             "gz-yx-0001"
         ]
         assert (await other.get("/api/cameras")).json()["total"] == 0
-        assert (await other.get("/api/cameras/gz-yx-0001")).status_code == 403
+        # A camera not shared with the caller's unit answers like a missing one.
+        assert (await other.get("/api/cameras/gz-yx-0001")).status_code == 404
         assert (await operator.get("/api/cameras")).json()["total"] == 2
         # Only admin/maintenance may change the registry.
         r = await operator.patch("/api/cameras/psb-only", json={"name": "x"})

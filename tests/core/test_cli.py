@@ -74,7 +74,7 @@ def test_units_users_and_passwords(tmp_path: Path) -> None:
         "viewer",
         "--data-dir",
         d,
-        env={"EOC_NEW_PASSWORD": "alice-password"},
+        env={"EOC_NEW_PASSWORD": "harbour-lantern-91"},
     )
     assert r.returncode == 0, r.stderr
     r = eoc(
@@ -87,7 +87,7 @@ def test_units_users_and_passwords(tmp_path: Path) -> None:
         "operator",
         "--data-dir",
         d,
-        env={"EOC_NEW_PASSWORD": "alice-password"},
+        env={"EOC_NEW_PASSWORD": "harbour-lantern-91"},
     )
     assert r.returncode == 2 and "taken" in r.stderr
     r = eoc(
@@ -118,6 +118,11 @@ def test_units_users_and_passwords(tmp_path: Path) -> None:
     assert r.returncode == 2 and "unknown role" in r.stderr
     r = eoc("user", "passwd", "alice", "--data-dir", d, env={"EOC_NEW_PASSWORD": "short"})
     assert r.returncode == 2 and "at least 8" in r.stderr
+    for weak in ("12345678", "password", "Password1!"):
+        r = eoc("user", "passwd", "alice", "--data-dir", d, env={"EOC_NEW_PASSWORD": weak})
+        assert r.returncode == 2 and "most common passwords" in r.stderr, (weak, r.stderr)
+    r = eoc("user", "passwd", "alice", "--data-dir", d, env={"EOC_NEW_PASSWORD": "alice-2026-x"})
+    assert r.returncode == 2 and "user name" in r.stderr
     r = eoc("user", "list", "--data-dir", d)
     assert r.returncode == 0 and "alice" in r.stdout and "operator,viewer" in r.stdout
     r = eoc("db", "upgrade", "--data-dir", d)

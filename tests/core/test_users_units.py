@@ -91,8 +91,9 @@ async def test_other_unit_admin_is_refused_and_audited(client: httpx.AsyncClient
         # admin-b (street-b) sees only street-b users and cannot touch street-a's viewer (id 5).
         names = {u["username"] for u in (await other.get("/api/users")).json()["items"]}
         assert names == {"operator2", "admin-b"}
+        # Another unit's user does not exist for admin-b: the same 404 as a missing id.
         r = await other.patch("/api/users/5", json={"display_name": "hijacked"})
-        assert r.status_code == 403 and "outside" in r.json()["detail"]
+        assert r.status_code == 404 and r.json()["detail"] == "user 5 not found"
         r = await other.post("/api/users", json={**NEW, "username": "sneaky", "unit_id": 4})
         assert r.status_code == 403
         r = await other.post("/api/units", json={"code": "rogue", "name": "Rogue"})

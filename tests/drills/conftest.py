@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,15 @@ from asgi_lifespan import LifespanManager
 
 from console.app import create_app
 from console.settings import Settings
+from tests.conftest import make_settings
 from tests.drills.api import seed_reference
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    """These tests walk workflows as one user, so separation of duties (the submitter may not
+    approve) is off here; tests/core/test_relations.py tests it on, as it is by default."""
+    return make_settings(data_dir, drills={"separate_approval": False})
 
 
 @pytest.fixture

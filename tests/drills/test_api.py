@@ -169,7 +169,8 @@ async def test_unit_scoping(app: Any, client: httpx.AsyncClient) -> None:
     b = await new_client(app, "coord-b", password="matrix-pass-1")
     a = await new_client(app, "view-a", password="matrix-pass-1")
     try:
-        assert (await b.get("/api/drills/sa")).status_code == 403
+        # Neither organiser nor participant: the drill does not exist for coord-b.
+        assert (await b.get("/api/drills/sa")).status_code == 404
         assert [d["id"] for d in (await b.get("/api/drills")).json()["items"]] == ["sb"]
         r = await b.post("/api/drills", json={"id": "x", "plan": plan_body(unit=4)})
         assert r.status_code == 403

@@ -68,7 +68,8 @@ async def test_group_plays_every_camera_and_closes_whole(app: Any, cameras: list
         assert listed["groups"] == 1 and len(listed["items"]) == 3
         assert {i["group"] for i in listed["items"]} == {body["group_id"]}
         other = await new_client(app, "operator2")
-        assert (await other.delete(f"/api/live/groups/{body['group_id']}")).status_code == 403
+        # Another unit's non-admin: the group is not theirs to see (404 like a missing one).
+        assert (await other.delete(f"/api/live/groups/{body['group_id']}")).status_code == 404
         await other.aclose()
         r = await viewer.delete(f"/api/live/groups/{body['group_id']}")
         assert r.status_code == 204
@@ -98,7 +99,8 @@ async def test_forbidden_camera_refuses_the_group(app: Any, cameras: list[str]) 
         r = await viewer.post(
             "/api/live/offer-group", json={"cameras": ["g-1", "g-private"], "sdp": sdp}
         )
-        assert r.status_code == 403 and "g-private" in r.json()["detail"], r.text
+        # g-private is not shared with the viewer's unit: named as not found, not as forbidden.
+        assert r.status_code == 404 and "g-private" in r.json()["detail"], r.text
         denied = [a for a in await audit(app, "live.view") if a.outcome == "denied"]
         assert [a.target_id for a in denied] == ["g-private"]
         assert manager.viewers == {}

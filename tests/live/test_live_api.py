@@ -84,7 +84,7 @@ async def test_other_unit_forbidden_and_bad_offers(app: Any, camera: str) -> Non
     viewer = await new_client(app, "viewer")
     try:
         r = await other.post(f"/api/live/{camera}/offer", json={"sdp": "v=0\r\nm=video 9 x\r\n"})
-        assert r.status_code == 403
+        assert r.status_code == 404  # not shared with street-b: as if it did not exist
         denied = [a for a in await audit(app, "live.view") if a.outcome == "denied"]
         assert denied and denied[0].actor == "operator2" and denied[0].target_id == camera
         for sdp, code, status in (
@@ -138,7 +138,7 @@ async def test_mjpeg_fallback_streams_jpegs(data_dir: Path) -> None:
                 assert r.status_code == 201
                 other = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
                 await login(other, "operator2")
-                assert (await other.get("/api/live/wh/mjpeg")).status_code == 403
+                assert (await other.get("/api/live/wh/mjpeg")).status_code == 404
                 await other.aclose()
                 parts = 0
                 async with c.stream("GET", "/api/live/wh/mjpeg", params={"fps": 5}) as resp:

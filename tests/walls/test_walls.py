@@ -122,7 +122,7 @@ async def test_push_reaches_only_the_target(client: httpx.AsyncClient, app: Any)
         admin = await resolve_principal(services, {}, {"eoc_session": ""}, "x")
         assert admin is None  # sanity: no session
         async with services.store.session() as db:
-            from console.deps import _principal
+            from console.deps import principal_of as _principal
             from console.store.models import User
 
             users = {

@@ -116,7 +116,7 @@ export function problemMessage(error) {
 /** A field error message in the UI language (by pydantic error type when we know it). */
 export function fieldMessage(err) {
   const key = `validation.${err.type}`;
-  return err.type && has(key) ? t(key) : err.msg || t("validation.invalid");
+  return err.type && has(key) ? t(key, err) : err.msg || t("validation.invalid");
 }
 
 /** The form field a problem location such as "body.roles[0]" refers to ("roles"). */

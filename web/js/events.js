@@ -145,9 +145,10 @@ function open() {
       return;
     }
     let refused = ev.code === CLOSE_UNAUTHENTICATED || ev.code === CLOSE_FORBIDDEN;
-    // A refusal before the handshake completes reaches browsers as a bare 1006, so ask the API
-    // whether the session is still valid before retrying forever.
-    if (!refused && !greeted && checkSession) {
+    // A refusal before the handshake completes reaches browsers as a bare 1006, and a 4401 may
+    // mean this socket's credentials changed while the session lives on: ask the API whether
+    // the session is still valid before giving up or retrying forever.
+    if (checkSession && ((!refused && !greeted) || ev.code === CLOSE_UNAUTHENTICATED)) {
       refused = !(await checkSession());
       if (!wanted || socket) return; // signed out or reconnected meanwhile
     }

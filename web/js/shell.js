@@ -1,5 +1,6 @@
 // The console frame: top bar, navigation, user menu, live connection, and page lifecycle.
 
+import { changePasswordDialog } from "./account.js";
 import { api, onUnauthenticated } from "./api.js";
 import { h, replace } from "./dom.js";
 import { connectEvents, disconnectEvents, onEvent } from "./events.js";
@@ -71,6 +72,21 @@ export function mountShell(root, { meta, onSignedOut }) {
     drawThemeItem();
     const items = [
       themeItem,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "menu-item",
+          role: "menuitem",
+          "data-testid": "change-password",
+          onclick: () => {
+            close();
+            changePasswordDialog();
+          },
+        },
+        icon("key"),
+        t("account.change_password"),
+      ),
       h(
         "button",
         {
@@ -285,6 +301,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     frameCleanups = [];
     offLocale();
     offSelf();
+    offScope();
     offUnauthenticated();
     window.removeEventListener("hashchange", route);
     offReminders?.();
@@ -298,6 +315,13 @@ export function mountShell(root, { meta, onSignedOut }) {
   // My own account changed (roles, unit, disabled): refresh the session so the frame matches.
   const offSelf = onEvent("user.updated", async (data) => {
     if (data?.id !== currentUser()?.id) return;
+    if (await sessionValid()) {
+      drawFrame();
+      route();
+    } else expire();
+  });
+  // The server re-scoped this connection (roles, unit or unit tree changed): catch up.
+  const offScope = onEvent("session.changed", async () => {
     if (await sessionValid()) {
       drawFrame();
       route();
