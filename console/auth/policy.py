@@ -96,7 +96,7 @@ RIGHTS: dict[str, Right] = {
     # transition table (drills.workflow) limits operators to those steps.
     "drills.run": grant(_DRILL | {_R.operator}, *OWNING),
     "drills.approve": grant(_DRILL, *OWNING),
-    "drills.timeline": grant(_DRILL, *VIEWING),
+    "drills.timeline": grant(_DRILL | {_R.operator}, *VIEWING),
     "drills.observe": grant(ALL_ROLES, *VIEWING),
     "drills.feed.create": grant(ALL_ROLES, *OWNING),
     "drills.feed.revoke": grant(ALL_ROLES, SELF) | grant(_ADMIN, *OWNING),
@@ -105,11 +105,13 @@ RIGHTS: dict[str, Right] = {
     "gis.write": grant(_DRILL, *OWNING),
     "readiness.read": grant(ALL_ROLES, *ANYONE),
     "readiness.recompute": grant(_DRILL, *ANYONE),
-    # Earthquake incidents: the district owns one; the EOC's departments (responders, held as
-    # sharers of the write resource) run it; street offices of affected communities watch it.
+    # Earthquake incidents: the district owns one and the EOC's departments run it with the
+    # district. The one exception to "sharers only watch": an incident's write resource lists
+    # the responder departments as its sharers (console.incidents.views.resource), while the
+    # street offices of affected communities share only its read resource and watch it.
     "incidents.read": grant(ALL_ROLES, *VIEWING),
     "incidents.write": grant(_RESPONDERS, *VIEWING),
-    "incidents.manage": grant(_DRILL, *OWNING),
+    "incidents.manage": grant(_DRILL, *VIEWING),
     "quakes.ingest": grant(_RESPONDERS, *ANYONE),
     # Notification channels and rules: a unit's admins (and those above) manage its channels.
     "notify.manage": grant(_ADMIN, *OWNING),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from console.cameras.models import Camera
 from console.store.models import AuditEntry
 from tests.conftest import login, new_client
-from tests.drills.api import TO_SCHEDULED, advance, create_drill, plan_body, seed_reference
+from tests.drills.api import TO_SCHEDULED, advance, create_drill, plan_body, seed_reference, soon
 
 PW = "relation-pass-2026"
 
@@ -184,7 +184,7 @@ async def test_participants_follow_a_drill_but_the_organiser_runs_it(
 ) -> None:
     await login(client, "admin")
     await seed_reference(app)
-    await create_drill(client, "org-a", unit=4, participating_units=["5"])
+    await create_drill(client, "org-a", unit=4, participating_units=["5"], start=soon(-10))
     await add_user(client, "a-coord", 4, "coordinator")
     await add_user(client, "a-coord2", 4, "coordinator")
     await add_user(client, "b-coord", 5, "coordinator")
@@ -347,14 +347,14 @@ async def test_gis_features_belong_to_a_unit(client: httpx.AsyncClient, app: Any
         mapping = '{"name": "name", "capacity": "capacity"}'
         r = await a.post(
             "/api/gis/layers/shelters/import",
-            params={"format": "geojson", "mapping": mapping},
+            params={"format": "geojson", "mapping": mapping, "fid_field": "id"},
             json=fc,
         )
         assert r.status_code == 403, r.text
         assert [e["loc"] for e in r.json()["errors"]] == ["features.0"]
         r = await a.post(
             "/api/gis/layers/shelters/import",
-            params={"format": "geojson", "partial": "true", "mapping": mapping},
+            params={"format": "geojson", "partial": "true", "mapping": mapping, "fid_field": "id"},
             json=fc,
         )
         assert r.status_code == 200, r.text

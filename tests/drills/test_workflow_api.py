@@ -53,11 +53,27 @@ async def test_transitions_need_if_match(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.asyncio
 async def test_roles_per_transition(app: Any, client: httpx.AsyncClient) -> None:
+    await login(client, "admin")
+    r = await client.post(
+        "/api/users",
+        json={
+            "username": "eqo-duty",
+            "password": "duty-officer-pass-77",
+            "unit_id": 3,
+            "roles": ["operator"],
+        },
+    )
+    assert r.status_code == 201, r.text
     await login(client, "coordinator")
-    # Unit 2 (public security) takes part, so its duty officer sees the drill.
+    # Unit 2 (public security) takes part: its duty officer follows the drill but, as a
+    # participant, runs none of it; the organising unit's duty officer runs it live.
     await create_drill(client, "d", start=soon(-10), participating_units=["2"])
-    op = await new_client(app, "operator")
+    psb = await new_client(app, "operator")
+    op = await new_client(app, "eqo-duty", password="duty-officer-pass-77")
     try:
+        assert (await psb.get("/api/drills/d")).status_code == 200
+        r = await move(psb, "d", "submitted")
+        assert r.status_code == 403 and "relation" in r.json()["detail"], r.text
         r = await move(op, "d", "submitted")
         assert r.status_code == 403 and "coordinator" in r.json()["detail"], r.text
         await advance(client, "d", *TO_SCHEDULED)
@@ -72,8 +88,9 @@ async def test_roles_per_transition(app: Any, client: httpx.AsyncClient) -> None
         assert r.status_code == 403
     finally:
         await op.aclose()
+        await psb.aclose()
     denied = [e for e in await audit(app, "drills.run") if e.outcome == "denied"]
-    assert len(denied) == 3
+    assert len(denied) == 4
 
 
 @pytest.mark.asyncio

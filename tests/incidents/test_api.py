@@ -175,7 +175,13 @@ async def test_roles_and_units(client: httpx.AsyncClient, app: Any) -> None:
             f"/api/incidents/{inc_id}/timeline", json={"kind": "note", "text": "x"}
         )
         assert note.status_code == 403
-        assert (await other.get(f"/api/incidents/{inc_id}")).status_code == 403
+        # Not involved: the incident does not exist for them (no id oracle).
+        hidden = await other.get(f"/api/incidents/{inc_id}")
+        missing = await other.get("/api/incidents/999999")
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.json()["detail"].replace(str(inc_id), "X") == missing.json()[
+            "detail"
+        ].replace("999999", "X")
         assert (await other.get("/api/incidents")).json()["items"] == []
     finally:
         await viewer.aclose()
