@@ -39,6 +39,15 @@ class UnitTree:
             stack.extend(self._children.get(uid, ()))
         return frozenset(out)
 
+    def ancestors(self, unit_id: int) -> frozenset[int]:
+        """The units above `unit_id` (its parent, the parent's parent, ...)."""
+        out: set[int] = set()
+        parent = self._parent.get(unit_id)
+        while parent is not None and parent not in out:
+            out.add(parent)
+            parent = self._parent.get(parent)
+        return frozenset(out)
+
     def would_cycle(self, unit_id: int, new_parent: int | None) -> bool:
         """Whether making `new_parent` the parent of `unit_id` creates a loop."""
         return new_parent is not None and new_parent in self.scope(unit_id)

@@ -13,6 +13,8 @@ from console.health.recorder import HealthRecorder
 from console.services import Services
 
 register_permission("cameras.read", ALL_ROLES)
+# Status only (no metrics or alerts), for the wall's tile badges: the camera.status audience.
+register_permission("cameras.status", ALL_ROLES)
 register_permission("cameras.write", {Role.admin, Role.maintenance})
 register_permission("health.read", {Role.admin, Role.maintenance, Role.operator})
 register_permission("health.manage", {Role.admin, Role.maintenance})
@@ -32,8 +34,9 @@ class CamerasModule:
         """Registry routes."""
         from console.cameras.router import router
         from console.health.router import router as health_router
+        from console.health.status_router import router as status_router
 
-        return [router, health_router]
+        return [router, health_router, status_router]
 
     async def start(self, services: Services) -> None:
         """Start the health recorder and watch every enabled camera."""

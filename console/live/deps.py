@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from console.auth.policy import Principal
+from console.auth.policy import Principal, Role
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import require
@@ -17,6 +17,11 @@ from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.peers import PeerManager
 
 Viewer = Annotated[Principal, Depends(require("live.view"))]
+
+
+def may_stop(principal: Principal, user: str) -> bool:
+    """Whether the caller may stop a live view or group of `user` (their own; admins any)."""
+    return user == principal.username or principal.has_role(Role.admin)
 
 
 def peers_of(services: Services) -> PeerManager:

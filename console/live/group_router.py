@@ -8,12 +8,12 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
-from console.auth.policy import Principal, Role
+from console.auth.policy import Principal
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, peers_of, watching_of
+from console.live.deps import Viewer, hub_for, may_stop, peers_of, watching_of
 from streams.hub import CameraHub
 from streams.webrtc.group import GROUP_MAX, SDP_PER_CAMERA
 from streams.webrtc.peers import MAX_SDP, OfferError
@@ -122,12 +122,13 @@ async def _audit_start(
 
 @group_router.delete("/groups/{group_id}", status_code=204)
 async def stop_group(group_id: int, principal: Viewer, services: ServicesDep) -> Response:
-    """Stop every live view of a group (your own; an admin may stop any)."""
+    """Stop every live view of a group (your own; an admin may stop any); idempotent like a
+    single view's stop."""
     manager = peers_of(services)
     group = manager.groups.get(group_id)
-    if group is None:
+    user = group.user if group is not None else manager.closed_by("group", group_id)
+    if user is None or not may_stop(principal, user):
         raise ProblemError(404, f"live group {group_id} not found", code="not-found")
-    if group.user != principal.username and not principal.has_role(Role.admin):
-        raise ProblemError(403, "not your live group", code="forbidden")
-    await manager.close_group(group_id, "stopped")
+    if group is not None:
+        await manager.close_group(group_id, "stopped")
     return Response(status_code=204)

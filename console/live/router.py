@@ -18,7 +18,7 @@ from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import DbDep, ServicesDep, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, peers_of, watching_of
+from console.live.deps import Viewer, hub_for, may_stop, peers_of, watching_of
 from console.live.group_router import group_router
 from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.mjpeg import mjpeg_frames
@@ -198,12 +198,14 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
 
 @router.delete("/{viewer_id}", status_code=204)
 async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
-    """Stop a live view (your own; an admin may stop any)."""
+    """Stop a live view (your own; an admin may stop any). Idempotent: a view that already
+    ended (the browser closed the peer first, or it was reaped) answers 204 to its owner."""
     manager = peers_of(services)
     viewer = manager.viewers.get(viewer_id)
-    if viewer is None:
+    user = viewer.user if viewer is not None else manager.closed_by("viewer", viewer_id)
+    if user is None or not may_stop(principal, user):
+        # Someone else's view is not revealed: the same answer as an id that never existed.
         raise ProblemError(404, f"live view {viewer_id} not found", code="not-found")
-    if viewer.user != principal.username and not principal.has_role(Role.admin):
-        raise ProblemError(403, "not your live view", code="forbidden")
-    await manager.close(viewer_id, "stopped")
+    if viewer is not None:
+        await manager.close(viewer_id, "stopped")
     return Response(status_code=204)

@@ -4,6 +4,8 @@
 import { api, ApiError, fieldMessage } from "../../api.js";
 import { h } from "../../dom.js";
 import { getLocale, has, t, unitName } from "../../i18n.js";
+import { hoursText } from "../../ui/duration.js";
+import { holidayName } from "../../ui/holiday.js";
 
 export const STATUSES = [
   "draft",
@@ -236,6 +238,10 @@ export function formatRate(rate) {
 export function conflictText(c) {
   const params = { ...(c.params || {}) };
   if (params.at) params.at = formatWhen(params.at);
+  if (params.holiday) params.holiday = holidayName(params.holiday);
+  // Gaps come in hours; people read "14 days", not "336 h".
+  if (params.gap_hours !== undefined) params.gap = hoursText(params.gap_hours);
+  if (params.min_gap_hours !== undefined) params.min_gap = hoursText(params.min_gap_hours);
   let key = c.message_key || `drills.conflict.${c.kind}`;
   if (key === "drills.conflict.blackout" && params.holiday) key = "drills.conflict.blackout_holiday";
   if (has(key)) return t(key, params);

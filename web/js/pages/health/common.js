@@ -3,6 +3,7 @@
 
 import { h } from "../../dom.js";
 import { getLocale, has, t } from "../../i18n.js";
+import { elapsedText } from "../../ui/duration.js";
 
 export const STATUSES = ["ok", "degraded", "offline", "unknown"];
 export const REASONS = [
@@ -118,17 +119,9 @@ export function summarise(rows) {
   return out;
 }
 
-/** "3 h 20 min" style duration between an ISO instant and now (or `until`). */
+/** "3 h 20 min" style duration between an ISO instant and now (or `until`), natural units. */
 export function formatDuration(fromIso, until = Date.now()) {
-  const start = Date.parse(fromIso || "");
-  if (Number.isNaN(start)) return "";
-  const secs = Math.max(0, Math.round((until - start) / 1000));
-  if (secs < 60) return t("health.dur_s", { n: secs });
-  const mins = Math.floor(secs / 60);
-  if (mins < 60) return t("health.dur_m", { n: mins });
-  const hours = Math.floor(mins / 60);
-  if (hours < 48) return t("health.dur_hm", { h: hours, m: mins % 60 });
-  return t("health.dur_dh", { d: Math.floor(hours / 24), h: hours % 24 });
+  return elapsedText(fromIso, until);
 }
 
 /** A number in the UI locale with at most `digits` decimals ("" for null). */

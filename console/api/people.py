@@ -1,0 +1,38 @@
+"""Colleagues by name: the display names behind the user names that audit rows, drills, alerts
+and walls record, for everyone signed in (no password hashes, roles or contact details)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from console.api.schemas import Items
+from console.auth.policy import ALL_ROLES, Principal, register_permission
+from console.deps import DbDep, ServicesDep, require
+from console.store.models import User
+
+register_permission("people.read", ALL_ROLES)
+
+router = APIRouter(prefix="/api/people", tags=["people"])
+Reader = Annotated[Principal, Depends(require("people.read"))]
+
+
+class PersonOut(BaseModel):
+    """A user as colleagues see them."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+@router.get("", response_model=Items[PersonOut])
+async def people(principal: Reader, services: ServicesDep, db: DbDep) -> Items[PersonOut]:
+    """Users of the caller's units, the units below them and the units above (their chain)."""
+    units = principal.unit_scope | services.units.ancestors(principal.unit_id)
+    rows = await db.scalars(select(User).where(User.unit_id.in_(units)).order_by(User.username))
+    return Items[PersonOut](
+        items=[PersonOut(id=u.id, username=u.username, display_name=u.display_name) for u in rows]
+    )
