@@ -10,6 +10,8 @@ from console.services import Services
 register_permission("walls.read", ALL_ROLES)
 register_permission("walls.write", ALL_ROLES)
 register_permission("walls.push", {Role.admin, Role.operator})
+# Sharing a wall or tour with the unit (a permission, so the UI can offer it only to these).
+register_permission("walls.share", {Role.admin, Role.operator, Role.coordinator})
 
 
 class WallsModule:

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
-from console.auth.policy import Principal, Role
+from console.auth.policy import Principal, Role, authorize
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, require
@@ -95,12 +95,9 @@ def _may_edit(obj: Wall | Tour, p: Principal) -> None:
 
 
 def _check_share(body: WallIn | TourIn, p: Principal) -> None:
-    if body.shared and not p.has_role(Role.admin, Role.operator, Role.coordinator):
-        raise ProblemError(
-            403,
-            "sharing with the unit needs the operator, coordinator or admin role",
-            code="forbidden",
-        )
+    decision = authorize(p, "walls.share")
+    if body.shared and not decision.allowed:
+        raise ProblemError(403, f"sharing with the unit: {decision.reason}", code="forbidden")
 
 
 @router.get("/walls")

@@ -4,6 +4,7 @@ import { api, problemMessage } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { person, tNodes } from "../ui/people.js";
+import { can } from "../ui/perms.js";
 import { toast } from "../ui/toast.js";
 import { arrowTarget, helpDialog, layoutFor, pushDialog, saveDialog, watchVisibility } from "./wall/controls.js";
 import { Bundle } from "./wall/bundle.js";
@@ -56,7 +57,7 @@ export async function render(container, ctx) {
   s.transport = TRANSPORTS.includes(askedTransport) ? askedTransport : savedTransport();
   transportSel.value = s.transport;
   const helpBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-help-btn", title: t("wall.help") }, "?");
-  const canPush = (ctx.user?.roles || []).some((r) => r === "admin" || r === "operator");
+  const canPush = can("walls.push");
   replace(
     container,
     h("div", { class: "page-head" }, h("h1", {}, t("nav.wall"))),

@@ -6,6 +6,7 @@ import { h } from "../../dom.js";
 import { getLocale, has, t, unitName } from "../../i18n.js";
 import { hoursText } from "../../ui/duration.js";
 import { holidayName } from "../../ui/holiday.js";
+import { can } from "../../ui/perms.js";
 
 export const STATUSES = [
   "draft",
@@ -41,11 +42,11 @@ export const TYPES = [
 export const EDITABLE = new Set(["draft", "submitted", "approved", "scheduled", "in_progress"]);
 export const DEFAULT_TZ = "Asia/Shanghai";
 
-const any = (user, roles) => Boolean(user?.roles?.some((r) => roles.includes(r)));
+// Gated on the session's permissions (the signed-in user; the argument is kept for callers).
 /** Whether the user may edit plans (drills.write). */
-export const canWrite = (user) => any(user, ["admin", "coordinator"]);
+export const canWrite = () => can("drills.write");
 /** Whether the user may move drills along the workflow and run them live (drills.run). */
-export const canRun = (user) => any(user, ["admin", "coordinator"]);
+export const canRun = () => can("drills.run");
 
 /** Load the stylesheet of the drills pages once (index.html predates them). */
 export function ensureStyles() {
