@@ -151,6 +151,8 @@ def tokenize(src: str) -> list[Tok]:
 
 
 OPEN, CLOSE = "([{", ")]}"
+# What a ${...} hole in a template key may stand for (audit actions carry dots).
+HOLE = r"[a-z0-9_.-]+"
 
 
 def split_args(toks: list[Tok], start: int) -> tuple[list[list[Tok]], int]:
@@ -178,12 +180,14 @@ def split_args(toks: list[Tok], start: int) -> tuple[list[list[Tok]], int]:
 
 @dataclass
 class Call:
-    """One t() call: key patterns (regexes; None when the key is computed), param names."""
+    """One catalogue call: key patterns (regexes; None when computed), param names."""
 
     file: str
     line: int
+    func: str
     keys: list[str] | None
     params: frozenset[str] | None  # None: passed as a variable, not checkable
+    shared: bool = False  # params serve several keys: each key uses a subset
 
 
 def key_patterns(arg: list[Tok]) -> list[str] | None:
@@ -191,7 +195,7 @@ def key_patterns(arg: list[Tok]) -> list[str] | None:
     if len(arg) == 1 and arg[0].kind == "str":
         return [re.escape(arg[0].text)]
     if len(arg) == 1 and arg[0].kind == "tpl":
-        return ["".join(r"[\w-]+" if p is None else re.escape(p) for p in arg[0].parts)]
+        return ["".join(HOLE if p is None else re.escape(p) for p in arg[0].parts)]
     depth = 0
     question = colon = -1
     for i, tok in enumerate(arg):
@@ -202,7 +206,7 @@ def key_patterns(arg: list[Tok]) -> list[str] | None:
         elif depth == 0 and tok.text == "?" and question < 0:
             question = i
         elif depth == 0 and tok.text == ":" and question >= 0:
-            colon = i  # the last one: nested ternaries sit in the "else" branch
+            colon = i  # nested ternaries sit in the "else" branch
             break
     if question < 0 or colon < 0:
         return None
@@ -219,11 +223,12 @@ def object_keys(arg: list[Tok]) -> frozenset[str] | None:
     keys: set[str] = set()
     depth = 0
     expect_key = True
-    for i, tok in enumerate(arg[1:-1], start=1):
+    for tok in arg[1:-1]:
         if tok.kind == "punct" and tok.text in OPEN:
             depth += 1
         elif tok.kind == "punct" and tok.text in CLOSE:
             depth -= 1
+            continue
         if depth:
             continue
         if tok.text == ",":
@@ -234,30 +239,39 @@ def object_keys(arg: list[Tok]) -> frozenset[str] | None:
             if tok.kind in ("ident", "str", "num"):
                 keys.add(tok.text)
             expect_key = False
-        del i
     return frozenset(keys)
 
 
-def t_calls(name: str, src: str) -> list[Call]:
-    """Every call of the i18n function `t` (also `ctx.t`) in a module."""
+# Functions that take catalogue keys: name -> (positions of key arguments, position of params).
+KEY_FUNCTIONS: dict[str, tuple[tuple[int, ...], int]] = {
+    "t": ((0,), 1),
+    "tNodes": ((0,), 1),
+    "messagePanel": ((0, 1), 2),
+}
+
+
+def key_calls(name: str, src: str) -> list[Call]:
+    """Every call of a catalogue function (`t`, `ctx.t`, `tNodes`, `messagePanel`) in a module."""
     toks = tokenize(src)
     out: list[Call] = []
     for i, tok in enumerate(toks[:-1]):
-        if tok.kind != "ident" or tok.text != "t" or toks[i + 1].text != "(":
+        spec = KEY_FUNCTIONS.get(tok.text) if tok.kind == "ident" else None
+        if spec is None or toks[i + 1].text != "(":
             continue
         prev = toks[i - 1] if i else None
         if prev is not None and prev.text == "function":
-            continue  # the definition in i18n.js
+            continue  # the definition
         if prev is not None and prev.text in (".", "?.") and toks[i - 2].text != "ctx":
-            continue  # some other object's t()
+            continue  # some other object's method of the same name
         args, _ = split_args(toks, i + 1)
-        if not args:
-            continue
-        keys = key_patterns(args[0])
+        key_at, params_at = spec
         params: frozenset[str] | None = frozenset()
-        if len(args) > 1:
-            params = object_keys(args[1])
-        out.append(Call(name, tok.line, keys, params))
+        if len(args) > params_at:
+            params = object_keys(args[params_at])
+        for at in key_at:
+            if len(args) > at:
+                keys = key_patterns(args[at])
+                out.append(Call(name, tok.line, tok.text, keys, params, len(key_at) > 1))
     return out
 
 
