@@ -39,14 +39,15 @@ class UnitTree:
             stack.extend(self._children.get(uid, ()))
         return frozenset(out)
 
-    def ancestors(self, unit_id: int) -> frozenset[int]:
-        """The units above `unit_id` (its parent, the parent's parent, ...)."""
-        out: set[int] = set()
+    def root_of(self, unit_id: int) -> int:
+        """The top-level unit above `unit_id` (itself when it has no parent)."""
+        seen = {unit_id}
         parent = self._parent.get(unit_id)
-        while parent is not None and parent not in out:
-            out.add(parent)
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            unit_id = parent
             parent = self._parent.get(parent)
-        return frozenset(out)
+        return unit_id
 
     def would_cycle(self, unit_id: int, new_parent: int | None) -> bool:
         """Whether making `new_parent` the parent of `unit_id` creates a loop."""

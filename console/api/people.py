@@ -1,5 +1,7 @@
 """Colleagues by name: the display names behind the user names that audit rows, drills, alerts
-and walls record, for everyone signed in (no password hashes, roles or contact details)."""
+and walls record. The relation is the organisation: every user of the unit tree the caller
+belongs to (a drill's observers come from other units of the district). Names only: no roles,
+units or contact details."""
 
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ class PersonOut(BaseModel):
 
 @router.get("", response_model=Items[PersonOut])
 async def people(principal: Reader, services: ServicesDep, db: DbDep) -> Items[PersonOut]:
-    """Users of the caller's units, the units below them and the units above (their chain)."""
-    units = principal.unit_scope | services.units.ancestors(principal.unit_id)
+    """Users of the caller's organisation (the tree under the caller's top-level unit)."""
+    units = services.units.scope(services.units.root_of(principal.unit_id))
     rows = await db.scalars(select(User).where(User.unit_id.in_(units)).order_by(User.username))
     return Items[PersonOut](
         items=[PersonOut(id=u.id, username=u.username, display_name=u.display_name) for u in rows]

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from console.accounts import add_unit, add_user
+from console.demo import DEMO_PASSWORD
 from console.health.recorder import StatusReport
 from console.store.models import AuditEntry
 from tests.cameras.test_health import recorder
@@ -81,23 +83,30 @@ async def test_status_needs_a_session(client: httpx.AsyncClient, app: Any) -> No
 
 @pytest.mark.asyncio
 async def test_people_directory_names_colleagues(app: Any) -> None:
-    """Display names for user names, for every role, within the unit chain."""
+    """Display names for user names, for every role, within the caller's organisation."""
+    services = app.state.services
+    async with services.store.session() as db:
+        await add_unit(db, "other-city", "邻市应急局", kind="other")
+        await add_user(db, "outsider", DEMO_PASSWORD, "other-city", ["viewer"], display_name="邻市")
+        await db.commit()
+        await services.units.load(db)
     viewer = await new_client(app, "viewer")  # street-a, under the district
-    other = await new_client(app, "operator2")  # street-b
+    outsider = await new_client(app, "outsider")
     try:
         r = await viewer.get("/api/people")
         assert r.status_code == 200
         people = {p["username"]: p for p in r.json()["items"]}
-        # Their own unit and the district above it; not the sibling street office.
+        # The whole district: a drill's observers come from other units of it.
         assert people["viewer"]["display_name"] == "街道观察员"
+        assert people["operator2"]["display_name"] == "西湖街道值班员"
         assert people["admin"]["display_name"] == "系统管理员"
-        assert "operator2" not in people and "operator" not in people
         assert set(people["admin"]) == {"id", "username", "display_name"}
-        mine = {p["username"] for p in (await other.get("/api/people")).json()["items"]}
-        assert "operator2" in mine and "viewer" not in mine
+        assert "outsider" not in people  # another organisation on the same server
+        theirs = {p["username"] for p in (await outsider.get("/api/people")).json()["items"]}
+        assert theirs == {"outsider"}
     finally:
         await viewer.aclose()
-        await other.aclose()
+        await outsider.aclose()
     anonymous = await new_client(app)
     try:
         assert (await anonymous.get("/api/people")).status_code == 401

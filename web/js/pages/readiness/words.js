@@ -78,8 +78,9 @@ function shelterReach(i) {
 }
 
 /** "279 standard kits, 40 for the elderly, 12 for infants, 5 for people with disabilities". */
-export function kitList(counts) {
-  return KIT_CATEGORIES.filter((c) => known(counts?.[c]))
+export function kitList(counts, categories = KIT_CATEGORIES) {
+  return categories
+    .filter((c) => known(counts?.[c]))
     .map((c) => t(`readiness.w.kit_${c}`, { n: num(counts[c], 1) }))
     .join(t("readiness.w.list_sep"));
 }
@@ -87,8 +88,10 @@ export function kitList(counts) {
 function kits(i) {
   const out = [];
   if (known(i.households)) out.push(t("readiness.w.kits_households", { n: num(i.households) }));
-  if (i.delivered) out.push(t("readiness.w.kits_delivered", { list: kitList(i.delivered) || t("readiness.w.none") }));
-  if (i.target) out.push(t("readiness.w.kits_needed", { list: kitList(i.target) || t("readiness.w.none") }));
+  // Kinds nobody needs and nobody received are left out ("0 for infants" says nothing).
+  const kinds = KIT_CATEGORIES.filter((c) => Number(i.delivered?.[c]) > 0 || Number(i.target?.[c]) > 0);
+  if (i.delivered) out.push(t("readiness.w.kits_delivered", { list: kitList(i.delivered, kinds) || t("readiness.w.none") }));
+  if (i.target) out.push(t("readiness.w.kits_needed", { list: kitList(i.target, kinds) || t("readiness.w.none") }));
   const cov = KIT_CATEGORIES.filter((c) => known(i.coverage?.[c]));
   if (cov.length) {
     const list = cov.map((c) => t("readiness.w.kits_cov_item", { kind: t(`readiness.w.kind_${c}`), pct: pct(i.coverage[c]) }));
@@ -102,7 +105,8 @@ function drills(i) {
   if (known(i.drills_12m)) out.push(t("readiness.w.drills_held", { n: num(i.drills_12m), target: num(i.target ?? 0, 1) }));
   else out.push(t("readiness.w.drills_none_known"));
   out.push(i.last_drill ? t("readiness.w.drills_last", { date: dateText(i.last_drill) }) : t("readiness.w.drills_never"));
-  if (known(i.open_actions)) out.push(t("readiness.w.drills_actions", { open: num(i.open_actions), overdue: num(i.overdue_actions ?? 0) }));
+  if (Number(i.open_actions) > 0) out.push(t("readiness.w.drills_actions", { open: num(i.open_actions), overdue: num(i.overdue_actions ?? 0) }));
+  else if (known(i.open_actions)) out.push(t("readiness.w.drills_no_actions"));
   return out;
 }
 
