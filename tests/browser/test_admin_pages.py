@@ -133,7 +133,8 @@ def test_admin_units_audit_and_tokens(server: Server, browser: Browser) -> None:
         server.url + "/api/tokens", data={"name": "live-audit"}, headers={"X-CSRF-Token": csrf}
     )
     assert made.status == 201
-    expect(ids.first).to_contain_text("token.create")
+    expect(ids.first.locator("td[data-action]")).to_have_attribute("data-action", "token.create")
+    expect(ids.first).to_contain_text("Create API token")
     expect(ids).to_have_count(11)
 
     page.get_by_test_id("admin-tab-tokens").click()
