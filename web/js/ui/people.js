@@ -4,19 +4,28 @@
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
+import { currentUser } from "../session.js";
 
 const TTL_MS = 5 * 60_000;
-let cache = null; // { at, promise: Promise<Map<username, {id, username, display_name}>> }
+let cache = null; // { at, uid, promise: Promise<Map<username, {id, username, display_name}>> }
 let byName = new Map();
+
+// The directory belongs to the signed-in user (another user of this tab may see other people).
+function mine() {
+  if (cache && cache.uid !== currentUser()?.id) resetPeople();
+}
 
 /** Load (or reuse) the directory; resolves with a Map from user name to person. */
 export function loadPeople({ force = false } = {}) {
+  mine();
   if (!force && cache && Date.now() - cache.at < TTL_MS) return cache.promise;
   const promise = api("GET", "/api/people", { quiet401: true })
     .then((r) => new Map((r?.items || []).map((p) => [p.username, p])))
     .catch(() => new Map(byName)); // keep what we knew; names fall back to user names
-  cache = { at: Date.now(), promise };
-  promise.then((map) => (byName = map));
+  cache = { at: Date.now(), uid: currentUser()?.id, promise };
+  promise.then((map) => {
+    if (cache?.promise === promise) byName = map; // not a directory from before a reset
+  });
   return promise;
 }
 
@@ -29,6 +38,7 @@ export function resetPeople() {
 /** The display name for a user name, if already known (else the user name itself). */
 export function personName(username) {
   if (!username) return "";
+  mine();
   return byName.get(username)?.display_name || String(username);
 }
 
@@ -38,6 +48,7 @@ export function personName(username) {
  */
 export function person(username, { fallbackKey = "people.unknown", testid = null } = {}) {
   if (!username) return h("span", { class: "person muted" }, t(fallbackKey));
+  mine();
   const el = h("span", { class: "person", title: username, dataset: { username }, "data-testid": testid }, personName(username));
   if (!byName.has(username)) {
     loadPeople().then((map) => {
