@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from console import __version__
-from console.api import audit, auth, meta, tokens, units, users, ws
+from console.api import audit, auth, meta, people, tokens, units, users, ws
 from console.errors import install_handlers
 from console.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from console.modules import ConsoleModule, installed_modules
@@ -109,6 +109,7 @@ def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -
         tokens.router,
         audit.router,
         meta.router,
+        people.router,
         ws.router,
     ):
         app.include_router(router)

@@ -69,6 +69,8 @@ RIGHTS: dict[str, Right] = {
     "events.subscribe": grant(ALL_ROLES, *ANYONE),
     "account.password": grant(ALL_ROLES, SELF),
     "units.read": grant(ALL_ROLES, *ANYONE),
+    # Display names of the people in the caller's organisation (timelines, audit, alerts).
+    "people.read": grant(ALL_ROLES, *ANYONE),
     "units.write": grant(_ADMIN, *OWNING),
     "users.read": grant(_ADMIN, *OWNING),
     "users.write": grant(_ADMIN, *OWNING),
@@ -78,6 +80,8 @@ RIGHTS: dict[str, Right] = {
     # Cameras, health, live view
     "cameras.read": grant(ALL_ROLES, *VIEWING),
     "cameras.write": grant(_CAM_WRITE, *OWNING),
+    # Status only (no metrics or alerts), for the wall's tile badges.
+    "cameras.status": grant(ALL_ROLES, *VIEWING),
     "health.read": grant(_HEALTH, *VIEWING),
     "health.manage": grant(_CAM_WRITE, *OWNING),
     "live.view": grant(ALL_ROLES, *VIEWING),

@@ -26,8 +26,9 @@ class CamerasModule:
         """Registry routes."""
         from console.cameras.router import router
         from console.health.router import router as health_router
+        from console.health.status_router import router as status_router
 
-        return [router, health_router]
+        return [router, health_router, status_router]
 
     async def start(self, services: Services) -> None:
         """Start the health recorder and watch every enabled camera."""

@@ -124,10 +124,15 @@ async def _audit_start(
 
 @group_router.delete("/groups/{group_id}", status_code=204)
 async def stop_group(group_id: int, principal: Viewer, services: ServicesDep) -> Response:
-    """Stop every live view of a group (your own; an admin may stop any)."""
+    """Stop every live view of a group (your own; an admin that of a user in the admin's
+    units); idempotent for its user like a single view's stop."""
     manager = peers_of(services)
     group = manager.groups.get(group_id)
     if group is None:
+        # A group that just ended (the browser closed it first) is gone for its own user:
+        # stopping it again succeeds; anyone else is answered as for an id never used.
+        if manager.closed_by("group", group_id) == principal.username:
+            return Response(status_code=204)
         raise await absent(services, principal, "live.manage", "live_group", group_id)
     res = view_resource(services, "live_group", group.id, group.user)
     await check(services, principal, "live.manage", res)

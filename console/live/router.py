@@ -205,10 +205,14 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
 
 @router.delete("/{viewer_id}", status_code=204)
 async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
-    """Stop a live view (your own; an admin that of a user in the admin's units)."""
+    """Stop a live view (your own; an admin that of a user in the admin's units). Idempotent
+    for its user: a view that already ended (the browser closed the peer first, or it was
+    reaped) answers 204; anyone else is answered as for an id never used."""
     manager = peers_of(services)
     viewer = manager.viewers.get(viewer_id)
     if viewer is None:
+        if manager.closed_by("viewer", viewer_id) == principal.username:
+            return Response(status_code=204)
         raise await absent(services, principal, "live.manage", "live_view", viewer_id)
     res = view_resource(services, "live_view", viewer.id, viewer.user)
     await check(services, principal, "live.manage", res)

@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from streams.webrtc.transcode import TranscodeHub, needs_transcode
 
 __all__ = ["MAX_SDP", "Group", "OfferError", "PeerLimits", "PeerManager", "Viewer", "clean_offer"]
 log = logging.getLogger(__name__)
+# How many closed viewer and group ids are remembered for late "stop" requests.
+GONE_KEPT = 4096
 
 
 @dataclass
@@ -119,6 +122,17 @@ class PeerManager:
         self.reaped = 0  # ICE never completed
         self.failed = 0  # connection failed after the answer
         self.silenced = 0  # stopped sending receiver reports
+        # Recently closed viewers and groups -> their user, so a late "stop" is not an error.
+        self.gone: OrderedDict[tuple[str, int], str] = OrderedDict()
+
+    def _remember(self, kind: str, ident: int, user: str) -> None:
+        self.gone[(kind, ident)] = user
+        while len(self.gone) > GONE_KEPT:
+            self.gone.popitem(last=False)
+
+    def closed_by(self, kind: str, ident: int) -> str | None:
+        """The user of a viewer or group ("viewer"/"group") closed lately, else None."""
+        return self.gone.get((kind, ident))
 
     def count(self, user: str | None = None) -> int:
         """Live viewers, in total or of one user."""
@@ -232,6 +246,7 @@ class PeerManager:
         if group is None or not group.viewer_ids:  # a group's pc closes with its last track
             if group is not None:
                 self.groups.pop(group.id, None)
+                self._remember("group", group.id, group.user)
             await viewer.pc.close()
         await self._release_transcoder(viewer.camera_id)
 
@@ -281,6 +296,7 @@ class PeerManager:
         if viewer is None:
             return None
         viewer.closed_reason = reason
+        self._remember("viewer", viewer.id, viewer.user)
         await self._discard(viewer)
         if self.on_closed is not None:
             try:
@@ -298,6 +314,7 @@ class PeerManager:
             await self.close(vid, reason)
         if self.groups.pop(group_id, None) is not None:  # every slot had been closed already
             await group.pc.close()
+        self._remember("group", group.id, group.user)
         return group
 
     async def close_all(self) -> None:

@@ -103,8 +103,9 @@ def test_admin_units_audit_and_tokens(server: Server, browser: Browser) -> None:
     expect(page).to_have_url(re.compile(r"#/admin/audit\?action=unit\.create$"))
     table = page.get_by_test_id("audit-table")
     expect(table.locator("tbody tr").first).to_contain_text("xihu-community")
-    actions = table.locator("tbody tr td:nth-child(4)").all_inner_texts()
-    assert actions and set(actions) == {"unit.create"}
+    actions = table.locator("tbody tr td:nth-child(4)")
+    assert set(actions.all_inner_texts()) == {"Create unit"}  # in words, the code on hover
+    assert set(actions.evaluate_all("cells => cells.map((c) => c.title)")) == {"unit.create"}
     href = page.get_by_test_id("audit-export").get_attribute("href")
     assert href == "/api/audit.csv?action=unit.create"
     csv = page.request.get(server.url + href)
@@ -132,7 +133,8 @@ def test_admin_units_audit_and_tokens(server: Server, browser: Browser) -> None:
         server.url + "/api/tokens", data={"name": "live-audit"}, headers={"X-CSRF-Token": csrf}
     )
     assert made.status == 201
-    expect(ids.first).to_contain_text("token.create")
+    expect(ids.first.locator("td[data-action]")).to_have_attribute("data-action", "token.create")
+    expect(ids.first).to_contain_text("Create API token")
     expect(ids).to_have_count(11)
 
     page.get_by_test_id("admin-tab-tokens").click()

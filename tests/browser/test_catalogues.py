@@ -14,6 +14,9 @@ KEY_PREFIXES = (
 )
 KEY_LITERAL = re.compile(rf"""["']((?:{KEY_PREFIXES})\.[a-z0-9_.-]+)["']""")
 EVENT_LITERAL = re.compile(r"""onEvent\(\s*["']([^"']+)["']""")
+# Permission names (nav `perms: [...]`, can("...")) look like keys but are not messages.
+PERMS_ARRAY = re.compile(r"perms:\s*\[([^\]]*)\]")
+PERM_CALL = re.compile(r"""\b(?:can|canAny|ifCan|hasPermission)\(\s*["']([^"']+)["']""")
 FILE_NAME = re.compile(r"\.(csv|js|json|png|svg)$")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -49,6 +52,10 @@ def test_every_key_used_in_the_code_is_translated() -> None:
     """Static keys in the JS and the keys built from enumerations all exist."""
     sources = _sources()
     events = {e for src in sources.values() for e in EVENT_LITERAL.findall(src)}
+    for src in sources.values():
+        events |= set(PERM_CALL.findall(src))
+        for group in PERMS_ARRAY.findall(src):
+            events |= set(re.findall(r"""["']([^"']+)["']""", group))
     used: dict[str, str] = {}
     for name, src in sources.items():
         for key in KEY_LITERAL.findall(src):
@@ -87,6 +94,7 @@ def test_every_key_used_in_the_code_is_translated() -> None:
 def test_no_chinese_strings_outside_the_catalogues() -> None:
     """Page modules render text through t(): no CJK literals hide in the JS."""
     cjk = re.compile(r"[\u4e00-\u9fff]")
-    allowed = {"js/main.js", "js/ui/widgets.js"}  # boot failure text, the language names
+    # boot failure text, the language names
+    allowed = {"js/main.js", "js/ui/widgets.js"}
     offenders = [n for n, s in _sources().items() if cjk.search(s) and n not in allowed]
     assert offenders == [], f"Chinese text outside the catalogues in {offenders}"

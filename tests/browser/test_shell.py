@@ -149,9 +149,12 @@ def test_chinese_browser_defaults_to_chinese(server: Server, browser: Browser) -
     expect(page.get_by_test_id("user-row-coordinator")).to_contain_text("协调员")
     connected(page)
     shot(page, "admin-users-zh-CN")
-    # The session disappears (expired, revoked): the next API call lands on the login screen.
+    # The session disappears (expired, revoked): the next API call asks to sign in again over
+    # the page; choosing to sign out lands on the login screen.
     page.context.clear_cookies()
     page.get_by_test_id("admin-tab-units").click()
+    expect(page.get_by_test_id("relogin-dialog")).to_be_visible()
+    page.get_by_test_id("relogin-signout").click()
     expect(page.get_by_test_id("login-view")).to_contain_text("会话已结束，请重新登录。")
     expect(page.get_by_test_id("conn-indicator")).to_have_count(0)
     close(page)

@@ -155,6 +155,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/users/{user_id}"): Rule(ADMIN, "user_id", rel(ADMIN, *OWN), USER_SEE),
     ("POST", "/api/users/{user_id}/password"): Rule(ADMIN, "user_id", rel(ADMIN, *OWN), USER_SEE),
     ("GET", "/api/units"): on(ALL),
+    ("GET", "/api/people"): on(ALL),
     ("POST", "/api/units"): on(ADMIN),
     # Units are listed for everyone, so another unit's is refused, never hidden.
     ("PATCH", "/api/units/{unit_id}"): Rule(ADMIN, "unit_id", rel(ADMIN, *OWN), rel(ALL, *EVERY)),
@@ -176,6 +177,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/cameras/{camera_id}"): cam(CAMERA_WRITE, rel(CAMERA_WRITE, *OWN)),
     ("DELETE", "/api/cameras/{camera_id}"): cam(CAMERA_WRITE, rel(CAMERA_WRITE, *OWN)),
     ("GET", "/api/health/cameras"): on(HEALTH_READ),
+    # Status only, of the cameras the caller may see (the wall's tile badges).
+    ("GET", "/api/health/status"): on(ALL),
     ("GET", "/api/health/cameras/{camera_id}"): cam(HEALTH_READ, rel(HEALTH_READ, *VIEW)),
     ("GET", "/api/health/alerts"): on(HEALTH_READ),
     ("POST", "/api/health/alerts/{alert_id}/ack"): Rule(

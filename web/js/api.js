@@ -5,6 +5,7 @@ import { has, t } from "./i18n.js";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 let csrfToken = null;
 const unauthenticatedHandlers = new Set();
+let reauthenticate = null;
 
 /** An API failure: HTTP status plus the problem document the server sent. */
 export class ApiError extends Error {
@@ -39,6 +40,18 @@ export function onUnauthenticated(fn) {
   return () => unauthenticatedHandlers.delete(fn);
 }
 
+/**
+ * Let the user sign in again when a call answers 401: `fn(error)` resolves true once signed in
+ * (the call is then sent again, with the new CSRF token) or false to give up (the 401 handlers
+ * run). Returns a function that removes it.
+ */
+export function setReauthenticator(fn) {
+  reauthenticate = fn;
+  return () => {
+    if (reauthenticate === fn) reauthenticate = null;
+  };
+}
+
 /** Build a query string from an object, skipping empty values. */
 export function queryString(params = {}) {
   const qs = new URLSearchParams();
@@ -67,11 +80,8 @@ async function readProblem(response) {
  * (object), signal, quiet401 (do not fire the handlers), headers (extra request headers, e.g.
  * If-Match).
  */
-export async function api(
-  method,
-  path,
-  { body, raw, contentType, query, signal, quiet401 = false, headers: extra } = {},
-) {
+export async function api(method, path, options = {}) {
+  const { body, raw, contentType, query, signal, quiet401 = false, headers: extra } = options;
   method = method.toUpperCase();
   const headers = { Accept: "application/json, application/problem+json", ...extra };
   if (raw !== undefined) headers["Content-Type"] = contentType || raw.type || "application/octet-stream";
@@ -95,7 +105,13 @@ export async function api(
     const problem = await readProblem(response);
     const retry = Number.parseInt(response.headers.get("Retry-After") || "", 10);
     const error = new ApiError(response.status, problem, Number.isFinite(retry) ? retry : null);
-    if (response.status === 401 && !quiet401) for (const fn of unauthenticatedHandlers) fn(error);
+    if (response.status === 401 && !quiet401) {
+      // Keep the page (and what the user typed): sign in over it, then send the call again.
+      if (reauthenticate && !options.retried && (await reauthenticate(error))) {
+        return api(method, path, { ...options, retried: true });
+      }
+      for (const fn of unauthenticatedHandlers) fn(error);
+    }
     throw error;
   }
   const type = response.headers.get("content-type") || "";

@@ -1,13 +1,22 @@
 // The console's sections. Each is a module web/js/pages/<id>.js exporting render(container, ctx)
 // and dispose(); later work fills them in without touching the shell.
 
+import { hasPermission } from "./session.js";
+
 export const PAGES = [
   { id: "wall", icon: "wall" },
   { id: "map", icon: "map" },
   { id: "drills", icon: "drills" },
   { id: "health", icon: "health" },
   { id: "readiness", icon: "readiness" },
-  { id: "admin", icon: "admin", roles: ["admin"], separate: true, home: "#/admin/users" },
+  // Shown to users whose roles grant any of `perms` (console/auth/policy.py).
+  {
+    id: "admin",
+    icon: "admin",
+    perms: ["users.read", "units.write", "tokens.manage", "audit.read"],
+    separate: true,
+    home: "#/admin/users",
+  },
 ];
 
 export const DEFAULT_ROUTE = "#/wall";
@@ -24,7 +33,7 @@ export function parseRoute(hash) {
   };
 }
 
-/** Whether a user may open a page (pages without `roles` are open to every signed-in user). */
-export function canOpen(page, user) {
-  return !page.roles || Boolean(user?.roles?.some((r) => page.roles.includes(r)));
+/** Whether the signed-in user may open a page (pages without `perms` are open to everyone). */
+export function canOpen(page) {
+  return !page.perms || page.perms.some((p) => hasPermission(p));
 }

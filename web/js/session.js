@@ -3,16 +3,23 @@
 import { api, setCsrfToken } from "./api.js";
 
 let current = null;
+let permissions = new Set();
 
 /** Store the session returned by login or GET /api/auth/session. */
 export function setSession(session) {
   current = session?.user || null;
+  permissions = new Set(session?.permissions || []);
   setCsrfToken(session?.csrf_token || null);
 }
 
 /** The signed-in user, or null. */
 export function currentUser() {
   return current;
+}
+
+/** Whether the signed-in user's roles grant this permission (as the server's policy says). */
+export function hasPermission(permission) {
+  return permissions.has(permission);
 }
 
 /** Whether the signed-in user holds any of these roles. */

@@ -1,13 +1,14 @@
 // The console frame: top bar, navigation, user menu, live connection, and page lifecycle.
 
 import { changePasswordDialog } from "./account.js";
-import { api, onUnauthenticated } from "./api.js";
+import { api, onUnauthenticated, setReauthenticator } from "./api.js";
 import { h, replace } from "./dom.js";
 import { connectEvents, disconnectEvents, onEvent } from "./events.js";
 import { getLocale, onLocaleChange, t, unitName } from "./i18n.js";
 import { canOpen, DEFAULT_ROUTE, PAGES, parseRoute } from "./nav.js";
 import { currentUser, fetchSession, logout } from "./session.js";
 import { icon } from "./ui/icons.js";
+import { relogin } from "./ui/relogin.js";
 import { applyTheme, connectionIndicator, languageSwitch, roleBadge } from "./ui/widgets.js";
 import { installReminders } from "./pages/drills/reminders.js";
 import { messagePanel } from "./pages/placeholder.js";
@@ -198,7 +199,8 @@ export function mountShell(root, { meta, onSignedOut }) {
 
   function teardownPage() {
     // A dialog left open by the previous page (e.g. after the back button) goes with it.
-    for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+    // (The sign-in-again dialog belongs to the session, not the page.)
+    for (const dialog of document.querySelectorAll("dialog[open]:not(.relogin)")) dialog.close();
     if (!active) return;
     for (const fn of active.cleanups) fn();
     try {
@@ -303,6 +305,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     offSelf();
     offScope();
     offUnauthenticated();
+    offReauth();
     window.removeEventListener("hashchange", route);
     offReminders?.();
     disconnectEvents();
@@ -318,7 +321,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     if (await sessionValid()) {
       drawFrame();
       route();
-    } else expire();
+    } else sessionEnded();
   });
   // The server re-scoped this connection (roles, unit or unit tree changed): catch up.
   const offScope = onEvent("session.changed", async () => {
@@ -332,13 +335,20 @@ export function mountShell(root, { meta, onSignedOut }) {
     unmount();
     onSignedOut("login.session_expired");
   }
+  // The session ended under an open page: sign in again over it rather than discarding it.
+  async function sessionEnded() {
+    if (!mounted) return;
+    if (!(await relogin())) return expire();
+    if (mounted) connectEvents({ sessionValid, unauthorized: sessionEnded });
+  }
   const offUnauthenticated = onUnauthenticated(expire);
+  const offReauth = setReauthenticator(() => (mounted ? relogin() : Promise.resolve(false)));
   window.addEventListener("hashchange", route);
   drawFrame();
   route();
   connectEvents({
     sessionValid,
-    unauthorized: expire,
+    unauthorized: sessionEnded,
   });
   // Drill reminders reach the user on whatever page is open.
   offReminders = installReminders({ timezone: meta?.site?.timezone });

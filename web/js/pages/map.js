@@ -4,6 +4,7 @@
 import { api, problemMessage } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { t } from "../i18n.js";
+import { can } from "../ui/perms.js";
 import { toast } from "../ui/toast.js";
 import { DrawTools } from "./map/draw.js";
 import { createFeature, deleteFeature, editFeature, moveFeature, resetEditing } from "./map/edit.js";
@@ -49,7 +50,7 @@ function legendControl(L) {
 export async function render(container, ctx) {
   pageStyle("map");
   const s = (state = { disposed: false, cleanups: [] });
-  const canEdit = (ctx.user?.roles || []).some((r) => r === "admin" || r === "coordinator");
+  const canEdit = can("gis.write");
   const view = h("div", { class: "map-view", "data-testid": "map-view" });
   const panel = h("aside", { class: "map-panel", "data-testid": "map-panel", "aria-live": "polite" });
   const hint = h("p", { class: "map-hint muted", "data-testid": "map-hint" });

@@ -4,6 +4,7 @@
 import { api, problemMessage } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { formatDateTime, getLocale, t } from "../i18n.js";
+import { can } from "../ui/perms.js";
 import { toast } from "../ui/toast.js";
 import { pageStyle } from "./map/leaflet.js";
 import { scoreBar } from "./map/panel.js";
@@ -37,7 +38,7 @@ export async function render(container, ctx) {
   pageStyle("readiness");
   const q = ctx.route?.query || {};
   const s = (state = { data: null, disposed: false });
-  const canRecompute = (ctx.user?.roles || []).some((r) => r === "admin" || r === "coordinator");
+  const canRecompute = can("readiness.recompute");
   const office = select("readiness-office", t("readiness.street_office"), [["", t("readiness.all_offices")]], "");
   const comp = select(
     "readiness-component",

@@ -3,6 +3,8 @@
 import { api, problemMessage } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { t } from "../i18n.js";
+import { person, tNodes } from "../ui/people.js";
+import { can } from "../ui/perms.js";
 import { toast } from "../ui/toast.js";
 import { arrowTarget, helpDialog, layoutFor, pushDialog, saveDialog, watchVisibility } from "./wall/controls.js";
 import { Bundle } from "./wall/bundle.js";
@@ -55,7 +57,7 @@ export async function render(container, ctx) {
   s.transport = TRANSPORTS.includes(askedTransport) ? askedTransport : savedTransport();
   transportSel.value = s.transport;
   const helpBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-help-btn", title: t("wall.help") }, "?");
-  const canPush = (ctx.user?.roles || []).some((r) => r === "admin" || r === "operator");
+  const canPush = can("walls.push");
   replace(
     container,
     h("div", { class: "page-head" }, h("h1", {}, t("nav.wall"))),
@@ -128,7 +130,8 @@ export async function render(container, ctx) {
     s.walls = (await api("GET", "/api/walls")).items;
     s.tours = (await api("GET", "/api/tours")).items;
     s.status = {};
-    const health = await api("GET", "/api/health/cameras", { quiet401: true }).catch(() => null);
+    // Status only: every role may see the status of the cameras it sees (no health.read needed).
+    const health = await api("GET", "/api/health/status", { quiet401: true }).catch(() => null);
     for (const row of health?.items || []) s.status[row.camera_id] = row;
   } catch (err) {
     toast(problemMessage(err), "error");
@@ -229,7 +232,7 @@ export async function render(container, ctx) {
     s.tiles.filter((x) => x.camera?.id === data.camera_id).forEach(applyStatus);
   });
   ctx.onEvent("wall.push", (data) => {
-    toast(t("wall.pushed", { from: data.from }), "ok");
+    toast(tNodes("wall.pushed", { from: person(data.from) }), "ok");
     if (data.camera_id) setLayout("1", [data.camera_id]);
     else if (data.wall) setLayout(data.wall.layout, data.wall.tiles);
   });

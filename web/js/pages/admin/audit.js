@@ -2,8 +2,9 @@
 
 import { api, problemMessage, queryString } from "../../api.js";
 import { h, replace } from "../../dom.js";
-import { formatDateTime, t } from "../../i18n.js";
+import { formatDateTime, has, t } from "../../i18n.js";
 import { icon } from "../../ui/icons.js";
+import { person } from "../../ui/people.js";
 import { dataTable, flash, messageRow } from "./common.js";
 
 const COLUMNS = [
@@ -71,6 +72,17 @@ export function matches(entry, f) {
   if (q.since && ts < Date.parse(q.since)) return false;
   if (q.until && ts >= Date.parse(q.until)) return false;
   return true;
+}
+
+/** An audit action in words; a refusal names the permission that was missing. */
+export function actionLabel(entry) {
+  const action = entry.action || "";
+  if (has(`audit.action.${action}`)) return t(`audit.action.${action}`);
+  if (has(`perm.${action}`)) {
+    const perm = t(`perm.${action}`);
+    return entry.outcome === "denied" ? t("audit.denied_perm", { perm }) : perm;
+  }
+  return action;
 }
 
 function detailText(detail) {
@@ -146,7 +158,7 @@ export async function render(container, ctx) {
     h(
       "datalist",
       { id: "audit-actions" },
-      KNOWN_ACTIONS.map((a) => h("option", { value: a })),
+      KNOWN_ACTIONS.map((a) => h("option", { value: a }, has(`audit.action.${a}`) ? t(`audit.action.${a}`) : "")),
     ),
     h(
       "datalist",
@@ -190,9 +202,9 @@ export async function render(container, ctx) {
       "tr",
       { "data-id": String(entry.id) },
       h("td", { class: "mono" }, formatDateTime(entry.ts)),
-      h("td", {}, entry.actor || t("audit.anonymous")),
+      h("td", {}, person(entry.actor, { fallbackKey: "audit.anonymous" })),
       h("td", { class: "mono muted" }, entry.ip || ""),
-      h("td", { class: "mono" }, entry.action),
+      h("td", { title: entry.action, dataset: { action: entry.action } }, actionLabel(entry)),
       h("td", { class: "mono" }, target),
       h(
         "td",

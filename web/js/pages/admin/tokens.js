@@ -6,6 +6,7 @@ import { formatDateTime, t } from "../../i18n.js";
 import { confirmDialog, formDialog, infoDialog } from "../../ui/dialog.js";
 import { Form } from "../../ui/form.js";
 import { icon } from "../../ui/icons.js";
+import { person } from "../../ui/people.js";
 import { toast } from "../../ui/toast.js";
 import { iconButton } from "../../ui/widgets.js";
 import { dataTable, messageRow } from "./common.js";
@@ -75,7 +76,7 @@ export async function render(container, ctx) {
       "tr",
       { class: status === "active" ? null : "is-disabled", "data-testid": `token-row-${token.id}` },
       h("td", {}, token.name),
-      h("td", { class: "mono" }, token.username),
+      h("td", {}, person(token.username)),
       h("td", { class: "mono muted" }, token.prefix ? `${token.prefix}…` : ""),
       h("td", { class: "muted" }, formatDateTime(token.created_at)),
       h(

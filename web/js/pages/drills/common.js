@@ -4,6 +4,8 @@
 import { api, ApiError, fieldMessage, problemMessage } from "../../api.js";
 import { h } from "../../dom.js";
 import { getLocale, has, t, unitName } from "../../i18n.js";
+import { hoursText } from "../../ui/duration.js";
+import { can } from "../../ui/perms.js";
 
 export const STATUSES = [
   "draft",
@@ -32,8 +34,9 @@ export const TRANSITIONS = {
 const PLANNERS = ["admin", "coordinator"];
 const RUNNERS = ["admin", "coordinator", "operator"];
 export const STEP_ROLES = { in_progress: RUNNERS, completed: RUNNERS, aborted: RUNNERS };
+const any = (user, roles) => Boolean(user?.roles?.some((r) => roles.includes(r)));
 /** Whether the user may take the step to `to` (the server decides; this hides buttons). */
-export const canMove = (user, to) => any(user, STEP_ROLES[to] || PLANNERS);
+export const canMove = (user, to) => canRun() && any(user, STEP_ROLES[to] || PLANNERS);
 // Drafts and cancelled drills may be deleted; moves that must say why.
 export const DELETABLE = new Set(["draft", "cancelled"]);
 export const NEEDS_REASON = new Set(["aborted"]);
@@ -50,11 +53,11 @@ export const TYPES = [
 export const EDITABLE = new Set(["draft", "submitted", "approved", "scheduled", "in_progress", "cancelled"]);
 export const DEFAULT_TZ = "Asia/Shanghai";
 
-const any = (user, roles) => Boolean(user?.roles?.some((r) => roles.includes(r)));
+// Gated on the session's permissions (the signed-in user; the argument is kept for callers).
 /** Whether the user may edit plans (drills.write). */
-export const canWrite = (user) => any(user, ["admin", "coordinator"]);
-/** Whether the user may run drills live (drills.run: start, log, complete, abort). */
-export const canRun = (user) => any(user, RUNNERS);
+export const canWrite = () => can("drills.write");
+/** Whether the user may move drills along the workflow and run them live (drills.run). */
+export const canRun = () => can("drills.run");
 
 /** Load the stylesheet of the drills pages once (index.html predates them). */
 export function ensureStyles() {
@@ -249,6 +252,9 @@ export function conflictText(c) {
   if (params.at) params.at = formatWhen(params.at);
   if (params.holiday_key && has(`drills.holiday.${params.holiday_key}`) && params.holiday_key !== "site")
     params.holiday = t(`drills.holiday.${params.holiday_key}`);
+  // Gaps come in hours; people read "14 days", not "336 h".
+  if (params.gap_hours !== undefined) params.gap = hoursText(params.gap_hours);
+  if (params.min_gap_hours !== undefined) params.min_gap = hoursText(params.min_gap_hours);
   let key = c.message_key || `drills.conflict.${c.kind}`;
   if (key === "drills.conflict.blackout" && params.holiday) key = "drills.conflict.blackout_holiday";
   const text = has(key) ? t(key, params) : c.message || c.kind;

@@ -4,7 +4,7 @@
 import { api, problemMessage } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
-import { formatWhen, today } from "./common.js";
+import { canWrite, formatWhen, today } from "./common.js";
 
 let state = null;
 
@@ -39,7 +39,8 @@ async function load(s) {
         ? h("ul", { class: "overdue-list", "data-testid": "overdue-list" }, late.map((r) =>
             h("li", { "data-testid": `overdue-${r.community_id}` }, h("strong", {}, r.name || r.community_id), " ",
               h("span", { class: "muted" }, r.last_drill ? t("drills.compliance.last", { when: formatWhen(r.last_drill) }) : t("drills.compliance.never")),
-              " ", h("a", { href: `#/drills/new?date=${today()}&community=${encodeURIComponent(r.community_id)}`, class: "btn btn-sm" }, t("drills.compliance.plan_one")))))
+              // Only for those who may plan drills (the server would refuse the rest).
+              canWrite() ? [" ", h("a", { href: `#/drills/new?date=${today()}&community=${encodeURIComponent(r.community_id)}`, class: "btn btn-sm", "data-testid": "plan-one" }, t("drills.compliance.plan_one"))] : null)))
         : h("p", { class: "muted" }, t("drills.compliance.none_overdue")),
     );
     const sorted = [...items].sort((a, b) => Number(a.compliant) - Number(b.compliant) || String(a.name || a.community_id).localeCompare(String(b.name || b.community_id)));

@@ -25,6 +25,7 @@ import {
   today,
   TRANSITIONS,
 } from "./common.js";
+import { messagePanel } from "../placeholder.js";
 import { PlanForm } from "./plan_form.js";
 
 let state = null;
@@ -302,6 +303,11 @@ export async function render(container, ctx) {
     conflictBox: h("div", { class: "panel conflicts", "data-testid": "conflicts", "aria-live": "polite" }),
   });
   replace(container, s.root);
+  if (!s.id && !canWrite(ctx.user)) {
+    // Planning needs drills.write: say so instead of an empty read-only form.
+    replace(s.root, messagePanel("drills.no_plan_rights", "drills.no_plan_rights_hint"));
+    return;
+  }
   s.refs = await loadRefs();
   if (state !== s) return;
   await load(s, ctx);

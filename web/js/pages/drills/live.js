@@ -4,6 +4,7 @@
 import { api, problemMessage } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { person } from "../../ui/people.js";
 import { toast } from "../../ui/toast.js";
 import { thumbnail } from "../health/common.js";
 import { askReason, canMove, canRun, formatClock, formatRate, formatSeconds, missingRoute, moveDrill, statusBadge, workflowMessage } from "./common.js";
@@ -39,7 +40,7 @@ function entryRow(e) {
     h("strong", {}, t(`drills.kind.${e.kind}`)),
     detail ? h("span", {}, detail) : null,
     e.note || e.text ? h("span", { class: "tl-note" }, e.note || e.text) : null,
-    h("span", { class: "muted tl-author" }, e.author || e.author_id || ""),
+    h("span", { class: "muted tl-author" }, person(e.author || e.author_id)),
   );
 }
 

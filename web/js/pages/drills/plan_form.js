@@ -11,19 +11,10 @@ import {
   TYPES,
   validZone,
 } from "./common.js";
+import { CAPABILITIES, capabilityCode, capabilityLabel } from "./capabilities.js";
 import { recurrenceField } from "./recurrence.js";
 
 const ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Tokyo", "UTC", "Europe/Berlin", "America/New_York"];
-const CAPABILITIES = [
-  "evacuation",
-  "mass_care",
-  "public_information",
-  "operational_communications",
-  "on_scene_security",
-  "search_and_rescue",
-  "medical",
-  "situational_assessment",
-];
 let serial = 0;
 
 /** A labelled field with an error slot; returns {wrap, error}. */
@@ -230,7 +221,7 @@ export class PlanForm {
     this.add(g, "evaluator_ids", t("drills.field.evaluators"), evaluators, () => splitIds(evaluators.value), { span: true });
     // Objectives and injects
     g = sec("objectives");
-    const caps = h("datalist", { id: "drill-capabilities" }, CAPABILITIES.map((c) => h("option", { value: c }, t(`drills.capability.${c}`))));
+    const caps = h("datalist", { id: "drill-capabilities" }, CAPABILITIES.map((c) => h("option", { value: capabilityLabel(c) })));
     let n = (p.objectives || []).length;
     const objectives = rowList(
       "objectives",
@@ -239,9 +230,9 @@ export class PlanForm {
         const text = h("input", { class: "input", placeholder: t("drills.field.objective_text"), "data-testid": "objective-text", maxlength: 1000 });
         const cap = h("input", { class: "input", list: "drill-capabilities", placeholder: t("drills.field.capability"), "data-testid": "objective-capability", maxlength: 200 });
         text.value = o?.text || "";
-        cap.value = o?.capability || "";
+        cap.value = capabilityLabel(o?.capability);
         const el = h("div", { class: "row-fields objective-row", dataset: { objective: id } }, h("span", { class: "mono muted" }, id), text, cap);
-        return { el, read: () => (text.value.trim() || cap.value.trim() ? { id, text: text.value.trim(), capability: cap.value.trim() } : null) };
+        return { el, read: () => (text.value.trim() || cap.value.trim() ? { id, text: text.value.trim(), capability: capabilityCode(cap.value) } : null) };
       },
       p.objectives || [],
       t("drills.add_objective"),

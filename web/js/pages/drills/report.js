@@ -5,6 +5,7 @@ import { api, ApiError, problemMessage } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { getLocale, t, unitName } from "../../i18n.js";
 import { toast } from "../../ui/toast.js";
+import { capabilityLabel } from "./capabilities.js";
 import {
   canMove,
   canWrite,
@@ -39,7 +40,7 @@ function ratingRow(objective, rating, locked) {
   const areas = h("textarea", { class: "input", rows: 2, disabled: locked, "data-testid": `areas-${objective.id}`, placeholder: t("drills.report.one_per_line") });
   areas.value = (rating?.areas_for_improvement || []).join("\n");
   const el = h("div", { class: "rating-row", dataset: { objective: objective.id } },
-    h("div", { class: "rating-head" }, h("strong", {}, objective.text), h("span", { class: "muted" }, objective.capability), sel),
+    h("div", { class: "rating-head" }, h("strong", {}, objective.text), h("span", { class: "muted" }, capabilityLabel(objective.capability)), sel),
     h("label", { class: "inline-field" }, h("span", {}, t("drills.report.strengths")), strengths),
     h("label", { class: "inline-field" }, h("span", {}, t("drills.report.areas")), areas));
   return {

@@ -6,6 +6,7 @@ import { h } from "../../dom.js";
 import { formatDateTime, t } from "../../i18n.js";
 import { formDialog } from "../../ui/dialog.js";
 import { Form } from "../../ui/form.js";
+import { person, tNodes } from "../../ui/people.js";
 import { reasonText } from "./common.js";
 
 export const ALERT_CLASS = { open: "danger", acknowledged: "warn", closed: "" };
@@ -33,8 +34,8 @@ export function alertHistory(alert) {
       ? h(
           "div",
           {},
-          t("health.acked_by", {
-            user: alert.acknowledged_by || "?",
+          tNodes("health.acked_by", {
+            user: person(alert.acknowledged_by),
             time: formatDateTime(alert.acknowledged_at),
           }),
         )
@@ -43,8 +44,8 @@ export function alertHistory(alert) {
       ? h(
           "div",
           {},
-          t("health.closed_by", {
-            user: alert.closed_by || "?",
+          tNodes("health.closed_by", {
+            user: person(alert.closed_by),
             time: formatDateTime(alert.closed_at),
           }),
         )

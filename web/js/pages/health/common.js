@@ -3,6 +3,8 @@
 
 import { h } from "../../dom.js";
 import { getLocale, has, t } from "../../i18n.js";
+import { elapsedText } from "../../ui/duration.js";
+import { can } from "../../ui/perms.js";
 
 export const STATUSES = ["ok", "degraded", "offline", "unknown"];
 export const REASONS = [
@@ -29,19 +31,14 @@ export const PERIODS = ["day", "week", "month"];
 export const SEVERITY = { offline: 3, degraded: 2, unknown: 1, ok: 0 };
 const STATUS_CLASS = { ok: "ok", degraded: "warn", offline: "danger", unknown: "" };
 
-// The server decides; these only hide controls the server would refuse (see console/cameras).
-const HEALTH_READ = ["admin", "maintenance", "operator"];
-const HEALTH_MANAGE = ["admin", "maintenance"];
-const CAMERAS_WRITE = ["admin", "maintenance"];
-
-const any = (user, roles) => Boolean(user?.roles?.some((r) => roles.includes(r)));
-
+// The server decides; these only hide controls it would refuse. They read the signed-in user's
+// permissions from the session (the argument is kept for callers).
 /** Whether the user may see camera health (status, alerts, availability). */
-export const canReadHealth = (user) => any(user, HEALTH_READ);
+export const canReadHealth = () => can("health.read");
 /** Whether the user may acknowledge and close alerts. */
-export const canManageHealth = (user) => any(user, HEALTH_MANAGE);
+export const canManageHealth = () => can("health.manage");
 /** Whether the user may create, edit, delete and import cameras. */
-export const canWriteCameras = (user) => any(user, CAMERAS_WRITE);
+export const canWriteCameras = () => can("cameras.write");
 
 /** A fault reason code in the UI language (unknown codes are shown as they are). */
 export function reasonText(code) {
@@ -118,17 +115,9 @@ export function summarise(rows) {
   return out;
 }
 
-/** "3 h 20 min" style duration between an ISO instant and now (or `until`). */
+/** "3 h 20 min" style duration between an ISO instant and now (or `until`), natural units. */
 export function formatDuration(fromIso, until = Date.now()) {
-  const start = Date.parse(fromIso || "");
-  if (Number.isNaN(start)) return "";
-  const secs = Math.max(0, Math.round((until - start) / 1000));
-  if (secs < 60) return t("health.dur_s", { n: secs });
-  const mins = Math.floor(secs / 60);
-  if (mins < 60) return t("health.dur_m", { n: mins });
-  const hours = Math.floor(mins / 60);
-  if (hours < 48) return t("health.dur_hm", { h: hours, m: mins % 60 });
-  return t("health.dur_dh", { d: Math.floor(hours / 24), h: hours % 24 });
+  return elapsedText(fromIso, until);
 }
 
 /** A number in the UI locale with at most `digits` decimals ("" for null). */

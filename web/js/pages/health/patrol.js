@@ -4,17 +4,14 @@
 import { api } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { durationText } from "../../ui/duration.js";
 import { formatNumber } from "./common.js";
 
 const POLL_MS = 5_000;
 
-/** Seconds as "42 s" / "3 min 5 s" / "1 h 2 min". */
+/** Seconds as "42 s" / "3 min 5 s" / "1 h 2 min" ("—" when unknown). */
 export function formatSeconds(value) {
-  if (value === null || value === undefined || !Number.isFinite(Number(value))) return "—";
-  const s = Math.round(Number(value));
-  if (s < 60) return t("health.dur_s", { n: s });
-  if (s < 3600) return t("health.dur_ms", { m: Math.floor(s / 60), s: s % 60 });
-  return t("health.dur_hm", { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
+  return durationText(value, { precise: true }) || "—";
 }
 
 /** Fill `slot` with the patrol panel and keep it current; returns {stop}. */

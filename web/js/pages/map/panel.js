@@ -2,7 +2,8 @@
 
 import { api } from "../../api.js";
 import { h, replace } from "../../dom.js";
-import { getLocale, t } from "../../i18n.js";
+import { getLocale, has, t } from "../../i18n.js";
+import { componentSummary } from "../readiness/words.js";
 import { occupancyBlock } from "./occupancy.js";
 import { scoreColour } from "./style.js";
 
@@ -12,6 +13,10 @@ function fmt(value) {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+// Known feature properties in words; other columns (from imports) keep their own names.
+const propLabel = (k) => (has(`map.f_${k}`) ? t(`map.f_${k}`) : k);
+const propValue = (k, v) => (k === "kind" && has(`map.kind_${v}`) ? t(`map.kind_${v}`) : fmt(v));
 
 /** A 0-100 bar with its number. */
 export function scoreBar(score, testid = null) {
@@ -37,7 +42,7 @@ export function communityPanel(panel, feature, record) {
       { "data-testid": `map-comp-${name}` },
       h("th", {}, t(`readiness.c_${name}`)),
       h("td", {}, scoreBar(c.score)),
-      h("td", { class: "muted" }, fmt(c.value)),
+      h("td", { class: "muted" }, componentSummary(name, c) || "—"),
     ),
   );
   const weakest = record?.weakest?.text?.[getLocale()] || record?.weakest?.text?.en;
@@ -80,7 +85,7 @@ export function featurePanel(panel, layer, feature, actions = []) {
     h(
       "table",
       { class: "map-props" },
-      h("tbody", {}, props.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, fmt(v))))),
+      h("tbody", {}, props.map(([k, v]) => h("tr", {}, h("th", { title: k }, propLabel(k)), h("td", {}, propValue(k, v))))),
     ),
     layer === "shelters" ? occupancyBlock(feature.properties.fid || feature.id) : null,
     layer === "shelters" || layer === "routes" ? watchersBlock(layer, feature.properties.fid || feature.id) : null,

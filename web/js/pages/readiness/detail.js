@@ -6,19 +6,12 @@ import { formatDateTime, getLocale, t } from "../../i18n.js";
 import { infoDialog } from "../../ui/dialog.js";
 import { scoreBar } from "../map/panel.js";
 import { sparkline } from "./spark.js";
+import { componentSentences, componentSummary } from "./words.js";
 
-function show(value) {
-  if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(3);
-  if (Array.isArray(value)) return value.map(show).join(", ");
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
-function inputs(obj) {
-  const rows = Object.entries(obj || {});
-  if (!rows.length) return h("p", { class: "muted" }, t("readiness.no_inputs"));
-  return h("table", { class: "rd-inputs" }, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, show(v))))));
+function inputs(name, comp) {
+  const lines = componentSentences(name, comp);
+  if (!lines.length) return h("p", { class: "muted" }, t("readiness.no_inputs"));
+  return h("ul", { class: "rd-inputs", "data-testid": `readiness-inputs-${name}` }, lines.map((line) => h("li", {}, line)));
 }
 
 /** Open the drill-down dialog for a community code. */
@@ -41,8 +34,10 @@ export async function openDetail(code) {
         "section",
         { class: "rd-comp", "data-testid": `readiness-detail-${name}` },
         h("h3", {}, t(`readiness.c_${name}`), " ", scoreBar(c.score)),
-        h("p", { class: "muted" }, t("readiness.value"), ": ", show(c.value)),
-        inputs(c.inputs),
+        c.score === null || c.score === undefined
+          ? h("p", { class: "muted" }, t("readiness.no_data"))
+          : h("p", { class: "muted" }, componentSummary(name, c)),
+        inputs(name, c),
       ),
     ),
     rec.missing?.length

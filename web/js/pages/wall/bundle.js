@@ -140,16 +140,20 @@ export class Bundle {
 
   /** Close the connection and end the group on the server. */
   hangUp() {
-    if (this.pc) {
-      this.pc.onconnectionstatechange = null;
-      this.pc.ontrack = null;
-      this.pc.close();
-      this.pc = null;
+    const pc = this.pc;
+    this.pc = null;
+    if (pc) {
+      pc.onconnectionstatechange = null;
+      pc.ontrack = null;
     }
     if (this.groupId) {
-      api("DELETE", `/api/live/groups/${this.groupId}`).catch(() => {});
+      // As a tile's stop: end the group on the server, then close the peer.
+      const id = this.groupId;
       this.groupId = null;
-    }
+      api("DELETE", `/api/live/groups/${id}`, { quiet401: true })
+        .catch(() => {})
+        .finally(() => pc?.close());
+    } else pc?.close();
   }
 
   close() {

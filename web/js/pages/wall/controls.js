@@ -6,6 +6,7 @@ import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { formDialog, infoDialog } from "../../ui/dialog.js";
 import { Form } from "../../ui/form.js";
+import { can } from "../../ui/perms.js";
 
 const GRID_COLUMNS = { 1: 1, 4: 2, 9: 3, 16: 4, 25: 5, 36: 6, 64: 8, "1+5": 3, "1+7": 4, "2+8": 4 };
 
@@ -27,14 +28,15 @@ export function arrowTarget(layout, count, index, key) {
 export function saveDialog(layout, tiles) {
   const form = new Form({ columns: 1 });
   form.text("name", t("wall.save_name"), { required: true, maxlength: 100 });
-  form.toggle("shared", t("wall.shared"), t("wall.shared_hint"));
+  // Sharing with the unit is offered only to roles that may share (walls.share).
+  if (can("walls.share")) form.toggle("shared", t("wall.shared"), t("wall.shared_hint"));
   return formDialog({
     title: t("wall.save"),
     form,
     narrow: true,
     testid: "wall-save-dialog",
     submitLabel: t("wall.save"),
-    onSubmit: (v) => api("POST", "/api/walls", { body: { name: v.name.trim(), layout, tiles, shared: v.shared } }),
+    onSubmit: (v) => api("POST", "/api/walls", { body: { name: v.name.trim(), layout, tiles, shared: Boolean(v.shared) } }),
   });
 }
 

@@ -140,15 +140,18 @@ export class Tile {
 
   stop(clear = true) {
     clearTimeout(this.timer);
-    if (this.pc) {
-      this.pc.onconnectionstatechange = null;
-      this.pc.close();
-      this.pc = null;
-    }
+    const pc = this.pc;
+    this.pc = null;
+    if (pc) pc.onconnectionstatechange = null;
     if (this.viewerId) {
-      api("DELETE", `/api/live/${this.viewerId}`).catch(() => {});
+      // End the view on the server first, then close the peer: a closed peer ends the view on
+      // its own, and a stop sent after it would race that (the server answers 204 either way).
+      const id = this.viewerId;
       this.viewerId = null;
-    }
+      api("DELETE", `/api/live/${id}`, { quiet401: true })
+        .catch(() => {})
+        .finally(() => pc?.close());
+    } else pc?.close();
     if (this.active && this.bundle) this.bundle.schedule(); // leaves (or rejoins) the group
     this.active = false;
     if (clear) this.video.srcObject = null;
