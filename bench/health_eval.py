@@ -170,7 +170,8 @@ def ffmpeg_filter(fault: str, level: str, rng: np.random.Generator) -> str:
         return f"drawbox=x=0:y=0:w=iw:h=ih:color={colour}:t=fill"
     if fault == "frozen":
         # The first picture, repeated for the whole episode (an encoder that stopped updating).
-        return f"loop=loop={round(EPISODE_S * FPS)}:size=1:start=0,trim=end_frame={round(EPISODE_S * FPS)}"
+        n = round(EPISODE_S * FPS)
+        return f"loop=loop={n}:size=1:start=0,trim=end_frame={n}"
     if fault == "scene_change":
         z = _pick(level, 0.75, 0.6, 0.45)
         x = float(rng.choice([0.0, 1 - z]))
@@ -381,7 +382,9 @@ def run_episode(ep: Episode, learned: Diagnoser) -> Outcome:
     return Outcome(ep, raised, len(frames), first)
 
 
-def learn(scene: Scene, bitrate_k: int, gop_s: float, factory: Callable[[], Diagnoser]) -> Diagnoser:
+def learn(
+    scene: Scene, bitrate_k: int, gop_s: float, factory: Callable[[], Diagnoser]
+) -> Diagnoser:
     """A diagnoser that has watched the camera's clean stream."""
     d = factory()
     for img in learning_keyframes(scene, bitrate_k, gop_s):

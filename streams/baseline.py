@@ -216,8 +216,6 @@ class Baseline:
         thumbs = [s.thumb for s in b.samples if s.thumb is not None]
         if thumbs:
             b.background = np.median(np.stack(thumbs), axis=0).astype(np.uint8)
-            b.usual_similarity = float(
-                median(similarity(b.background, t) for t in thumbs[-12:])
-            )
+            b.usual_similarity = float(median(similarity(b.background, t) for t in thumbs[-12:]))
         b.changed = False
         return b

@@ -185,10 +185,9 @@ def raw_faults(
     if rel:
         z = L.z
         bm = base.med("brightness")
-        if (
-            f.brightness / (bm + 1) < 1 - (1 - L.dark_ratio) * m("too_dark") ** -1
-            and base.z("brightness", f.brightness) < -z * m("too_dark")
-        ):
+        if f.brightness / (bm + 1) < 1 - (1 - L.dark_ratio) * m("too_dark") ** -1 and base.z(
+            "brightness", f.brightness
+        ) < -z * m("too_dark"):
             out.add("too_dark")
         gain = f.brightness - bm
         sat_gain = f.saturated - base.med("saturated")
@@ -200,10 +199,9 @@ def raw_faults(
             and base.z("saturated", f.saturated) > z * m("overexposed")
         ):
             out.add("overexposed")
-        if (
-            _ratio(f.spread, base.med("spread"), 2.0) < L.contrast_ratio ** m("low_contrast")
-            and base.z("spread", f.spread) < -z * m("low_contrast")
-        ):
+        if _ratio(f.spread, base.med("spread"), 2.0) < L.contrast_ratio ** m(
+            "low_contrast"
+        ) and base.z("spread", f.spread) < -z * m("low_contrast"):
             out.add("low_contrast")
         # Texture measures scale with contrast (and the Laplacian's variance with its square):
         # judged per unit of contrast, fog is not blur.
@@ -260,7 +258,7 @@ def _recentre(thumb: Image, offset: tuple[float, float] | None) -> Image:
     if offset is None:
         return thumb
     k = thumb.shape[1] / 160
-    m = np.float32([[1, 0, -offset[0] * k], [0, 1, -offset[1] * k]])
+    m = np.array([[1, 0, -offset[0] * k], [0, 1, -offset[1] * k]], dtype=np.float32)
     out: Image = cv2.warpAffine(
         thumb, m, (thumb.shape[1], thumb.shape[0]), borderMode=cv2.BORDER_REPLICATE
     )

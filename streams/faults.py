@@ -12,7 +12,6 @@ import numpy as np
 
 from streams.features import Image
 
-
 LEVELS = ("weak", "normal", "strong")
 Level = str
 
@@ -127,48 +126,13 @@ def faulty_sequence(
     return [FAULTS[name](img, rng, level) for img in clean]
 
 
-def evaluate(
-    clips: list[list[Image]], rng: np.random.Generator, train: int = 8, run: int = 5
-) -> dict[str, dict[str, int]]:
-    """Stable verdicts after `run` faulty keyframes per fault, and on clean runs, per clip.
-
-    Each clip trains a diagnoser on its first `train` frames; every later window of `run`
-    frames is replayed clean and with each fault from that trained state.
-    """
-    import copy
-
-    from streams.diagnosis import Diagnoser
-    from streams.features import compute
-
-    counts = {name: {"tp": 0, "fp": 0, "fn": 0} for name in ALL}
-    clean_alarms = 0
-    windows = 0
-    for frames in clips:
-        trained = Diagnoser()
-        for img in frames[:train]:
-            trained.judge(compute(img))
-        for start in range(train, len(frames) - run + 1, run):
-            window = frames[start : start + run]
-            windows += 1
-            cases = {name: faulty_sequence(name, window, rng) for name in ALL}
-            cases["clean"] = window
-            for name, seq in cases.items():
-                d = copy.deepcopy(trained)
-                active: set[str] = set()
-                for img in seq:
-                    active = d.judge(compute(img))
-                if name == "clean":
-                    clean_alarms += bool(active)
-                else:
-                    counts[name]["tp" if name in active else "fn"] += 1
-                for other in active - {name}:
-                    counts[other]["fp"] += 1
-    counts["_clean"] = {"alarms": clean_alarms, "windows": windows}
-    return counts
-
-
 def write_faulty_clip(
-    src: Path, dst: Path, fault: str | None, gop_s: float = 2.0, seed: int = 1
+    src: Path,
+    dst: Path,
+    fault: str | None,
+    gop_s: float = 2.0,
+    seed: int = 1,
+    level: Level = "strong",
 ) -> None:
     """Re-encode `src` as H.264 (baseline-like, no B-frames, GOP `gop_s`) with a fault applied.
 
@@ -191,7 +155,7 @@ def write_faulty_clip(
                 first = img if first is None else first
                 img = first
             elif fault is not None:
-                img = FAULTS[fault](img, rng)
+                img = FAULTS[fault](img, rng, level)
             for packet in vout.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
                 out.mux(packet)
         for packet in vout.encode(None):

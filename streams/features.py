@@ -94,8 +94,10 @@ def _cells(values: npt.NDArray[np.float32], fn: str) -> Cells:
 def compute(bgr: Image) -> Features:
     """Features of one decoded frame (BGR)."""
     h, w = bgr.shape[:2]
-    fine_src = bgr if (w, h) == (FINE_W, FINE_H) else cv2.resize(
-        bgr, (FINE_W, FINE_H), interpolation=cv2.INTER_AREA
+    fine_src = (
+        bgr
+        if (w, h) == (FINE_W, FINE_H)
+        else cv2.resize(bgr, (FINE_W, FINE_H), interpolation=cv2.INTER_AREA)
     )
     fine_gray = cv2.cvtColor(fine_src, cv2.COLOR_BGR2GRAY).astype(np.float32)
     detail = np.abs(fine_gray - cv2.GaussianBlur(fine_gray, (0, 0), 1.0))
