@@ -4,7 +4,7 @@
 import { h } from "../../dom.js";
 import { getLocale, has, t } from "../../i18n.js";
 
-export const STATUSES = ["ok", "degraded", "offline", "unknown"];
+export const STATUSES = ["ok", "learning", "degraded", "offline", "unknown"];
 export const REASONS = [
   "offline",
   "blank",
@@ -23,11 +23,19 @@ export const REASONS = [
   "stalls",
   "degraded",
 ];
-export const ALERT_STATES = ["active", "open", "acknowledged", "closed", "all"];
+export const ALERT_STATES = [
+  "active",
+  "firing",
+  "recovered",
+  "open",
+  "acknowledged",
+  "closed",
+  "all",
+];
 export const WATCH_MODES = ["continuous", "patrol"];
 export const PERIODS = ["day", "week", "month"];
-export const SEVERITY = { offline: 3, degraded: 2, unknown: 1, ok: 0 };
-const STATUS_CLASS = { ok: "ok", degraded: "warn", offline: "danger", unknown: "" };
+export const SEVERITY = { offline: 3, degraded: 2, unknown: 1, learning: 0.5, ok: 0 };
+const STATUS_CLASS = { ok: "ok", learning: "info", degraded: "warn", offline: "danger", unknown: "" };
 
 // The server decides; these only hide controls the server would refuse (see console/cameras).
 const HEALTH_READ = ["admin", "maintenance", "operator"];
