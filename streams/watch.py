@@ -408,6 +408,8 @@ class Watcher:
                 now = time.monotonic()
                 if hub.state == LinkState.connected and not was_connected:
                     cam.health.reconnected(hub.connected_at or now)
+                    # A picture from before an outage says nothing about a frozen encoder now.
+                    cam.diagnoser.previous = None
                 was_connected = hub.state == LinkState.connected
                 if (
                     cam.last_key is not None
