@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The cameras table these keys point at must be known to the metadata wherever this is used.
+import console.cameras.models  # noqa: F401
 from console.store.models import Base, BigId
 
 
