@@ -524,7 +524,7 @@ def test_health_modules(seeded: Server, browser: Browser) -> None:
     assert result["since"] == ["a", "b", "c", "d"]
     assert result["name"] == ["a", "b", "c", "d"]
     assert result["filters"] == [["a"], ["c"], ["c"]]
-    assert result["summary"] == {"ok": 1, "degraded": 1, "offline": 1, "unknown": 1}
+    assert result["summary"] == {"ok": 1, "learning": 0, "degraded": 1, "offline": 1, "unknown": 1}
     assert result["segments"] == [2, 1]
     assert result["score"] == 0.1
     assert result["spans"] == 1
