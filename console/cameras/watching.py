@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
 
 import cv2
 from sqlalchemy import select
@@ -77,7 +76,6 @@ class CameraWatching:
         self.enabled = cfg.watch
         self.save_every_s = cfg.baseline_save_every_s
         self._saver: asyncio.Task[None] | None = None
-        self._save_now = asyncio.Event()
 
     async def _report(self, status: CameraStatus) -> None:
         await self.recorder.report(
@@ -197,9 +195,7 @@ class CameraWatching:
         waited = 0.0
         while True:
             # A baseline that just became ready (a new reference picture) is saved promptly.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._save_now.wait(), 5.0)
-            self._save_now.clear()
+            await asyncio.sleep(5.0)
             waited += 5.0
             fresh = any(c.reference_new for c in self.watcher._cams.values())
             if not fresh and waited < self.save_every_s:
@@ -228,11 +224,6 @@ class CameraWatching:
             return jpeg.tobytes() if ok else None
 
         return await asyncio.to_thread(encode)
-
-    def status_extra(self, camera_id: str) -> dict[str, Any]:
-        """What the watcher knows that the stored status does not (learning now)."""
-        learning = self.watcher.learning(camera_id)
-        return {} if learning is None else {"learning": learning}
 
     async def close(self) -> None:
         """Save what was learned, then stop watchers and hubs (every reader thread)."""
