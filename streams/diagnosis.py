@@ -174,7 +174,9 @@ def raw_faults(
         return sens.get(fault, 1.0)
 
     L = limits
-    if f.contrast < 1.5 and f.spread < 3.0:
+    # A single flat colour (black or a "no video" screen). A very dark or washed-out scene
+    # keeps some texture through compression, and a white-out is overexposure.
+    if f.contrast < 0.8 and f.spread < 2.0 and f.saturated < 0.5:
         return {"blank"}
     out: set[str] = set()
     rel = base.ready
@@ -206,7 +208,9 @@ def raw_faults(
         # Texture measures scale with contrast (and the Laplacian's variance with its square):
         # judged per unit of contrast, fog is not blur.
         c = min(1.0, max(0.05, _ratio(f.contrast, base.med("contrast"), 1.0)))
-        fine = float(np.median((f.cell_fine + 0.05) / (base.cells("cell_fine") + 0.05)))
+        # The floor keeps a flat wall's near-zero texture from turning compression jitter
+        # into large ratios.
+        fine = float(np.median((f.cell_fine + 0.25) / (base.cells("cell_fine") + 0.25)))
         sharp = _ratio(f.sharpness, base.med("sharpness"), 2.0)
         # Sharpness (Laplacian) falls first; fine texture confirms it is the whole picture.
         fine_c, sharp_c = fine / c, sharp / (c * c)
@@ -214,7 +218,11 @@ def raw_faults(
             fine_c < L.blur_ratio ** m("blur") and sharp_c < L.blur_ratio ** m("blur")
         ):
             out.add("blur")
-        if fine > L.noise_ratio ** m("noise") and sharp > 1.2 ** m("noise"):
+        if (
+            fine > L.noise_ratio ** m("noise")
+            and sharp > 1.2 ** m("noise")
+            and base.z("fine", f.fine) > z * m("noise")
+        ):
             out.add("noise")
         da = float(np.median(f.cell_a - base.cells("cell_a")))
         db = float(np.median(f.cell_b - base.cells("cell_b")))
