@@ -126,11 +126,7 @@ def _blocked(f: Features, base: Baseline) -> float:
 def _region(f: Features, base: Baseline, gain: float) -> float:
     std0, fine0, mean0 = base.cells("cell_std"), base.cells("cell_fine"), base.cells("cell_mean")
     lost_texture = (f.cell_std < 0.35 * gain * std0 + 1.0) & (f.cell_fine < 0.45 * fine0 + 0.1)
-    # Or its colour moved away from how the whole picture's colour moved (a brown sheet or
-    # a leaf over a grey road is about as bright as the road).
-    da, db = f.cell_a - base.cells("cell_a"), f.cell_b - base.cells("cell_b")
-    tint = np.hypot(da - np.median(da), db - np.median(db))
-    changed = (np.abs(f.cell_mean - gain * mean0) > 25) | (tint > 8.0)
+    changed = np.abs(f.cell_mean - gain * mean0) > 25
     flat = f.cell_std < 3.0
     blocked = (lost_texture & (changed | (std0 > 4.0) | (fine0 > 0.6))) | (flat & changed)
     if not blocked.any():
