@@ -116,8 +116,10 @@ class PatrolPlan:
 # Before any visit was measured: connect, then two keyframes at a 2 s GOP; decode and judge.
 DEFAULT_VISIT_S = 5.0
 DEFAULT_VISIT_CPU_S = 0.05
-# The RTSP demux and packet taps of a visit, on top of the measured decode and judge.
-DEMUX_CPU_PER_S = 0.004
+# The RTSP demux, packet taps and event loop of a visit, on top of the measured decode and
+# judge (bench/streams_health.py: 48 ms of process CPU for a 2.2 s visit at 1080p, of which
+# 13 ms decode and judge).
+DEMUX_CPU_PER_S = 0.016
 
 
 def plan_patrol(
