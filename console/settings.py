@@ -156,10 +156,44 @@ class StreamSettings(_Group):
     diagnose_every_s: float = Field(
         10.0, ge=0, le=3600, description="Image diagnosis interval for continuous cameras."
     )
-    patrol_concurrency: int = Field(4, ge=1, le=256, description="Patrol connections at once.")
+    patrol_concurrency: int = Field(
+        4, ge=1, le=256, description="Fewest patrol visits at once (more to meet the target)."
+    )
     patrol_keyframes: int = Field(2, ge=1, le=10, description="Keyframes judged per visit.")
     patrol_timeout_s: float = Field(20.0, gt=0, le=300, description="Longest patrol visit.")
+    patrol_target_cycle_s: float = Field(
+        600.0,
+        ge=0,
+        le=86400,
+        description="A patrol round should take about this long (0: as fast as possible); "
+        "maintainers can change it on the Health page.",
+    )
+    patrol_cpu_budget: float = Field(
+        0.5, gt=0, le=16, description="Share of one CPU core the patrol may use."
+    )
+    patrol_max_concurrency: int = Field(
+        64, ge=1, le=1024, description="Most patrol visits at once."
+    )
     diagnosis_workers: int = Field(1, ge=1, le=32, description="Threads decoding keyframes.")
+    alert_quiet_s: float = Field(
+        1800.0,
+        ge=0,
+        le=7 * 86400,
+        description="A fault returning within this many seconds of recovering reopens its "
+        "alert (counting occurrences); a recovered alert quiet this long closes itself.",
+    )
+    baseline_save_every_s: float = Field(
+        300.0, ge=5, le=86400, description="How often learned camera baselines are saved."
+    )
+    reconnect_max_s: float = Field(
+        10.0, ge=1, le=600, description="Longest wait between reconnection attempts."
+    )
+    reconnect_stable_s: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="A connection delivering this long resets the reconnection back-off.",
+    )
 
 
 class LiveSettings(_Group):

@@ -1,25 +1,24 @@
-"""Verdicts from keyframe features: absolute guards, the camera's own baseline, hysteresis."""
+"""Verdicts from keyframe features against the camera's own learned distribution.
+
+Each detector asks two things of a measure: is it far outside what this camera usually shows
+(in robust spreads: median and MAD of its healthy samples), and is the change large enough to
+matter to a person (an effect size). Sensitivity per fault scales both; a check switched off
+for a camera is still computed (a dark lift shaft still explains its low contrast) but never
+reported. Thresholds were chosen on the tuning footage of bench/health_eval.py only.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from statistics import median
-from typing import Any
+from typing import Any, Literal
 
 import av
+import cv2
 import numpy as np
 
-from streams.features import (
-    Features,
-    Image,
-    compute,
-    frame_difference,
-    shift,
-    shift_quarters,
-    shift_vector,
-    similarity,
-)
+from streams.baseline import Baseline
+from streams.features import Features, Image, compute, frame_difference, shift, similarity
 from streams.packets import Packet, StreamInfo
 
 FAULTS = (
@@ -36,6 +35,9 @@ FAULTS = (
     "shake",
     "scene_change",
 )
+Sensitivity = Literal["low", "normal", "high"]
+# Low sensitivity asks for a bigger change before raising, high for a smaller one.
+SENSITIVITY: dict[str, float] = {"low": 1.5, "normal": 1.0, "high": 0.7}
 
 
 def decode_keyframe(pkt: Packet, info: StreamInfo) -> Image | None:
@@ -52,75 +54,25 @@ def decode_keyframe(pkt: Packet, info: StreamInfo) -> Image | None:
     return img
 
 
-@dataclass
-class Baseline:
-    """The camera's own healthy look, learned from samples that passed the absolute checks."""
-
-    size: int = 6
-    samples: deque[Features] = field(default_factory=lambda: deque(maxlen=24))
-    diffs: deque[float] = field(default_factory=lambda: deque(maxlen=24))
-    background: Image | None = None
-    background_mid: Image | None = None
-
-    @property
-    def ready(self) -> bool:
-        """Enough samples to judge relative to."""
-        return len(self.samples) >= self.size
-
-    def med(self, name: str) -> float:
-        """Median of one feature."""
-        return float(median(getattr(s, name) for s in self.samples))
-
-    def add(self, f: Features, diff: float | None) -> None:
-        """Learn from a healthy sample."""
-        self.samples.append(f)
-        if diff is not None:
-            self.diffs.append(diff)
-        # The median of healthy frames drops passing traffic and keeps the fixed scene.
-        stack = np.stack([s.thumb for s in self.samples])
-        self.background = np.median(stack, axis=0).astype(np.uint8)
-        mids = np.stack([s.mid for s in self.samples])
-        self.background_mid = np.median(mids, axis=0).astype(np.uint8)
-
-    def offset(self, f: Features) -> tuple[float, float] | None:
-        """Where the picture sits against the usual view (dx, dy); None if unclear."""
-        if not self.ready or self.background_mid is None:
-            return None
-        dx, dy, confidence = shift_vector(self.background_mid, f.mid)
-        # Low confidence: traffic or a changed scene hides the fixed background; a far peak
-        # is a repeated pattern matching itself, not where the view went.
-        if confidence > 0.3 and np.hypot(dx, dy) < 20:
-            return (dx, dy)
-        # A lorry filling half the road hides only part of the view: two quarters that still
-        # see the background and agree on where it went are enough.
-        good = [
-            (qx, qy)
-            for qx, qy, c in shift_quarters(self.background_mid, f.mid)
-            if c > 0.3 and np.hypot(qx, qy) < 20
-        ]
-        for i, (ax, ay) in enumerate(good):
-            agree = [(bx, by) for bx, by in good[i:] if np.hypot(bx - ax, by - ay) < 1.5]
-            if len(agree) >= 2:
-                return (
-                    float(np.mean([v[0] for v in agree])),
-                    float(np.mean([v[1] for v in agree])),
-                )
-        return None
-
-
 # A stronger finding explains weaker ones it implies (a black frame is also "blurred").
 IMPLIES = {
     "blank": set(FAULTS) - {"blank"},
-    "too_dark": {"low_contrast", "blur", "noise", "scene_change", "frozen", "shake"},
+    "too_dark": {"low_contrast", "blur", "noise", "scene_change", "frozen", "shake", "colour_cast"},
     # Too little picture left to tell a still scene from a frozen stream.
-    "overexposed": {"low_contrast", "blur", "scene_change", "frozen", "shake"},
-    "low_contrast": {"blur", "scene_change", "frozen", "shake"},
+    "overexposed": {"low_contrast", "blur", "scene_change", "frozen", "shake", "colour_cast"},
+    "low_contrast": {"blur", "scene_change", "frozen", "shake", "occlusion"},
     "stripes": {"noise", "scene_change", "blur"},
     "noise": {"scene_change"},
-    "colour_cast": {"low_contrast", "scene_change", "blur"},
-    "occlusion": {"too_dark", "low_contrast", "scene_change"},
+    # A tint over the picture also flattens it.
+    "colour_cast": {"scene_change", "low_contrast"},
+    # Only raised when the rest of the view looks as usual, so the darkness, colour and lost
+    # detail come from what covers the lens.
+    "occlusion": {"too_dark", "colour_cast", "scene_change", "blur", "shake", "noise"},
     "blur": {"scene_change"},
-    "scene_change": {"blur"},
+    "scene_change": {"blur", "shake"},
+    "frozen": {"scene_change", "blur"},
+    # A mount moving during the exposure smears the picture.
+    "shake": {"blur"},
 }
 # Between raised faults only: a turned camera's view also seems to jump against the old one.
 ACTIVE_IMPLIES = {"scene_change": {"shake"}}
@@ -131,6 +83,195 @@ def _explain(found: set[str]) -> set[str]:
     for fault in FAULTS:
         if fault in out:
             out -= IMPLIES.get(fault, set())
+    return out
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Detector thresholds (effect sizes and robust z-scores) at normal sensitivity."""
+
+    z: float = 3.0
+    dark_ratio: float = 0.55  # brightness below this share of the usual
+    dark_abs: float = 18.0
+    bright_gain: float = 40.0  # grey levels above the usual
+    bright_abs: float = 225.0
+    saturated_gain: float = 0.15
+    contrast_ratio: float = 0.5  # 5-95 % luma spread below this share of the usual
+    blur_ratio: float = 0.55  # fine texture below this share of the usual
+    blur_sharp: float = 0.3  # Laplacian variance below this share of the usual
+    noise_ratio: float = 1.45  # fine texture above this multiple of the usual
+    cast_delta_e: float = 5.0  # a*b* distance from the usual colour
+    stripes_gain: float = 2.0
+    stripes_abs: float = 6.0
+    occlusion_share: float = 0.16  # of the grid, one compact region
+    frozen_diff: float = 0.12
+
+
+LIMITS = Limits()
+
+
+def _ratio(value: float, usual: float, floor: float) -> float:
+    return (value + floor) / (usual + floor)
+
+
+def _blocked(f: Features, base: Baseline) -> float:
+    """Share of the view hidden by one compact, textureless region (0 if none)."""
+    mean0 = base.cells("cell_mean")
+    # Exposure changes scale every cell alike; an object in front of the lens does not. When
+    # the object covers most cells, the median is the object's: try the view unscaled too.
+    gain = float(np.median((f.cell_mean + 1.0) / (mean0 + 1.0)))
+    return max(_region(f, base, 1.0), _region(f, base, gain) if abs(gain - 1) > 0.05 else 0.0)
+
+
+def _region(f: Features, base: Baseline, gain: float) -> float:
+    std0, fine0, mean0 = base.cells("cell_std"), base.cells("cell_fine"), base.cells("cell_mean")
+    lost_texture = (f.cell_std < 0.35 * gain * std0 + 1.0) & (f.cell_fine < 0.45 * fine0 + 0.1)
+    changed = np.abs(f.cell_mean - gain * mean0) > 25
+    flat = f.cell_std < 3.0
+    blocked = (lost_texture & (changed | (std0 > 4.0) | (fine0 > 0.6))) | (flat & changed)
+    if not blocked.any():
+        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(blocked.astype(np.uint8), connectivity=4)
+    k = 1 + int(np.argmax(stats[1:n, cv2.CC_STAT_AREA]))
+    region = labels == k
+    share = float(region.mean())
+    rest = ~region
+    if rest.mean() < 0.2:
+        return 0.0  # nearly all of the picture changed: exposure or a blank, not an object
+    # The rest of the view must look as usual: a dark scene is "too dark", not "covered",
+    # and fog or a soft focus takes the detail out of every part, not of one region.
+    usual = float(np.median(mean0[rest]) + 1.0)
+    now = float(np.median(f.cell_mean[rest]) + 1.0)
+    if not 0.7 < now / usual < 1.4 or abs(now / usual / gain - 1) > 0.15:
+        return 0.0
+    if np.median((f.cell_fine[rest] + 0.05) / (fine0[rest] + 0.05)) < 0.6:
+        return 0.0
+    textured = rest & (std0 > 3.0)
+    if textured.sum() >= 5:
+        kept = np.median((f.cell_std[textured] + 0.5) / (std0[textured] + 0.5))
+        if kept < 0.6:
+            return 0.0
+    ys, xs = np.nonzero(region)
+    box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
+    if region.sum() / box < 0.5:
+        return 0.0  # scattered cells (a textureless road), not one object
+    return share
+
+
+def raw_faults(
+    f: Features,
+    base: Baseline,
+    prev: Features | None,
+    offset: tuple[float, float] | None = None,
+    prev_offset: tuple[float, float] | None = None,
+    sensitivity: dict[str, float] | None = None,
+    limits: Limits = LIMITS,
+) -> set[str]:
+    """Faults this single sample shows, before hysteresis."""
+    sens = sensitivity or {}
+
+    def m(fault: str) -> float:
+        return sens.get(fault, 1.0)
+
+    L = limits
+    # A single flat colour (black or a "no video" screen). A very dark or washed-out scene
+    # keeps some texture through compression, and a white-out is overexposure.
+    if f.contrast < 0.8 and f.spread < 2.0 and f.saturated < 0.5:
+        return {"blank"}
+    out: set[str] = set()
+    rel = base.ready
+    if f.brightness < L.dark_abs / m("too_dark"):
+        out.add("too_dark")
+    if f.brightness > L.bright_abs + 10 * (m("overexposed") - 1) or f.saturated > 0.5:
+        out.add("overexposed")
+    if rel:
+        z = L.z
+        bm = base.med("brightness")
+        if f.brightness / (bm + 1) < 1 - (1 - L.dark_ratio) * m("too_dark") ** -1 and base.z(
+            "brightness", f.brightness
+        ) < -z * m("too_dark"):
+            out.add("too_dark")
+        gain = f.brightness - bm
+        sat_gain = f.saturated - base.med("saturated")
+        if (
+            (gain > L.bright_gain * m("overexposed") and f.brightness > 150)
+            and base.z("brightness", f.brightness) > z * m("overexposed")
+        ) or (
+            sat_gain > L.saturated_gain * m("overexposed")
+            and base.z("saturated", f.saturated) > z * m("overexposed")
+        ):
+            out.add("overexposed")
+        if _ratio(f.spread, base.med("spread"), 2.0) < L.contrast_ratio ** m(
+            "low_contrast"
+        ) and base.z("spread", f.spread) < -z * m("low_contrast"):
+            out.add("low_contrast")
+        # Texture measures scale with contrast (and the Laplacian's variance with its square):
+        # judged per unit of contrast, fog is not blur.
+        c = min(1.0, max(0.05, _ratio(f.contrast, base.med("contrast"), 1.0)))
+        # The floor keeps a flat wall's near-zero texture from turning compression jitter
+        # into large ratios.
+        fine = float(np.median((f.cell_fine + 0.25) / (base.cells("cell_fine") + 0.25)))
+        sharp = _ratio(f.sharpness, base.med("sharpness"), 2.0)
+        # Sharpness (Laplacian) falls first; fine texture confirms it is the whole picture.
+        fine_c, sharp_c = fine / c, sharp / (c * c)
+        if (sharp_c < L.blur_sharp ** m("blur") and fine_c < 0.85) or (
+            fine_c < L.blur_ratio ** m("blur") and sharp_c < L.blur_ratio ** m("blur")
+        ):
+            out.add("blur")
+        if (
+            fine > L.noise_ratio ** m("noise")
+            and sharp > 1.2 ** m("noise")
+            and base.z("fine", f.fine) > z * m("noise")
+        ):
+            out.add("noise")
+        da = float(np.median(f.cell_a - base.cells("cell_a")))
+        db = float(np.median(f.cell_b - base.cells("cell_b")))
+        spread_ab = float(np.hypot(base.stats("lab_a")[1], base.stats("lab_b")[1]))
+        shift_e = float(np.hypot(da, db))
+        if shift_e > max(L.cast_delta_e * m("colour_cast"), z * m("colour_cast") * spread_ab):
+            out.add("colour_cast")
+        if (
+            f.stripes - base.med("stripes") > L.stripes_gain * m("stripes")
+            and base.z("stripes", f.stripes) > z * m("stripes")
+        ) or f.stripes > L.stripes_abs * m("stripes"):
+            out.add("stripes")
+        if _blocked(f, base) >= L.occlusion_share * m("occlusion"):
+            out.add("occlusion")
+    elif f.stripes > L.stripes_abs * m("stripes"):
+        out.add("stripes")
+    if prev is not None:
+        if frame_difference(f.thumb, prev.thumb) < L.frozen_diff / m("frozen"):
+            out.add("frozen")
+        if not out and _jolted(f, prev, offset, prev_offset, rel):
+            out.add("shake")
+    turned = False
+    if rel and base.background is not None:
+        # Busy scenes (traffic) match their own background less well; judge against that.
+        usual = base.usual_similarity if base.usual_similarity is not None else 1.0
+        limit = min(0.25, 0.3 * usual) / m("scene_change")
+        sim = similarity(base.background, _recentre(f.thumb, offset))
+        if sim < limit:
+            out.add("scene_change")
+            # Nothing of the usual view is left: the camera turned (a softer, flatter picture
+            # of somewhere else, or a plain wall where the road was, is a consequence).
+            turned = sim < 0.5 * limit
+    found = _explain(out)
+    if turned and not found & {"blank", "frozen", "too_dark", "overexposed"}:
+        # Measures against the learned view (colour, texture, regions) mean nothing for a
+        # view of somewhere else.
+        found = {"scene_change"}
+    return found
+
+
+def _recentre(thumb: Image, offset: tuple[float, float] | None) -> Image:
+    """The thumbnail moved back by a known displacement of the view (mid to thumb scale)."""
+    if offset is None:
+        return thumb
+    k = thumb.shape[1] / 160
+    m = np.array([[1, 0, -offset[0] * k], [0, 1, -offset[1] * k]], dtype=np.float32)
+    out: Image = cv2.warpAffine(
+        thumb, m, (thumb.shape[1], thumb.shape[0]), borderMode=cv2.BORDER_REPLICATE
+    )
     return out
 
 
@@ -146,7 +287,7 @@ def _jolted(
         # No learned view to measure against (or it is hidden): compare with the last sample,
         # asking for a clearer match when the learned view should have been there.
         moved, confidence = shift(prev.mid, f.mid)
-        return 2.5 < moved < 15 and confidence > (0.5 if rel else 0.12)
+        return 2.5 < moved < 20 and confidence > (0.2 if rel else 0.12)
     # Judged against the still background, which passing traffic and people do not move; a
     # view displaced once and staying there is not shaking.
     if prev_offset is None:
@@ -155,66 +296,24 @@ def _jolted(
     return 2.5 < step < 20
 
 
-def raw_faults(
-    f: Features,
-    base: Baseline,
-    prev: Features | None,
-    offset: tuple[float, float] | None = None,
-    prev_offset: tuple[float, float] | None = None,
-) -> set[str]:
-    """Faults this single sample shows, before hysteresis."""
-    if f.contrast < 0.6 and f.sharpness < 0.3:
-        return {"blank"}
-    out: set[str] = set()
-    rel = base.ready
-    if f.brightness < 30 or (
-        rel and f.brightness < 0.4 * base.med("brightness") and f.brightness < 60
-    ):
-        out.add("too_dark")
-    if f.brightness > 215 or f.saturated > 0.45:
-        out.add("overexposed")
-    if f.contrast < 8 or (rel and f.contrast < 0.3 * base.med("contrast")):
-        out.add("low_contrast")
-    if f.sharpness < 12 or (rel and f.sharpness < 0.08 * base.med("sharpness")):
-        out.add("blur")
-    if f.cast > 6 or (rel and f.cast > 4 * base.med("cast") + 3):
-        out.add("colour_cast")
-    if f.noise > 6.5 or (rel and f.noise > 2.5 * base.med("noise") + 3):
-        out.add("noise")
-    if f.stripes > 6:
-        out.add("stripes")
-    # Part of the view dark and textureless while the rest still shows detail: a covered lens.
-    if (
-        f.dark_flat > 0.35
-        and f.contrast > 15
-        and (not rel or f.dark_flat > base.med("dark_flat") + 0.3)
-    ):
-        out.add("occlusion")
-    if prev is not None:
-        if frame_difference(f.thumb, prev.thumb) < 0.15:
-            out.add("frozen")
-        if not out and _jolted(f, prev, offset, prev_offset, rel):
-            out.add("shake")
-    if rel and base.background is not None:
-        # Busy scenes (traffic) match their own background less well; judge against that.
-        usual = median(similarity(base.background, s.thumb) for s in base.samples)
-        limit = min(0.25, 0.3 * usual)
-        sim = similarity(base.background, f.thumb)
-        if sim < limit:
-            out.add("scene_change")
-            if sim < 0.5 * limit:
-                # Nothing of the usual view is left: the camera turned (a softer picture of
-                # somewhere else is a consequence, not a second fault).
-                out.discard("blur")
-    return _explain(out)
-
-
 # Keyframes in a row before a fault is raised: a camera that turned stays turned, while a
 # lorry filling a featureless road for a few seconds does not.
-RAISE_AFTER = {"scene_change": 4}
+RAISE_AFTER = {"scene_change": 4, "occlusion": 3}
 # A shaking mount is not displaced in every sample: raised on k of the last n samples, and
 # cleared only when none of the last n moved.
 RAISE_WITHIN = {"shake": (2, 4)}
+
+
+@dataclass
+class Tuning:
+    """Per-camera choices: sensitivity per fault and checks switched off."""
+
+    sensitivity: dict[str, Sensitivity] = field(default_factory=dict)
+    disabled: frozenset[str] = frozenset()
+
+    def factors(self) -> dict[str, float]:
+        """Threshold multipliers per fault."""
+        return {k: SENSITIVITY[v] for k, v in self.sensitivity.items()}
 
 
 @dataclass
@@ -224,19 +323,46 @@ class Diagnoser:
     raise_after: int = 2
     clear_after: int = 2
     baseline: Baseline = field(default_factory=Baseline)
+    tuning: Tuning = field(default_factory=Tuning)
+    limits: Limits = LIMITS
     previous: Features | None = None
     active: set[str] = field(default_factory=set)
+    judged: int = 0
     _bad: dict[str, int] = field(default_factory=dict)
     _good: dict[str, int] = field(default_factory=dict)
     last_scores: dict[str, float] = field(default_factory=dict)
     _offset: tuple[float, float] | None = None
     _recent: dict[str, deque[bool]] = field(default_factory=dict)
 
+    @property
+    def learning(self) -> bool:
+        """Still learning what this camera's healthy picture looks like."""
+        return not self.baseline.ready
+
+    def relearn(self) -> None:
+        """Forget the learned view and every raised fault (a maintainer accepted a new view)."""
+        self.baseline.reset()
+        self.previous = None
+        self.active.clear()
+        self._bad.clear()
+        self._good.clear()
+        self._recent.clear()
+        self._offset = None
+
     def judge(self, f: Features) -> set[str]:
         """Feed one sample; return the faults now active (stable, not flapping)."""
         offset = self.baseline.offset(f)
-        seen = raw_faults(f, self.baseline, self.previous, offset, self._offset)
+        seen = raw_faults(
+            f,
+            self.baseline,
+            self.previous,
+            offset,
+            self._offset,
+            self.tuning.factors(),
+            self.limits,
+        )
         self._offset = offset
+        self.judged += 1
         for fault in FAULTS:
             if fault in RAISE_WITHIN:
                 k, n = RAISE_WITHIN[fault]
@@ -258,13 +384,14 @@ class Diagnoser:
                 if self._good[fault] >= self.clear_after:
                     self.active.discard(fault)
         diff = frame_difference(f.thumb, self.previous.thumb) if self.previous is not None else None
-        if not seen:
+        # A fault switched off for this camera (a lift shaft is always dark) is its normal look.
+        if not (seen - self.tuning.disabled):
             self.baseline.add(f, diff)
         self.previous = f
         self.last_scores = f.scores()
         if diff is not None:
             self.last_scores["motion"] = round(diff, 2)
-        shown = set(self.active)
+        shown = set(self.active) - self.tuning.disabled
         for fault, hidden in ACTIVE_IMPLIES.items():
             if fault in shown:
                 shown -= hidden

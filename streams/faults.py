@@ -12,9 +12,12 @@ import numpy as np
 
 from streams.features import Image
 
+LEVELS = ("weak", "normal", "strong")
+Level = str
 
-def _dark(img: Image, rng: np.random.Generator) -> Image:
-    return (img.astype(np.float32) * rng.uniform(0.05, 0.12)).astype(np.uint8)
+
+def _pick(level: Level, weak: float, normal: float, strong: float) -> float:
+    return {"weak": weak, "normal": normal, "strong": strong}[level]
 
 
 def _u8(values: Image) -> Image:
@@ -22,58 +25,70 @@ def _u8(values: Image) -> Image:
     return out
 
 
-def _over(img: Image, rng: np.random.Generator) -> Image:
-    return _u8(img.astype(np.float32) * 2.5 + 120)
+def _dark(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
+    # Under-exposure: the sensor's gain drops (IR cut stuck, iris closed).
+    f = _pick(level, 0.4, 0.25, 0.1) * rng.uniform(0.9, 1.1)
+    return _u8(img.astype(np.float32) * f)
 
 
-def _low_contrast(img: Image, rng: np.random.Generator) -> Image:
+def _over(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
+    gain, lift = _pick(level, 1.6, 2.0, 2.5), _pick(level, 50, 80, 120)
+    return _u8(img.astype(np.float32) * gain + lift)
+
+
+def _low_contrast(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
+    k = _pick(level, 0.4, 0.25, 0.12)
     mean = img.mean()
-    return _u8((img.astype(np.float32) - mean) * 0.12 + 128)
+    return _u8((img.astype(np.float32) - mean) * k + mean * 0.6 + 128 * 0.4)
 
 
-def _blur(img: Image, rng: np.random.Generator) -> Image:
-    return cv2.GaussianBlur(img, (0, 0), rng.uniform(5, 9))
+def _blur(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
+    sigma = _pick(level, 2.0, 3.5, 7.0) * img.shape[1] / 640
+    return cv2.GaussianBlur(img, (0, 0), sigma * rng.uniform(0.9, 1.1))
 
 
-def _cast(img: Image, rng: np.random.Generator) -> Image:
+def _cast(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
     tint = np.zeros_like(img)
     tint[..., int(rng.integers(0, 3))] = 255
-    return cv2.addWeighted(img, 0.5, tint, 0.5, 0)
+    w = _pick(level, 0.15, 0.3, 0.5)
+    return cv2.addWeighted(img, 1 - w, tint, w, 0)
 
 
-def _noise(img: Image, rng: np.random.Generator) -> Image:
-    n = rng.normal(0, 40, img.shape)
+def _noise(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
+    n = rng.normal(0, _pick(level, 8, 14, 28), img.shape[:2])[..., None]
     return _u8(img.astype(np.float32) + n)
 
 
-def _stripes(img: Image, rng: np.random.Generator) -> Image:
+def _stripes(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
     h = img.shape[0]
-    period = int(rng.integers(6, 14))
-    band = (np.sin(np.arange(h) * 2 * np.pi / period) * 60).astype(np.float32)
+    period = int(rng.integers(8, 24)) * h / 360
+    amp = _pick(level, 12, 25, 50)
+    band = (np.sin(np.arange(h) * 2 * np.pi / period) * amp).astype(np.float32)
     return _u8(img.astype(np.float32) + band[:, None, None])
 
 
-def _occlusion(img: Image, rng: np.random.Generator) -> Image:
+def _occlusion(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
     out = img.copy()
     _h, w = out.shape[:2]
-    frac = rng.uniform(0.55, 0.8)
+    frac = _pick(level, 0.3, 0.45, 0.7)
     out[:, : int(w * frac)] = (15, 15, 15)
     return out
 
 
-def _blank(img: Image, rng: np.random.Generator) -> Image:
+def _blank(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
     colour = (0, 0, 0) if rng.random() < 0.5 else (200, 80, 20)
     return np.full_like(img, colour)
 
 
-def _scene(img: Image, rng: np.random.Generator) -> Image:
+def _scene(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
     # The camera turned: a mirrored, shifted and rotated view of somewhere else.
     h, w = img.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(25, 60)), 1.4)
+    angle = _pick(level, 15, 30, 60) * rng.uniform(0.9, 1.1)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), 1.4)
     return cv2.warpAffine(cv2.flip(img, 1), m, (w, h), borderMode=cv2.BORDER_REFLECT)
 
 
-FAULTS: dict[str, Callable[[Image, np.random.Generator], Image]] = {
+FAULTS: dict[str, Callable[[Image, np.random.Generator, Level], Image]] = {
     "too_dark": _dark,
     "overexposed": _over,
     "low_contrast": _low_contrast,
@@ -87,11 +102,11 @@ FAULTS: dict[str, Callable[[Image, np.random.Generator], Image]] = {
 }
 
 
-def shake(img: Image, rng: np.random.Generator) -> Image:
+def shake(img: Image, rng: np.random.Generator, level: Level = "normal") -> Image:
     """The image moved by several pixels (a loose mount in the wind)."""
     h, w = img.shape[:2]
     angle = rng.uniform(0, 2 * np.pi)
-    size = rng.uniform(0.03, 0.06) * w
+    size = rng.uniform(0.75, 1.25) * _pick(level, 0.025, 0.04, 0.06) * w
     dx, dy = size * np.cos(angle), size * np.sin(angle)
     m = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
     return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
@@ -100,57 +115,24 @@ def shake(img: Image, rng: np.random.Generator) -> Image:
 ALL = (*FAULTS, "frozen", "shake")
 
 
-def faulty_sequence(name: str, clean: list[Image], rng: np.random.Generator) -> list[Image]:
+def faulty_sequence(
+    name: str, clean: list[Image], rng: np.random.Generator, level: Level = "normal"
+) -> list[Image]:
     """The frames a camera with fault `name` would deliver instead of `clean`."""
     if name == "frozen":
         return [clean[0]] * len(clean)
     if name == "shake":
-        return [shake(img, rng) if i % 2 else img for i, img in enumerate(clean)]
-    return [FAULTS[name](img, rng) for img in clean]
-
-
-def evaluate(
-    clips: list[list[Image]], rng: np.random.Generator, train: int = 8, run: int = 5
-) -> dict[str, dict[str, int]]:
-    """Stable verdicts after `run` faulty keyframes per fault, and on clean runs, per clip.
-
-    Each clip trains a diagnoser on its first `train` frames; every later window of `run`
-    frames is replayed clean and with each fault from that trained state.
-    """
-    import copy
-
-    from streams.diagnosis import Diagnoser
-    from streams.features import compute
-
-    counts = {name: {"tp": 0, "fp": 0, "fn": 0} for name in ALL}
-    clean_alarms = 0
-    windows = 0
-    for frames in clips:
-        trained = Diagnoser()
-        for img in frames[:train]:
-            trained.judge(compute(img))
-        for start in range(train, len(frames) - run + 1, run):
-            window = frames[start : start + run]
-            windows += 1
-            cases = {name: faulty_sequence(name, window, rng) for name in ALL}
-            cases["clean"] = window
-            for name, seq in cases.items():
-                d = copy.deepcopy(trained)
-                active: set[str] = set()
-                for img in seq:
-                    active = d.judge(compute(img))
-                if name == "clean":
-                    clean_alarms += bool(active)
-                else:
-                    counts[name]["tp" if name in active else "fn"] += 1
-                for other in active - {name}:
-                    counts[other]["fp"] += 1
-    counts["_clean"] = {"alarms": clean_alarms, "windows": windows}
-    return counts
+        return [shake(img, rng, level) if i % 2 else img for i, img in enumerate(clean)]
+    return [FAULTS[name](img, rng, level) for img in clean]
 
 
 def write_faulty_clip(
-    src: Path, dst: Path, fault: str | None, gop_s: float = 2.0, seed: int = 1
+    src: Path,
+    dst: Path,
+    fault: str | None,
+    gop_s: float = 2.0,
+    seed: int = 1,
+    level: Level = "strong",
 ) -> None:
     """Re-encode `src` as H.264 (baseline-like, no B-frames, GOP `gop_s`) with a fault applied.
 
@@ -173,7 +155,7 @@ def write_faulty_clip(
                 first = img if first is None else first
                 img = first
             elif fault is not None:
-                img = FAULTS[fault](img, rng)
+                img = FAULTS[fault](img, rng, level)
             for packet in vout.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
                 out.mux(packet)
         for packet in vout.encode(None):

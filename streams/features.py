@@ -1,4 +1,11 @@
-"""Image features for video quality diagnosis, computed on a small downscaled keyframe."""
+"""Image features for video quality diagnosis, computed on a small downscaled keyframe.
+
+Every measure is chosen to survive H.264 compression and to be compared with the same
+measure of the camera's own healthy pictures: colour as the CIELAB a*/b* of a 10x10 grid of
+cells (a median over cells ignores a red car), texture as fine-detail (high-frequency) energy
+per cell, which noise raises and blur lowers, and per-cell brightness and texture for a
+compact blocked region.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,24 @@ import numpy as np
 import numpy.typing as npt
 
 Image = npt.NDArray[Any]
+Cells = npt.NDArray[np.float32]
 WORK_W, WORK_H = 320, 180
+# Fine texture is measured at sub-stream size: downscaling further would average noise away.
+FINE_W, FINE_H = 640, 360
 THUMB_W, THUMB_H = 64, 36
+GRID = 10
+SCALARS = (
+    "brightness",
+    "contrast",
+    "spread",
+    "sharpness",
+    "saturated",
+    "dark",
+    "lab_a",
+    "lab_b",
+    "fine",
+    "stripes",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,29 +43,25 @@ class Features:
 
     brightness: float  # mean luma 0..255
     contrast: float  # luma standard deviation
+    spread: float  # 95th minus 5th luma percentile
     sharpness: float  # variance of the Laplacian
     saturated: float  # share of pixels >= 250
-    cast: float  # colour cast factor (mean chroma offset / chroma spread)
-    noise: float  # std of the residual after a median filter
+    dark: float  # share of pixels <= 16
+    lab_a: float  # median over cells of mean CIELAB a* (green-red)
+    lab_b: float  # median over cells of mean CIELAB b* (blue-yellow)
+    fine: float  # median over cells of fine-texture energy (mean |luma - blurred luma|)
     stripes: float  # strongest periodic peak in row/column profiles, relative
-    flat_cells: float  # share of 10x10 grid cells with almost no texture
-    dark_flat: float  # share of grid cells both dark and textureless (something on the lens)
+    cell_mean: Cells  # 10x10 mean luma
+    cell_std: Cells  # 10x10 luma std
+    cell_fine: Cells  # 10x10 fine-texture energy
+    cell_a: Cells  # 10x10 mean a*
+    cell_b: Cells  # 10x10 mean b*
     thumb: Image  # 64x36 grey image for freeze and scene comparisons
-    mid: Image  # 160x90 grey image for shake (global shift) estimates
+    mid: Image  # 160x90 grey image for shake (global shift) and freeze estimates
 
     def scores(self) -> dict[str, float]:
         """JSON-ready scores."""
-        return {
-            "brightness": round(self.brightness, 1),
-            "contrast": round(self.contrast, 1),
-            "sharpness": round(self.sharpness, 1),
-            "saturated": round(self.saturated, 3),
-            "cast": round(self.cast, 2),
-            "noise": round(self.noise, 2),
-            "stripes": round(self.stripes, 2),
-            "flat_cells": round(self.flat_cells, 3),
-            "dark_flat": round(self.dark_flat, 3),
-        }
+        return {name: round(float(getattr(self, name)), 3) for name in SCALARS}
 
 
 def _stripe_score(gray: npt.NDArray[np.float32]) -> float:
@@ -65,29 +84,48 @@ def _stripe_score(gray: npt.NDArray[np.float32]) -> float:
     return best
 
 
+def _cells(values: npt.NDArray[np.float32], fn: str) -> Cells:
+    h, w = values.shape
+    grid = values[: h - h % GRID, : w - w % GRID].reshape(GRID, h // GRID, GRID, w // GRID)
+    out: Cells = getattr(grid, fn)(axis=(1, 3)).astype(np.float32)
+    return out
+
+
 def compute(bgr: Image) -> Features:
     """Features of one decoded frame (BGR)."""
-    small = cv2.resize(bgr, (WORK_W, WORK_H), interpolation=cv2.INTER_AREA)
+    h, w = bgr.shape[:2]
+    fine_src = (
+        bgr
+        if (w, h) == (FINE_W, FINE_H)
+        else cv2.resize(bgr, (FINE_W, FINE_H), interpolation=cv2.INTER_AREA)
+    )
+    fine_gray = cv2.cvtColor(fine_src, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    detail = np.abs(fine_gray - cv2.GaussianBlur(fine_gray, (0, 0), 1.0))
+    cell_fine = _cells(detail, "mean")
+    small = cv2.resize(fine_src, (WORK_W, WORK_H), interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     g32 = gray.astype(np.float32)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
-    a, b = lab[..., 1] - 128.0, lab[..., 2] - 128.0
-    da, db = float(a.mean()), float(b.mean())
-    spread = float(np.mean(np.hypot(a - da, b - db))) + 1.0
-    residual = g32 - cv2.medianBlur(gray, 3).astype(np.float32)
-    grid = gray.reshape(10, WORK_H // 10, 10, WORK_W // 10)
-    cells = grid.std(axis=(1, 3))
-    means = grid.mean(axis=(1, 3))
+    # OpenCV's 8-bit CIELAB stores a* and b* offset by 128.
+    cell_a = _cells(lab[..., 1] - 128.0, "mean")
+    cell_b = _cells(lab[..., 2] - 128.0, "mean")
+    lo, hi = np.percentile(g32, (5, 95))
     return Features(
         brightness=float(g32.mean()),
         contrast=float(g32.std()),
+        spread=float(hi - lo),
         sharpness=float(cv2.Laplacian(gray, cv2.CV_32F).var()),
         saturated=float((gray >= 250).mean()),
-        cast=float(np.hypot(da, db) / spread),
-        noise=float(residual.std()),
+        dark=float((gray <= 16).mean()),
+        lab_a=float(np.median(cell_a)),
+        lab_b=float(np.median(cell_b)),
+        fine=float(np.median(cell_fine)),
         stripes=_stripe_score(g32),
-        flat_cells=float((cells < 3.0).mean()),
-        dark_flat=float(((cells < 4.0) & (means < 40)).mean()),
+        cell_mean=_cells(g32, "mean"),
+        cell_std=_cells(g32, "std"),
+        cell_fine=cell_fine,
+        cell_a=cell_a,
+        cell_b=cell_b,
         thumb=cv2.resize(gray, (THUMB_W, THUMB_H), interpolation=cv2.INTER_AREA),
         mid=cv2.resize(gray, (160, 90), interpolation=cv2.INTER_AREA),
     )

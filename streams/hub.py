@@ -50,6 +50,8 @@ class CameraHub:
         gop_limit: int = 600,
         gop_max_bytes: int = 16 << 20,
         on_event: EventHook | None = None,
+        backoff_max_s: float = 10.0,
+        stable_s: float = 30.0,
     ) -> None:
         self.camera_id = camera_id
         self.src = src
@@ -69,7 +71,9 @@ class CameraHub:
         self.last_packet_at: float | None = None
         self.connected_at: float | None = None
         self.stats = HubStats()
-        self.backoff = Backoff()
+        # Capped low: a camera back after a long outage should be seen within seconds.
+        self.backoff = Backoff(cap_s=backoff_max_s)
+        self.stable_s = stable_s
         self._subs: set[Subscription] = set()
         self._taps: set[Tap] = set()
         self._reader: SourceReader | None = None
@@ -248,7 +252,7 @@ class CameraHub:
                 if was_connected:
                     log.warning("camera %s lost (%s)", self.camera_id, reason)
                     self._emit("disconnected")
-                    if self.connected_at and time.monotonic() - self.connected_at > 30:
+                    if self.connected_at and time.monotonic() - self.connected_at > self.stable_s:
                         self.backoff.reset()
                 else:
                     log.info(
@@ -324,6 +328,9 @@ class CameraHub:
             self.connected_at = now
             self.stats.connects += 1
             self._emit("connected")
+        if self.backoff.attempt and now - (self.connected_at or now) >= self.stable_s:
+            # Stable again: the next outage starts from a short wait, not from the last one's.
+            self.backoff.reset()
         self._cache(pkt)
         for tap in list(self._taps):
             tap(pkt)
@@ -344,8 +351,12 @@ class HubRegistry:
         gop_max_bytes: int = 16 << 20,
         on_event: EventHook | None = None,
         media_root: Path | None = None,
+        backoff_max_s: float = 10.0,
+        stable_s: float = 30.0,
     ) -> None:
         self._hubs: dict[str, CameraHub] = {}
+        self.backoff_max_s = backoff_max_s
+        self.stable_s = stable_s
         self.media_root = media_root
         self.options = options
         self.stall_timeout_s = stall_timeout_s
@@ -376,6 +387,8 @@ class HubRegistry:
             gop_limit=self.gop_limit,
             gop_max_bytes=self.gop_max_bytes,
             on_event=self.on_event,
+            backoff_max_s=self.backoff_max_s,
+            stable_s=self.stable_s,
         )
         self._hubs[camera_id] = hub
         return hub

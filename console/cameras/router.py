@@ -327,6 +327,7 @@ async def import_cameras(
     existing = set((await db.scalars(select(Camera.id).where(Camera.id.in_(list(seen))))).all())
     created = updated = 0
     entries = []
+    stored: list[str] = []
     for row, cam in good:
         if cam.id in existing and not params.upsert:
             errors.append(camio.RowError(row, "id", "camera id exists (use upsert=true)"))
@@ -359,6 +360,7 @@ async def import_cameras(
             else:
                 await service.create(db, cam.id, cam, vault(services), media_root(services))
                 created += 1
+            stored.append(cam.id)
         except service.CameraError as exc:
             errors.append(camio.RowError(row, exc.loc, exc.msg))
         if (created + updated) % 500 == 0 and created + updated:
@@ -420,6 +422,11 @@ async def import_cameras(
     entries.append(entry)
     await db.commit()
     await services.audit.announce(*entries)
+    w = watching(services)
+    if w is not None:
+        # Imported cameras are watched at once; a changed URL re-points the watcher.
+        for cam_id in stored:
+            await w.sync(cam_id)
     await services.bus.publish(
         "camera.imported",
         {"created": created, "updated": updated},

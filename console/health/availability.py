@@ -31,12 +31,14 @@ class Tally:
         return sum(v for k, v in self.seconds.items() if k != "unknown")
 
     def as_dict(self) -> dict[str, float | None]:
-        """Online % (ok or degraded), healthy % (ok), observed hours."""
+        """Online % (ok, learning or degraded), healthy % (ok or learning), observed hours."""
         obs = self.observed
-        online = self.seconds["ok"] + self.seconds["degraded"]
+        # A camera learning its view is online and shows no known fault.
+        healthy = self.seconds["ok"] + self.seconds["learning"]
+        online = healthy + self.seconds["degraded"]
         return {
             "online_pct": round(100 * online / obs, 2) if obs else None,
-            "healthy_pct": round(100 * self.seconds["ok"] / obs, 2) if obs else None,
+            "healthy_pct": round(100 * healthy / obs, 2) if obs else None,
             "observed_h": round(obs / 3600, 3),
             "offline_h": round(self.seconds["offline"] / 3600, 3),
         }

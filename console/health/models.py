@@ -1,13 +1,15 @@
-"""Health tables: current status, status intervals, alerts, metric samples."""
+"""Health tables: status, intervals, alerts, samples, baselines, tuning, maintenance windows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The cameras table these keys point at must be known to the metadata wherever this is used.
+import console.cameras.models  # noqa: F401
 from console.store.models import Base, BigId
 
 
@@ -58,6 +60,9 @@ class CameraAlert(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     note: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    severity: Mapped[str] = mapped_column(String(16), default="minor")
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    last_raised_at: Mapped[datetime | None] = mapped_column(default=None)
 
     def as_dict(self) -> dict[str, Any]:
         """API and event form."""
@@ -77,6 +82,9 @@ class CameraAlert(Base):
             "closed_by": self.closed_by,
             "closed_at": iso(self.closed_at),
             "note": self.note,
+            "severity": self.severity,
+            "occurrences": self.occurrences,
+            "last_raised_at": iso(self.last_raised_at or self.opened_at),
         }
 
 
@@ -91,3 +99,61 @@ class MetricSample(Base):
     ts: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
     values: Mapped[dict[str, Any]]
+
+
+class CameraBaseline(Base):
+    """A camera's learned healthy look and its reference picture, kept across restarts."""
+
+    __tablename__ = "camera_baselines"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]]
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    reference_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    reference_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime]
+
+
+class CameraTuning(Base):
+    """Per-camera diagnosis choices: sensitivity per fault, checks switched off."""
+
+    __tablename__ = "camera_health_tuning"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    sensitivity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    disabled: Mapped[list[str]] = mapped_column(default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime]
+
+
+class MaintenanceWindow(Base):
+    """A period in which alerts of a camera, a unit's cameras or tagged cameras are muted."""
+
+    __tablename__ = "health_maintenance"
+    __table_args__ = (Index("ix_health_maintenance_ends", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # camera | unit | tag
+    camera_id: Mapped[str | None] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), default=None
+    )
+    unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"), default=None)
+    tag: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A tag window mutes only cameras owned by these units (the creator's scope).
+    within_units: Mapped[list[int]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    repeat: Mapped[str] = mapped_column(String(16), default="none")  # none | daily | weekly
+    repeat_until: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    ended_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)

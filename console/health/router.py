@@ -18,6 +18,7 @@ from console.errors import ProblemError
 from console.events import Audience
 from console.health.availability import Tally, tally
 from console.health.models import CameraAlert, CameraHealth, MetricSample, StatusInterval
+from console.health.recorder import alert_event
 from console.store.models import utcnow
 
 router = APIRouter(prefix="/api/health", tags=["health"])
@@ -31,8 +32,10 @@ def alert_dict(a: CameraAlert) -> dict[str, Any]:
     return a.as_dict()
 
 
-def status_dict(cam: Camera, h: CameraHealth | None, open_alerts: int) -> dict[str, Any]:
-    """One row of the health table."""
+def status_dict(
+    cam: Camera, h: CameraHealth | None, open_alerts: int, muted: Any = None
+) -> dict[str, Any]:
+    """One row of the health table (open alerts: not closed and not recovered)."""
     return {
         "camera_id": cam.id,
         "name": cam.name,
@@ -46,15 +49,25 @@ def status_dict(cam: Camera, h: CameraHealth | None, open_alerts: int) -> dict[s
         "checked_at": h.checked_at.isoformat() if h else None,
         "metrics": h.metrics if h else {},
         "open_alerts": open_alerts,
+        "tags": cam.tags,
+        "maintenance": None
+        if muted is None
+        else {"id": muted.id, "reason": muted.reason, "scope": muted.scope},
     }
+
+
+def _calendar(services: Any) -> Any:
+    rec = services.extensions.get("health_recorder")
+    return rec.calendar if rec is not None else None
 
 
 @router.get("/cameras")
 async def health_table(
     principal: Reader,
     db: DbDep,
+    services: ServicesDep,
     status: Annotated[
-        Literal["ok", "degraded", "offline", "unknown"] | None,
+        Literal["ok", "learning", "degraded", "offline", "unknown"] | None,
         Query(description="Only this status."),
     ] = None,
     reason: Annotated[str | None, Query(max_length=32, description="Has this fault.")] = None,
@@ -68,11 +81,26 @@ async def health_table(
         for h in await db.scalars(select(CameraHealth).where(CameraHealth.camera_id.in_(ids)))
     }
     open_counts: dict[str, int] = {}
+    # A recovered alert waiting out its quiet period is not open.
     for a in await db.scalars(
-        select(CameraAlert).where(CameraAlert.camera_id.in_(ids), CameraAlert.state != "closed")
+        select(CameraAlert).where(
+            CameraAlert.camera_id.in_(ids),
+            CameraAlert.state != "closed",
+            CameraAlert.recovered_at.is_(None),
+        )
     ):
         open_counts[a.camera_id] = open_counts.get(a.camera_id, 0) + 1
-    rows = [status_dict(c, healths.get(c.id), open_counts.get(c.id, 0)) for c in cams]
+    cal = _calendar(services)
+    now = utcnow()
+    rows = [
+        status_dict(
+            c,
+            healths.get(c.id),
+            open_counts.get(c.id, 0),
+            cal.muting(c, now) if cal is not None else None,
+        )
+        for c in cams
+    ]
     if status:
         rows = [r for r in rows if r["status"] == status]
     if reason:
@@ -85,7 +113,7 @@ async def health_table(
         rows = [r for r in rows if r["owner_unit_id"] == unit_id]
     summary = {
         s: sum(1 for r in rows if r["status"] == s)
-        for s in ("ok", "degraded", "offline", "unknown")
+        for s in ("ok", "learning", "degraded", "offline", "unknown")
     }
     return {"items": rows, "summary": summary}
 
@@ -125,8 +153,9 @@ async def health_detail(
         .order_by(CameraAlert.id.desc())
         .limit(100)
     )
+    cal = _calendar(services)
     return {
-        **status_dict(cam, h, 0),
+        **status_dict(cam, h, 0, cal.muting(cam, utcnow()) if cal is not None else None),
         "history": [{"ts": s.ts.isoformat(), "status": s.status, **s.values} for s in samples],
         "changes": [
             {
@@ -146,9 +175,15 @@ async def list_alerts(
     principal: Reader,
     db: DbDep,
     state: Annotated[
-        Literal["active", "open", "acknowledged", "closed", "all"],
-        Query(description="active = open or acknowledged."),
+        Literal["active", "firing", "recovered", "open", "acknowledged", "closed", "all"],
+        Query(
+            description="active = open or acknowledged; firing = active and not recovered; "
+            "recovered = active but recovered (closes itself after the quiet period)."
+        ),
     ] = "active",
+    severity: Annotated[
+        Literal["minor", "major", "critical"] | None, Query(description="Only this severity.")
+    ] = None,
     camera_id: Annotated[str | None, Query(max_length=64, description="One camera.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="Most rows.")] = 500,
 ) -> dict[str, Any]:
@@ -160,10 +195,16 @@ async def list_alerts(
     )
     if state == "active":
         stmt = stmt.where(CameraAlert.state != "closed")
+    elif state == "firing":
+        stmt = stmt.where(CameraAlert.state != "closed", CameraAlert.recovered_at.is_(None))
+    elif state == "recovered":
+        stmt = stmt.where(CameraAlert.state != "closed", CameraAlert.recovered_at.is_not(None))
     elif state != "all":
         stmt = stmt.where(CameraAlert.state == state)
     if camera_id:
         stmt = stmt.where(CameraAlert.camera_id == camera_id)
+    if severity:
+        stmt = stmt.where(CameraAlert.severity == severity)
     rows = await db.scalars(stmt.order_by(CameraAlert.id.desc()).limit(limit))
     return {"items": [alert_dict(a) for a in rows]}
 
@@ -225,7 +266,7 @@ async def _alert_action(
     out = alert_dict(alert)
     await services.bus.publish(
         "camera.alert",
-        out,
+        alert_event(alert, cam, "acknowledged" if action == "ack" else "closed"),
         audience=Audience("health.read", frozenset({cam.owner_unit_id, *cam.shared_unit_ids})),
     )
     return out
@@ -282,9 +323,39 @@ async def availability(
 
 @router.get("/patrol")
 async def patrol(principal: Reader, services: ServicesDep) -> dict[str, Any]:
-    """Patrol round progress: cameras, checked this round, cycle times, visits in flight."""
+    """Patrol round: progress, target cycle, expected and last actual cycle, concurrency."""
     w = services.extensions.get("camera_watching")
     if w is None:
         raise ProblemError(404, "camera watching is not running", code="not-running")
+    progress: dict[str, Any] = w.watcher.patrol_progress()  # type: ignore[attr-defined]
+    return progress
+
+
+class PatrolTarget(BaseModel):
+    """How long a patrol round should take."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_cycle_s: float = Field(
+        ge=60, le=86400, description="Seconds for one round over every patrol camera."
+    )
+
+
+@router.put("/patrol")
+async def set_patrol(
+    body: PatrolTarget, principal: Manager, services: ServicesDep
+) -> dict[str, Any]:
+    """Set the target patrol cycle (audited); concurrency follows within the CPU budget."""
+    w = services.extensions.get("camera_watching")
+    if w is None:
+        raise ProblemError(404, "camera watching is not running", code="not-running")
+    before = w.watcher.settings.patrol_target_cycle_s  # type: ignore[attr-defined]
+    await w.set_patrol_target(body.target_cycle_s)  # type: ignore[attr-defined]
+    await services.audit.record(
+        Actor.of(principal),
+        "health.patrol_target",
+        target_type="patrol",
+        detail={"before": before, "after": body.target_cycle_s},
+    )
     progress: dict[str, Any] = w.watcher.patrol_progress()  # type: ignore[attr-defined]
     return progress

@@ -157,7 +157,9 @@ class CameraAlertAdapter:
             kind=kind,
             severity=_severity(data, kind, fault == "offline", key_camera),
             unit_ids=frozenset(int(u) for u in unit_ids),
-            tags=frozenset(str(t) for t in (tags if isinstance(tags, list) else cam_tags)),
+            # The event's tags are the camera's own; routing also knows a key camera by tag.
+            tags=frozenset(str(t) for t in (tags if isinstance(tags, list) else cam_tags))
+            | ({"key_camera"} if key_camera else frozenset()),
             title=title,
             body=body,
             link=f"/#/health/camera/{quote(camera.id, safe='')}",

@@ -147,7 +147,7 @@ def test_maintenance_health_table_detail_and_alerts(seeded: Server, browser: Bro
         .locator("tbody tr")
         .evaluate_all("rows => rows.map(r => r.dataset.status)")
     )
-    rank = {"offline": 0, "degraded": 1, "unknown": 2, "ok": 3}
+    rank = {"offline": 0, "degraded": 1, "unknown": 2, "learning": 2.5, "ok": 3}
     assert [rank[s] for s in order] == sorted(rank[s] for s in order)
     expect(page.get_by_test_id("health-tile-offline").locator(".tile-value")).not_to_have_text("0")
     shot(page, "health-table-zh-CN")
@@ -526,7 +526,7 @@ def test_health_modules(seeded: Server, browser: Browser) -> None:
     assert result["since"] == ["a", "b", "c", "d"]
     assert result["name"] == ["a", "b", "c", "d"]
     assert result["filters"] == [["a"], ["c"], ["c"]]
-    assert result["summary"] == {"ok": 1, "degraded": 1, "offline": 1, "unknown": 1}
+    assert result["summary"] == {"ok": 1, "learning": 0, "degraded": 1, "offline": 1, "unknown": 1}
     assert result["segments"] == [2, 1]
     assert result["score"] == 0.1
     assert result["spans"] == 1

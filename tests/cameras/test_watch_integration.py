@@ -60,7 +60,8 @@ async def test_console_watches_real_camera(data_dir: Path, rtsp_peer: type[RtspP
                 },
             )
             assert r.status_code == 201 and "topsecret" not in r.text
-            row = await poll(client, "gate-1", "ok")
+            # Watched at once, and "learning" (not "ok") until it knows its view.
+            row = await poll(client, "gate-1", "learning")
             assert row["metrics"]["codec"] == "h264" and row["metrics"]["b_frames"] is True
             snap = await client.get("/api/cameras/gate-1/snapshot.jpg")
             assert snap.status_code == 200 and snap.content[:2] == b"\xff\xd8"
@@ -69,7 +70,7 @@ async def test_console_watches_real_camera(data_dir: Path, rtsp_peer: type[RtspP
             alerts = (await client.get("/api/health/alerts")).json()["items"]
             assert [(a["camera_id"], a["kind"]) for a in alerts] == [("gate-1", "offline")]
             peer.start()
-            await poll(client, "gate-1", "ok", timeout=30)
+            await poll(client, "gate-1", "learning", timeout=30)
             alerts = (await client.get("/api/health/alerts")).json()["items"]
             assert len(alerts) == 1 and alerts[0]["recovered_at"] is not None
             assert peer.plays["gate"] == 2

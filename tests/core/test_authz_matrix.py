@@ -189,6 +189,21 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/health/availability"): on(HEALTH_READ),
     ("GET", "/api/health/patrol"): on(HEALTH_READ),
+    ("PUT", "/api/health/patrol"): on(CAMERA_WRITE),
+    ("GET", "/api/health/cameras/{camera_id}/reference"): cam(HEALTH_READ, rel(HEALTH_READ, *VIEW)),
+    ("GET", "/api/health/cameras/{camera_id}/reference.jpg"): cam(
+        HEALTH_READ, rel(HEALTH_READ, *VIEW)
+    ),
+    ("GET", "/api/health/cameras/{camera_id}/tuning"): cam(HEALTH_READ, rel(HEALTH_READ, *VIEW)),
+    # Tuning, re-learning and muting change how a camera is watched: the owner's, not a sharer's.
+    ("PUT", "/api/health/cameras/{camera_id}/tuning"): cam(CAMERA_WRITE, rel(CAMERA_WRITE, *OWN)),
+    ("POST", "/api/health/cameras/{camera_id}/accept-view"): cam(
+        CAMERA_WRITE, rel(CAMERA_WRITE, *OWN)
+    ),
+    ("GET", "/api/health/maintenance"): on(HEALTH_READ),
+    # Windows name their cameras, units or tags in the body; tests/cameras walks the relations.
+    ("POST", "/api/health/maintenance"): on(CAMERA_WRITE),
+    ("POST", "/api/health/maintenance/{window_id}/end"): on(CAMERA_WRITE),
     ("GET", "/api/cameras/{camera_id}/snapshot.jpg"): cam(ALL, CAM_VIEW),
     ("POST", "/api/live/{camera_id}/offer"): cam(ALL, CAM_VIEW),
     ("GET", "/api/live"): on(ALL),
@@ -347,6 +362,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/drills/feeds"): {"scope": "user"},
     ("POST", "/api/drills/{drill_id}/timeline"): {"kind": "note", "note": "matrix"},
     ("PATCH", "/api/notify/channels/{channel_id}"): {"name": "renamed"},
+    ("PUT", "/api/health/cameras/{camera_id}/tuning"): {"sensitivity": {}, "disabled": []},
     ("PATCH", "/api/notify/rules/{rule_id}"): {"name": "renamed"},
     ("PUT", "/api/gis/layers/{layer}/features/{fid}"): {
         "type": "Feature",
@@ -496,6 +512,7 @@ async def setup(app: Any, admin: httpx.AsyncClient) -> tuple[dict[str, Any], Obj
         "source": "matrix-src",
         "token": "no-such-token",
         "action_id": "a1",
+        "window_id": 999,
         "event_id": 999999,
         "inc_id": 999999,
         "batch_id": 999,

@@ -7,8 +7,8 @@ import { messagePanel } from "./placeholder.js";
 import { canReadHealth } from "./health/common.js";
 
 // tab id -> module under ./health/ ("" is the overview at #/health)
-export const SECTIONS = ["overview", "alerts", "availability", "cameras"];
-const HEALTH_ONLY = new Set(["overview", "alerts", "availability", "camera"]);
+export const SECTIONS = ["overview", "alerts", "availability", "maintenance", "cameras"];
+const HEALTH_ONLY = new Set(["overview", "alerts", "availability", "maintenance", "camera"]);
 
 let current = null;
 let token = 0;

@@ -10,12 +10,25 @@ import { person, tNodes } from "../../ui/people.js";
 import { reasonText } from "./common.js";
 
 export const ALERT_CLASS = { open: "danger", acknowledged: "warn", closed: "" };
+const SEVERITY_CLASS = { critical: "danger", major: "warn", minor: "" };
 
-/** A badge for an alert state (recovered alerts say so). */
+/** A badge for an alert state (recovered alerts say so), its severity and occurrences. */
 export function alertStateBadge(alert) {
+  const times = Number(alert.occurrences) || 1;
   return h(
     "span",
     { class: "alert-state" },
+    alert.severity
+      ? h(
+          "span",
+          {
+            class: `badge severity ${SEVERITY_CLASS[alert.severity] ?? ""}`,
+            dataset: { severity: alert.severity },
+            "data-testid": "alert-severity",
+          },
+          t(`health.severity.${alert.severity}`),
+        )
+      : null,
     h(
       "span",
       { class: `badge ${ALERT_CLASS[alert.state] ?? ""}`, dataset: { state: alert.state } },
@@ -23,6 +36,17 @@ export function alertStateBadge(alert) {
     ),
     alert.recovered_at && alert.state !== "closed"
       ? h("span", { class: "badge ok" }, t("health.recovered"))
+      : null,
+    times > 1
+      ? h(
+          "span",
+          {
+            class: "badge occurrences",
+            title: t("health.occurrences_hint"),
+            "data-testid": "alert-occurrences",
+          },
+          t("health.occurrences", { n: times }),
+        )
       : null,
   );
 }

@@ -206,6 +206,8 @@ export async function render(container, ctx) {
     if (f.camera_id && a.camera_id !== f.camera_id) return false;
     if (f.state === "all") return true;
     if (f.state === "active") return a.state !== "closed";
+    if (f.state === "firing") return a.state !== "closed" && !a.recovered_at;
+    if (f.state === "recovered") return a.state !== "closed" && Boolean(a.recovered_at);
     return a.state === f.state;
   }
 

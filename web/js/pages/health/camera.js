@@ -9,6 +9,7 @@ import { messagePanel } from "../placeholder.js";
 import { messageRow } from "../admin/common.js";
 import { alertAction, alertHistory, alertStateBadge } from "./alert_actions.js";
 import { legend, metricChart } from "./chart.js";
+import { referencePanel, tuningPanel } from "./reference.js";
 import {
   canManageHealth,
   formatDuration,
@@ -257,8 +258,17 @@ export async function render(container, ctx) {
           ),
         ),
       ),
+      d.maintenance
+        ? h(
+            "p",
+            { class: "notice", "data-testid": "health-detail-maintenance" },
+            t("health.muted_by", { reason: d.maintenance.reason }),
+          )
+        : null,
+      mine.reference ?? (mine.reference = referencePanel(d, { manage, onChange: load })),
       chartSection(d),
       h("div", { class: "detail-grid" }, changesSection(d), alertsSection(d)),
+      mine.tuning ?? (mine.tuning = tuningPanel(d, { manage })),
     );
   }
 

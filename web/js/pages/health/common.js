@@ -6,7 +6,7 @@ import { getLocale, has, t } from "../../i18n.js";
 import { elapsedText } from "../../ui/duration.js";
 import { can } from "../../ui/perms.js";
 
-export const STATUSES = ["ok", "degraded", "offline", "unknown"];
+export const STATUSES = ["ok", "learning", "degraded", "offline", "unknown"];
 export const REASONS = [
   "offline",
   "blank",
@@ -25,11 +25,19 @@ export const REASONS = [
   "stalls",
   "degraded",
 ];
-export const ALERT_STATES = ["active", "open", "acknowledged", "closed", "all"];
+export const ALERT_STATES = [
+  "active",
+  "firing",
+  "recovered",
+  "open",
+  "acknowledged",
+  "closed",
+  "all",
+];
 export const WATCH_MODES = ["continuous", "patrol"];
 export const PERIODS = ["day", "week", "month"];
-export const SEVERITY = { offline: 3, degraded: 2, unknown: 1, ok: 0 };
-const STATUS_CLASS = { ok: "ok", degraded: "warn", offline: "danger", unknown: "" };
+export const SEVERITY = { offline: 3, degraded: 2, unknown: 1, learning: 0.5, ok: 0 };
+const STATUS_CLASS = { ok: "ok", learning: "info", degraded: "warn", offline: "danger", unknown: "" };
 
 // The server decides; these only hide controls it would refuse. They read the signed-in user's
 // permissions from the session (the argument is kept for callers).

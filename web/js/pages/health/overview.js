@@ -6,6 +6,7 @@ import { debounce, h, replace } from "../../dom.js";
 import { formatDateTime, t, unitName } from "../../i18n.js";
 import { flash, messageRow, unitOptions } from "../admin/common.js";
 import {
+  canManageHealth,
   formatDuration,
   formatNumber,
   matchesFilters,
@@ -329,7 +330,7 @@ export async function render(container, ctx) {
       draw();
     }, 60_000),
   );
-  mine.patrol = patrolPanel(patrol);
+  mine.patrol = patrolPanel(patrol, { manage: canManageHealth(ctx.user) });
   draw();
   await load();
 }

@@ -37,7 +37,11 @@ export function summaryTiles(el, { rows, loaded, availability, status, onStatus 
     ),
     h(
       "a",
-      { class: "tile tile-alerts", href: "#/health/alerts", "data-testid": "health-tile-alerts" },
+      {
+        class: "tile tile-alerts",
+        href: "#/health/alerts?state=firing",
+        "data-testid": "health-tile-alerts",
+      },
       value(String(open)),
       label("health.open_alerts"),
     ),
