@@ -64,13 +64,13 @@ def fault_label(kind: str) -> Localized:
 
 
 def _severity(data: dict[str, Any], kind: str, offline: bool, key_camera: bool) -> Severity:
+    if kind == "camera.recovered":
+        return "info"  # the event carries the alert's severity; a recovery is news only
     given = str(data.get("severity") or "").lower()
     if given in SEVERITIES:
         return given
     if given in SEVERITY_ALIASES:
         return SEVERITY_ALIASES[given]
-    if kind == "camera.recovered":
-        return "info"
     if offline:
         return "critical" if key_camera else "major"
     return "warning"
