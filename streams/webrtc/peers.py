@@ -11,15 +11,32 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
 
+from streams.params import frames_reorder
 from streams.webrtc.group import Group, open_group
 from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
+from streams.webrtc.profile import advertise
 from streams.webrtc.source import PacketSource
 from streams.webrtc.track import PassthroughTrack
 from streams.webrtc.transcode import TranscodeHub, needs_transcode
 
-__all__ = ["MAX_SDP", "Group", "OfferError", "PeerLimits", "PeerManager", "Viewer", "clean_offer"]
+__all__ = [
+    "MAX_SDP",
+    "Group",
+    "NeedsTranscode",
+    "OfferError",
+    "PeerLimits",
+    "PeerManager",
+    "Viewer",
+    "clean_offer",
+]
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +92,16 @@ def _since(start: float, end: float | None) -> float | None:
 Closed = Callable[[Viewer], Awaitable[None]]
 
 
+class NeedsTranscode(OfferError):
+    """The stream cannot pass through and the caller did not allow a transcode."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "needs_transcode", f"the stream cannot go to a browser as it is ({reason})", 409
+        )
+        self.reason = reason
+
+
 @dataclass
 class PeerLimits:
     """Caps that protect the server."""
@@ -88,6 +115,7 @@ class PeerLimits:
     silent_after_s: float = 20.0  # a connected viewer without RTCP reports this long is closed
     check_every_s: float = 2.0
     max_sdp_bytes: int = MAX_SDP
+    reorder_wait_s: float = 2.0  # slice headers may take this long to show B-frames
 
 
 def h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
@@ -107,9 +135,16 @@ def h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
 class PeerManager:
     """Creates and tracks viewer peers; one upstream per camera however many viewers."""
 
-    def __init__(self, limits: PeerLimits | None = None, on_closed: Closed | None = None) -> None:
+    def __init__(
+        self,
+        limits: PeerLimits | None = None,
+        on_closed: Closed | None = None,
+        ice_servers: list[RTCIceServer] | None = None,
+    ) -> None:
         self.limits = limits or PeerLimits()
         self.on_closed = on_closed
+        # STUN/TURN for the server's own candidates (the browsers get the same list).
+        self.ice_servers = list(ice_servers or [])
         self.viewers: dict[int, Viewer] = {}
         self.groups: dict[int, Group] = {}
         self.transcoders: dict[str, TranscodeHub] = {}
@@ -135,18 +170,35 @@ class PeerManager:
             "silenced": self.silenced,
         }
 
-    async def _source_for(
-        self, hub: PacketSource, force: bool, instant: bool
-    ) -> tuple[PacketSource, str]:
+    def new_pc(self) -> RTCPeerConnection:
+        """A peer connection with the configured STUN/TURN servers (none: offline sites)."""
+        return RTCPeerConnection(RTCConfiguration(iceServers=list(self.ice_servers)))
+
+    async def passthrough_verdict(self, hub: PacketSource) -> str | None:
+        """Why the camera's stream cannot go to a browser as it is (None: it can).
+
+        Decided from its parameter sets and first slice headers, also when no frame has been
+        cached yet; raises OfferError when the camera sends nothing.
+        """
         if hub.info is None:
             try:
                 await asyncio.wait_for(hub.info_ready.wait(), self.limits.info_timeout_s)
             except TimeoutError as exc:
                 raise OfferError("camera_offline", "the camera sends no video", 503) from exc
         assert hub.info is not None
-        reason = "requested" if force else needs_transcode(hub.info, await _has_b_frames(hub))
+        if hub.info.codec != "h264":
+            return needs_transcode(hub.info, False)
+        reorders = await frames_reorder(hub.params, self.limits.reorder_wait_s)
+        return needs_transcode(hub.info, reorders)
+
+    async def _source_for(
+        self, hub: PacketSource, force: bool, instant: bool, allow_transcode: bool = True
+    ) -> tuple[PacketSource, str]:
+        reason = "requested" if force else await self.passthrough_verdict(hub)
         if reason is None:
             return hub, "passthrough"
+        if not allow_transcode:
+            raise NeedsTranscode(reason)
         tx = self.transcoders.get(hub.camera_id)
         if tx is None:
             if len(self.transcoders) >= self.limits.max_transcodes:
@@ -161,7 +213,13 @@ class PeerManager:
         return tx, f"transcode:{reason}"
 
     async def offer(
-        self, hub: PacketSource, sdp: str, user: str, instant: bool = True, transcode: bool = False
+        self,
+        hub: PacketSource,
+        sdp: str,
+        user: str,
+        instant: bool = True,
+        transcode: bool = False,
+        allow_transcode: bool = True,
     ) -> tuple[Viewer, str]:
         """Answer a viewer's offer for a camera hub (raises OfferError with a reason code)."""
         cleaned = clean_offer(sdp, self.limits.max_sdp_bytes)
@@ -175,11 +233,11 @@ class PeerManager:
         # Hold the upstream open while deciding, so it is not closed and reopened.
         probe = hub.subscribe(maxsize=4, name="probe", with_gop=False)
         try:
-            source, mode = await self._source_for(hub, transcode, instant)
+            source, mode = await self._source_for(hub, transcode, instant, allow_transcode)
             track = PassthroughTrack(source, instant=instant)
         finally:
             probe.close()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # offline: no public STUN
+        pc = self.new_pc()
         viewer = Viewer(next(self._ids), hub.camera_id, user, mode, pc, track, started)
         transceiver = h264_first(pc, track)
         try:
@@ -188,6 +246,7 @@ class PeerManager:
                 raise OfferError("no_video", "the offer cannot receive video")
             if not any(c.mimeType.lower() == "video/h264" for c in transceiver._codecs):
                 raise OfferError("no_h264", "the offer accepts no H.264 video")
+            advertise(pc, [(transceiver, sent_profile(source))], cleaned)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             await self._discard(viewer)
@@ -200,10 +259,15 @@ class PeerManager:
         return viewer, pc.localDescription.sdp
 
     async def offer_group(
-        self, hubs: list[PacketSource], sdp: str, user: str, instant: bool = True
+        self,
+        hubs: list[PacketSource],
+        sdp: str,
+        user: str,
+        instant: bool = True,
+        allow_transcode: bool = True,
     ) -> tuple[Group, list[Viewer | OfferError], str]:
         """Answer one offer carrying a video m-line per camera, in order (see group.py)."""
-        return await open_group(self, hubs, sdp, user, instant)
+        return await open_group(self, hubs, sdp, user, instant, allow_transcode)
 
     def _track(self, viewer: Viewer) -> None:
         """Reap the viewer if ICE never completes; watch it for silence."""
@@ -324,14 +388,9 @@ async def _report_stamp(pc: RTCPeerConnection) -> float | None:
     return max((s.timestamp.timestamp() for s in seen), default=None)
 
 
-async def _has_b_frames(hub: PacketSource) -> bool:
-    """Whether the stream has B-frames, from slice headers of the cached GOP."""
-    info = hub.info
-    if info is not None and (info.profile or "").endswith("Baseline"):
-        return False
-    for _ in range(30):  # up to 1.5 s for a keyframe and a few frames after it
-        found = hub.gop_has_b_frames()
-        if found is not None and len(hub.gop) >= 4:
-            return found
-        await asyncio.sleep(0.05)
-    return bool(hub.gop_has_b_frames())
+def sent_profile(source: PacketSource) -> str | None:
+    """The H.264 profile-level-id of what a viewer of `source` receives (None: unknown)."""
+    if isinstance(source, TranscodeHub):
+        return source.profile_level_id
+    sps = source.params.h264
+    return sps.profile_level_id if sps is not None else None
