@@ -132,6 +132,8 @@ class H264Sps:
     sps_id: int
     chroma_format_idc: int
     separate_colour_plane: bool
+    bit_depth_luma: int
+    bit_depth_chroma: int
     log2_max_frame_num: int
     poc_type: int
     log2_max_poc_lsb: int
@@ -145,6 +147,11 @@ class H264Sps:
     def profile_level_id(self) -> str:
         """The SDP profile-level-id (RFC 6184): profile_idc, constraint flags, level_idc."""
         return f"{self.profile_idc:02x}{self.constraints:02x}{self.level_idc:02x}"
+
+    @property
+    def codec_string(self) -> str:
+        """RFC 6381 codecs parameter for MP4, e.g. avc1.640028."""
+        return f"avc1.{self.profile_level_id}"
 
     @property
     def reorders(self) -> bool | None:
@@ -198,13 +205,12 @@ def parse_h264_sps(nal: bytes) -> H264Sps:
     r = BitReader(rbsp(nal[1:]))
     profile, constraints, level = r.u(8), r.u(8), r.u(8)
     sps_id = r.ue()
-    chroma, separate = 1, False
+    chroma, separate, depth_luma, depth_chroma = 1, False, 8, 8
     if profile in _HIGH_PROFILES:
         chroma = r.ue()
         if chroma == 3:
             separate = bool(r.u(1))
-        r.ue()  # bit depths
-        r.ue()
+        depth_luma, depth_chroma = r.ue() + 8, r.ue() + 8
         r.u(1)
         if r.u(1):  # seq_scaling_matrix_present_flag
             for i in range(12 if chroma == 3 else 8):
@@ -244,6 +250,8 @@ def parse_h264_sps(nal: bytes) -> H264Sps:
         sps_id,
         chroma,
         separate,
+        depth_luma,
+        depth_chroma,
         log2_frame_num,
         poc_type,
         log2_poc_lsb,

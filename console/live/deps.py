@@ -12,6 +12,7 @@ from console.cameras.watching import CameraWatching
 from console.deps import require
 from console.errors import ProblemError
 from console.services import Services
+from streams.fmp4 import CodecUnknown, mime_type
 from streams.hub import CameraHub
 from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.peers import PeerManager
@@ -35,8 +36,21 @@ def watching_of(services: Services) -> CameraWatching:
     return watching
 
 
-def hub_for(cam: Camera, want: str, watching: CameraWatching) -> tuple[CameraHub, str]:
-    """The camera's hub for the stream asked for (auto = sub-stream if it has one)."""
+def mse_codec(hub: CameraHub) -> str | None:
+    """The MSE MIME type of a hub's stream, when its parameter sets are known."""
+    try:
+        return mime_type(hub.params)
+    except CodecUnknown:
+        return None
+
+
+def hub_for(
+    cam: Camera, want: str, watching: CameraWatching, linger_s: float = 0.0
+) -> tuple[CameraHub, str]:
+    """The camera's hub for the stream asked for (auto = sub-stream if it has one).
+
+    `linger_s` keeps the stream open that long after its last viewer leaves.
+    """
     use_sub = want == "sub" or (want == "auto" and cam.sub_url_enc is not None)
     sealed = cam.sub_url_enc if use_sub and cam.sub_url_enc else cam.main_url_enc
     stream = "sub" if sealed is cam.sub_url_enc and cam.sub_url_enc else "main"
@@ -47,4 +61,6 @@ def hub_for(cam: Camera, want: str, watching: CameraWatching) -> tuple[CameraHub
         raise ProblemError(
             409, f"camera {cam.id} has an unusable URL: {exc}", code=exc.code
         ) from exc
-    return watching.registry.get(key) or watching.registry.configure(key, src), stream
+    hub = watching.registry.get(key) or watching.registry.configure(key, src)
+    hub.linger_s = max(hub.linger_s, linger_s)
+    return hub, stream

@@ -11,6 +11,9 @@ from prometheus_client import Gauge
 
 from console.audit import Actor
 from console.auth.policy import ALL_ROLES, register_permission
+from console.cameras.watching import CameraWatching
+from console.live.ice import for_server
+from console.live.warm import Warmer
 from console.services import Services
 from streams.webrtc.peers import PeerLimits, PeerManager, Viewer
 
@@ -31,6 +34,7 @@ class LiveModule:
         self.services: Services | None = None
         # Who opened each view, so the closing audit row carries their unit and address.
         self.viewer_actors: dict[int, Actor] = {}
+        self.warmer: Warmer | None = None
 
     def routers(self) -> list[APIRouter]:
         """Signalling routes."""
@@ -50,7 +54,13 @@ class LiveModule:
                 ice_timeout_s=cfg.ice_timeout_s,
             ),
             on_closed=self._closed,
+            ice_servers=partial(for_server, cfg.ice_servers),
         )
+        watching = services.extensions.get("camera_watching")
+        if isinstance(watching, CameraWatching):
+            self.warmer = Warmer(services, watching)
+            services.extensions["live_warmer"] = self.warmer
+            self.warmer.start()
         services.extensions["peers"] = self.manager
         manager = self.manager
         for key, help_text in (
@@ -62,6 +72,13 @@ class LiveModule:
         ):
             gauge = Gauge(f"eoc_live_{key}", help_text, registry=services.metrics.registry)
             gauge.set_function(partial(_counter, manager, key))
+        if self.warmer is not None:
+            warm = Gauge(
+                "eoc_live_warm",
+                "Camera streams held open for instant start.",
+                registry=services.metrics.registry,
+            )
+            warm.set_function(partial(lambda w: float(len(w.held)), self.warmer))
         services.extensions["live"] = self
 
     async def _closed(self, viewer: Viewer) -> None:
@@ -99,6 +116,8 @@ class LiveModule:
                 await task
         if self.manager is not None:
             await self.manager.close_all()
+        if self.warmer is not None:
+            await self.warmer.close()
 
     async def seed_demo(self, services: Services) -> None:
         """Live view needs no demo data of its own."""

@@ -19,6 +19,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from streams.mse import MseView
 from streams.params import frames_reorder
 from streams.webrtc.group import Group, open_group
 from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
@@ -139,14 +140,16 @@ class PeerManager:
         self,
         limits: PeerLimits | None = None,
         on_closed: Closed | None = None,
-        ice_servers: list[RTCIceServer] | None = None,
+        ice_servers: Callable[[], list[RTCIceServer]] | None = None,
     ) -> None:
         self.limits = limits or PeerLimits()
         self.on_closed = on_closed
-        # STUN/TURN for the server's own candidates (the browsers get the same list).
-        self.ice_servers = list(ice_servers or [])
+        # STUN/TURN for the server's own candidates (the browsers get the same list); asked
+        # per connection, as TURN REST credentials expire.
+        self.ice_servers = ice_servers or list
         self.viewers: dict[int, Viewer] = {}
         self.groups: dict[int, Group] = {}
+        self.streams: dict[int, MseView] = {}  # MSE views (their sockets live in the router)
         self.transcoders: dict[str, TranscodeHub] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -156,8 +159,26 @@ class PeerManager:
         self.silenced = 0  # stopped sending receiver reports
 
     def count(self, user: str | None = None) -> int:
-        """Live viewers, in total or of one user."""
-        return sum(1 for v in self.viewers.values() if user is None or v.user == user)
+        """Live viewers (WebRTC and MSE), in total or of one user."""
+        users = [v.user for v in self.viewers.values()] + [v.user for v in self.streams.values()]
+        return sum(1 for u in users if user is None or u == user)
+
+    def admit_stream(self, camera_id: str, user: str) -> MseView:
+        """Register an MSE view under the same viewer limits (raises OfferError)."""
+        if self.count() >= self.limits.max_total:
+            raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
+        if self.count(user) >= self.limits.max_per_user:
+            raise OfferError(
+                "too_many_for_user", f"at most {self.limits.max_per_user} live views per user", 429
+            )
+        view = MseView(next(self._ids), camera_id, user)
+        self.streams[view.id] = view
+        return view
+
+    def release_stream(self, view: MseView, reason: str) -> None:
+        """Forget an MSE view (its connection has ended)."""
+        if self.streams.pop(view.id, None) is not None:
+            view.closed_reason = view.closed_reason or reason
 
     def counters(self) -> dict[str, int]:
         """Totals for metrics."""
@@ -172,7 +193,7 @@ class PeerManager:
 
     def new_pc(self) -> RTCPeerConnection:
         """A peer connection with the configured STUN/TURN servers (none: offline sites)."""
-        return RTCPeerConnection(RTCConfiguration(iceServers=list(self.ice_servers)))
+        return RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers()))
 
     async def passthrough_verdict(self, hub: PacketSource) -> str | None:
         """Why the camera's stream cannot go to a browser as it is (None: it can).
@@ -341,6 +362,11 @@ class PeerManager:
 
     async def close(self, viewer_id: int, reason: str = "closed") -> Viewer | None:
         """Close one viewer (idempotent); the close hook gets it with its reason."""
+        view = self.streams.get(viewer_id)
+        if view is not None:  # an MSE view ends when its socket task sees this
+            view.closed_reason = reason
+            view.stop.set()
+            return None
         viewer = self.viewers.pop(viewer_id, None)
         if viewer is None:
             return None
@@ -366,6 +392,9 @@ class PeerManager:
 
     async def close_all(self) -> None:
         """Close every peer, transcoder and background task (shutdown)."""
+        for view in self.streams.values():
+            view.closed_reason = "shutdown"
+            view.stop.set()
         for vid in list(self.viewers):
             await self.close(vid, "shutdown")
         for gid in list(self.groups):
