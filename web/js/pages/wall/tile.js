@@ -132,10 +132,10 @@ export class Tile {
   #check() {
     if (!this.camera || !this.active) return;
     const fresh = this.lastFrameAt && Date.now() - this.lastFrameAt < STALL_MS;
-    const seen = this.lastFrameAt || this.offlineSince;
     if (this.status === "offline" && !fresh) {
       this.el.dataset.state = "offline";
-      replace(this.note, seen ? t("wall.last_seen", { time: clock(seen) }) : t("wall.status.offline"));
+      if (this.lastFrameAt) replace(this.note, t("wall.last_seen", { time: clock(this.lastFrameAt) }));
+      else replace(this.note, t("wall.offline_since", { time: clock(this.offlineSince || Date.now()) }));
     } else if (this.el.dataset.state === "playing" && !fresh && this.el.dataset.transport !== "mjpeg") {
       this.el.dataset.state = "stalled";
       replace(this.note, t("wall.stalled", { time: clock(this.lastFrameAt) }));
