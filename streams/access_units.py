@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # picture, so they begin a new access unit only when a new picture's first slice follows.
 _H264_AUD, _HEVC_AUD = 9, 35
 LEARN_FRAMES = 8  # frames that must agree on their shape before cutting early
+LEARN_FRAGMENTED = 3  # of which fragmented ones (where a short fragment has to mean the end)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class AccessUnitJoiner:
         self.full_fragment = 0  # the packetizer's fragment size: the largest piece seen
         self.early_ok = True  # False once a frame continued after an early cut
         self._proven = 0  # frames in a row on which the early cut would have been right
+        self._proven_fragmented = 0  # of those, frames sent in several pieces
         self.early_cuts = 0
         self.misfires = 0
 
@@ -181,7 +183,11 @@ class AccessUnitJoiner:
         return 0 < frag < self.full_fragment
 
     def _may_cut_early(self, cur: _Pending, frag: int) -> bool:
-        if not self.early_ok or self._proven < LEARN_FRAMES:
+        if (
+            not self.early_ok
+            or self._proven < LEARN_FRAMES
+            or self._proven_fragmented < LEARN_FRAGMENTED
+        ):
             return False
         slices = self._learned_slices()
         return slices is not None and cur.slices == slices and self._ends_nal(frag)
@@ -206,7 +212,11 @@ class AccessUnitJoiner:
         if slices is not None and cur.slices == slices:
             # Would cutting early have been right on this frame? Only then count it as proof.
             at = self._would_cut_at(cur, slices)
-            self._proven = self._proven + 1 if at == len(cur.parts) - 1 else 0
+            if at == len(cur.parts) - 1:
+                self._proven += 1
+                self._proven_fragmented += any(not start for start in cur.starts)
+            else:  # e.g. a packetizer that splits evenly: a short fragment says nothing
+                self._proven = self._proven_fragmented = 0
         self._shapes.append(cur.slices)
         if cur.slices == 0:
             return None  # parameter sets or SEI alone: they travel with the next frame

@@ -281,7 +281,7 @@ def _h264_vui(r: BitReader) -> tuple[int | None, float | None]:
         if r.u(1):  # timing info
             tick, scale = r.u(32), r.u(32)
             r.u(1)
-            if tick:
+            if tick and 0 < scale / (2 * tick) <= 240:  # encoders that set a clock, not a rate
                 fps = scale / (2 * tick)
         nal_hrd, vcl_hrd = r.u(1), 0
         if nal_hrd:
