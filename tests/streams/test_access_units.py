@@ -49,7 +49,9 @@ def packetize(
                 yield piece, u.pts, i
 
 
-def run(units: list[Unit], **kw: object) -> tuple[AccessUnitJoiner, list[tuple[int, list[bytes], bool]]]:
+def run(
+    units: list[Unit], **kw: object
+) -> tuple[AccessUnitJoiner, list[tuple[int, list[bytes], bool]]]:
     """Feed every piece; return the joiner and (pushed at piece of AU n, NAL units, early)."""
     joiner = AccessUnitJoiner("h264")
     out = []
@@ -135,7 +137,9 @@ async def test_rtsp_peer_frames_match_the_file(rtsp_peer: type[RtspPeer]) -> Non
             for p in bsf.filter(raw)
         ]
     peer = rtsp_peer({"car": str(path)}).start()
-    hub = CameraHub("car", parse_source_url(peer.url("car"), media_root=None), options=OpenOptions())
+    hub = CameraHub(
+        "car", parse_source_url(peer.url("car"), media_root=None), options=OpenOptions()
+    )
     sub = hub.subscribe()
     got = []
     try:

@@ -57,7 +57,9 @@ def test_fragments_decode_to_the_camera_pictures(
     assert len(frames) == len(units) == len(want)
     stamps = [f.pts for f in frames]
     assert stamps == sorted(stamps)  # shown in order, B-frames included
-    assert all(np.array_equal(f.to_ndarray(format="gray"), w) for f, w in zip(frames, want, strict=True))
+    assert all(
+        np.array_equal(f.to_ndarray(format="gray"), w) for f, w in zip(frames, want, strict=True)
+    )
 
 
 def test_fragment_per_frame_with_decode_before_presentation() -> None:
