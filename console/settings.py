@@ -147,6 +147,11 @@ class LiveSettings(_Group):
         description="STUN/TURN servers for viewers outside the server's network; none: "
         "direct connections only (a closed network needs none).",
     )
+    server_uses_ice_servers: bool = Field(
+        False,
+        description="Also gather STUN/TURN candidates on the server (only when the server "
+        "itself is behind NAT); a server that cannot reach them waits seconds per answer.",
+    )
     warm_budget: int = Field(
         32,
         ge=0,

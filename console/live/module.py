@@ -54,7 +54,7 @@ class LiveModule:
                 ice_timeout_s=cfg.ice_timeout_s,
             ),
             on_closed=self._closed,
-            ice_servers=partial(for_server, cfg.ice_servers),
+            ice_servers=partial(for_server, cfg.ice_servers if cfg.server_uses_ice_servers else []),
         )
         watching = services.extensions.get("camera_watching")
         if isinstance(watching, CameraWatching):
