@@ -52,6 +52,7 @@ export class WebRtcPlayer {
     this.pc = null;
     this.viewerId = null;
     this.stopped = false;
+    this.aborter = new AbortController(); // stopping hangs up a pending offer: the server closes it
     this.onfail = () => {};
   }
 
@@ -80,6 +81,7 @@ export class WebRtcPlayer {
           stream: this.stream,
           allow_transcode: this.transcode,
         },
+        signal: this.aborter.signal,
       });
     } catch (err) {
       throw failure(err);
@@ -98,6 +100,7 @@ export class WebRtcPlayer {
 
   stop() {
     this.stopped = true;
+    this.aborter.abort();
     if (this.pc) {
       this.pc.onconnectionstatechange = null;
       this.pc.ontrack = null;
