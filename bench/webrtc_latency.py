@@ -1,7 +1,17 @@
-"""End-to-end latency on loopback: packet arrival at the camera hub -> frame decoded by the
-viewer (aiortc), for live (not cached) frames, pass-through over a real RTSP camera peer.
+"""Live-view latency on loopback, pass-through over a real RTSP camera peer.
 
-Usage: .venv/bin/python bench/webrtc_latency.py [--seconds 20]
+Glass to glass in Chromium (the default): a frame-numbered 1080p25 clip (bench/numbered.py)
+from the RTSP peer, which says when it sends each frame; the wall plays it in Debian's
+Chromium through a real `eoc serve`, and the number of every presented frame is read back
+(requestVideoFrameCallback, expected display time). Side by side on the same stream, at the
+same time: the FFmpeg CLI as a client of the camera (decoded frame numbers on a pipe). Also in
+the same run: the console with the old frame cutting (FFmpeg's parser, joined "until the
+time changes"; [streams] rtsp_parser = true). Target: Chromium within one frame interval +
+20 ms of the FFmpeg client.
+
+--aiortc: packet arrival at the hub -> frame decoded by an aiortc viewer, in-process.
+
+Usage: .venv/bin/python bench/webrtc_latency.py [--seconds 20] [--aiortc]
 """
 
 from __future__ import annotations
@@ -11,21 +21,29 @@ import asyncio
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import streams.webrtc.peers as peers_module  # noqa: E402
+from bench.numbered import BITS, READER_JS, geometry, make_numbered, read_number  # noqa: E402
 from bench.streams_health import CACHE, VIDEO, make_1080p  # noqa: E402
+from bench.wall_browser import PASSWORD, Console, cpu_model  # noqa: E402
 from streams.hub import HubRegistry  # noqa: E402
 from streams.source import OpenOptions  # noqa: E402
 from streams.urls import parse_source_url  # noqa: E402
 from streams.webrtc.peers import PeerManager  # noqa: E402
 from streams.webrtc.track import PassthroughTrack  # noqa: E402
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.peers.fixtures import RtspPeer  # noqa: E402
 from tests.webrtc.test_peers import Browser  # noqa: E402
 
@@ -95,10 +113,7 @@ async def measure(url: str, seconds: float) -> list[float]:
     return out
 
 
-async def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=20)
-    args = ap.parse_args()
+async def aiortc_main(args: argparse.Namespace) -> None:
     print(
         f"# live latency bench, {platform.node()} ({os.cpu_count()} cores), "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
@@ -117,6 +132,177 @@ async def main() -> None:
             print(f"{label:28s} {len(lat):7d} {statistics.median(lat):10.1f} {p95:8.1f}")
     finally:
         peer.stop()
+
+
+FPS = 25
+SIZE = (1920, 1080)
+COLLECT = """async ([block, strip, bits, seconds]) => {
+  const v = document.querySelector('[data-testid=wall-tile-0] video');
+  const read = (READER)(v, block, strip, bits);
+  const out = [];
+  const end = performance.now() + seconds * 1000;
+  await new Promise((done) => {
+    const step = (now, m) => {
+      out.push([read(), (performance.timeOrigin + (m.expectedDisplayTime || now)) / 1000]);
+      if (performance.now() < end) v.requestVideoFrameCallback(step); else done();
+    };
+    v.requestVideoFrameCallback(step);
+  });
+  return out;
+}"""
+
+
+def ffmpeg_client(url: str, seconds: float, out: list[tuple[int, float]]) -> None:
+    """The FFmpeg CLI as a camera client: frame numbers as they are decoded."""
+    block, strip = geometry(SIZE[0])
+    width = block * BITS
+    proc = subprocess.Popen(
+        [
+            *("ffmpeg", "-loglevel", "error", "-fflags", "nobuffer", "-flags", "low_delay"),
+            *("-probesize", "32", "-analyzeduration", "0", "-rtsp_transport", "tcp", "-i", url),
+            *("-vf", f"crop={width}:{strip}:0:0,format=gray", "-f", "rawvideo", "-"),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    size = width * strip
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            raw = proc.stdout.read(size)
+            if len(raw) < size:
+                break
+            at = time.time()
+            strip_img = np.frombuffer(raw, np.uint8).reshape(strip, width)
+            out.append((read_number(strip_img, block), at))
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def latencies(
+    seen: list[tuple[int, float]], start: tuple[int, float], frames: int
+) -> dict[int, float]:
+    """Absolute frame index -> seconds from the peer sending it to the client showing it."""
+    first, at = start
+    dur = 1 / FPS
+    out: dict[int, float] = {}
+    for number, shown in seen:
+        base = first + round((shown - at) / dur)
+        i = base - ((base - number) % frames)  # the latest frame with that number
+        lat = shown - (at + (i - first) * dur)
+        if 0 <= lat < frames * dur / 2 and i not in out:
+            out[i] = lat
+    return out
+
+
+def summary(xs: list[float]) -> str:
+    if not xs:
+        return "no frames"
+    p95 = statistics.quantiles(xs, n=20)[-1] if len(xs) >= 20 else max(xs)
+    med = statistics.median(xs) * 1000
+    return f"{len(xs):5d} frames, median {med:6.1f} ms, p95 {p95 * 1000:6.1f} ms"
+
+
+async def glass_to_glass(
+    peer: RtspPeer, mount: str, env: dict[str, str], seconds: float, frames: int
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Chromium on the wall and the FFmpeg CLI on the same stream at the same time."""
+    block, strip = geometry(SIZE[0])
+    with tempfile.TemporaryDirectory() as tmp:
+        console = Console(Path(tmp) / "data", env)
+        try:
+            await console.login()
+            await console.camera("LAT-1", peer.url(mount))
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(
+                    executable_path=str(CHROMIUM),
+                    args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
+                )
+                page = await browser.new_page(viewport={"width": 1920, "height": 1200})
+                await page.goto(console.base + "/")
+                await page.get_by_test_id("login-username").fill("admin")
+                await page.get_by_test_id("login-password").fill(PASSWORD)
+                await page.get_by_test_id("login-submit").click()
+                await page.get_by_test_id("shell").wait_for()
+                await page.goto(console.base + "/#/wall?cameras=LAT-1&transport=tile")
+                await page.wait_for_function(
+                    "() => { const t = document.querySelector('[data-testid=wall-tile-0]');"
+                    " return t && t.dataset.state === 'playing'; }",
+                    timeout=60_000,
+                )
+                via = await page.evaluate(
+                    "() => document.querySelector('[data-testid=wall-tile-0]').dataset.transport"
+                )
+                assert via == "webrtc", via
+                await asyncio.sleep(3)  # past the cached GOP's burst
+                by_ffmpeg: list[tuple[int, float]] = []
+                ff = asyncio.create_task(
+                    asyncio.to_thread(ffmpeg_client, peer.url(mount), seconds + 4, by_ffmpeg)
+                )
+                await asyncio.sleep(3)  # FFmpeg connected and past its first GOP
+                js = COLLECT.replace("READER", READER_JS)
+                by_chromium = await page.evaluate(js, [block, strip, BITS, seconds])
+                await ff
+                await browser.close()
+        finally:
+            await console.close()
+    start = peer.starts[mount][-1]  # the shared media both clients joined
+    chromium = latencies([(int(n), float(t)) for n, t in by_chromium], start, frames)
+    ffmpeg = latencies(by_ffmpeg, start, frames)
+    return chromium, ffmpeg
+
+
+async def chromium_main(args: argparse.Namespace) -> None:
+    print(
+        f"# glass-to-glass bench, {cpu_model()} ({os.cpu_count()} cores), "
+        f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    seconds_clip = 20.0
+    clip = make_numbered(CACHE / "numbered-1080p25-gop2s.mp4", gop_s=2, seconds=seconds_clip)
+    frames = round(seconds_clip * FPS)
+    peer = RtspPeer({"new": str(clip), "old": str(clip)}).start()
+    rows = []
+    try:
+        for label, mount, env in (
+            ("frames cut as they end (now)", "new", {}),
+            ("FFmpeg parser + join (before)", "old", {"EOC_STREAMS__RTSP_PARSER": "true"}),
+        ):
+            chromium, ffmpeg = await glass_to_glass(peer, mount, env, args.seconds, frames)
+            # Only frames both clients showed: the same moments of the same stream.
+            both = sorted(set(chromium) & set(ffmpeg))
+            chromium = {i: chromium[i] for i in both}
+            ffmpeg = {i: ffmpeg[i] for i in both}
+            delta = [chromium[i] - ffmpeg[i] for i in both]
+            rows.append((label, chromium, ffmpeg, delta))
+            print(f"  {label}: chromium {summary(list(chromium.values()))}", flush=True)
+    finally:
+        peer.stop()
+    frame_ms = 1000 / FPS
+    print(f"\n## Glass to glass, 1080p25 pass-through, GOP 2 s ({args.seconds:.0f} s each)")
+    print("peer send -> shown (Chromium: expected display time; FFmpeg CLI: frame decoded)")
+    for label, chromium, ffmpeg, delta in rows:
+        print(f"{label}")
+        print(f"  Chromium on the wall  {summary(list(chromium.values()))}")
+        print(f"  FFmpeg CLI client     {summary(list(ffmpeg.values()))}")
+        if delta:
+            med = statistics.median(delta) * 1000
+            verdict = "met" if med <= frame_ms + 20 else "NOT met"
+            print(
+                f"  Chromium - FFmpeg per frame: median {med:6.1f} ms "
+                f"(target <= {frame_ms + 20:.0f} ms: {verdict})"
+            )
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--aiortc", action="store_true", help="hub -> aiortc viewer, in-process")
+    args = ap.parse_args()
+    if args.aiortc:
+        await aiortc_main(args)
+    else:
+        await chromium_main(args)
 
 
 if __name__ == "__main__":

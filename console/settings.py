@@ -81,6 +81,11 @@ class StreamSettings(_Group):
 
     watch: bool = Field(True, description="Watch cameras (packet health and image diagnosis).")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport.")
+    rtsp_parser: bool = Field(
+        False,
+        description="Find RTSP frame ends with FFmpeg's parser (one frame more latency) instead "
+        "of cutting each frame as its last slice arrives; for cameras whose packets confuse it.",
+    )
     open_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds to open a source.")
     offline_after_s: float = Field(
         4.0, gt=0, le=60, description="No packet for this long means offline."

@@ -29,6 +29,8 @@ class OpenOptions:
     open_timeout_s: float = 5.0
     read_timeout_s: float = 5.0
     fast_probe: bool = True
+    # RTSP: let FFmpeg's parser find frame ends (a frame later) instead of our frame cutter.
+    rtsp_parser: bool = False
 
 
 # Most specific first: several FFmpeg errors are also builtin OSError subclasses.
@@ -67,9 +69,10 @@ def ffmpeg_options(src: SourceUrl, opts: OpenOptions) -> dict[str, str]:
         o.update({"probesize": "32", "analyzeduration": "0"})
     if src.scheme in ("rtsp", "rtsps"):
         o["rtsp_transport"] = opts.rtsp_transport
-        # FFmpeg's parser releases a frame only when the next one begins (one frame late);
-        # without it the raw RTP pieces come through and streams.access_units joins them.
-        o["fflags"] = "nofillin+noparse"
+        if not opts.rtsp_parser:
+            # FFmpeg's parser releases a frame only when the next one begins (one frame
+            # late); without it the raw RTP pieces come through and access_units joins them.
+            o["fflags"] = "nofillin+noparse"
     return o
 
 

@@ -105,8 +105,13 @@ class LoopFactory(GstRtspServer.RTSPMediaFactory):
             clock = pipe.get_clock()
             if clock is None:
                 return
-            # Running time 0 (the first buffer's pts) leaves at base_time on the pipeline clock.
+            # Running time 0 (the first buffer's pts) leaves at base_time (plus the pipeline's
+            # latency) on the pipeline clock.
             ahead_ns = pipe.get_base_time() - clock.get_time()
+            query = Gst.Query.new_latency()
+            if pipe.query(query):
+                live_pipe, min_ns, _max_ns = query.parse_latency()
+                ahead_ns += min_ns if live_pipe else 0
             print(f"START {self.mount} {live} {time.time() + ahead_ns / 1e9:.6f}", flush=True)
 
         media.connect("new-state", started)
