@@ -40,6 +40,7 @@ class StreamParams:
         self.units: dict[int, bytes] = {}  # latest SPS, PPS (and VPS) by NAL type
         self.reorder: bool | None = None
         self.decided = asyncio.Event()
+        self.complete = asyncio.Event()  # set once the SPS and PPS (and VPS) are known
         self._in_order = 0
         self._prev_poc: int | None = None
         self._take(parameter_units(extradata, codec))
@@ -86,6 +87,9 @@ class StreamParams:
                     self.units[kind] = unit
         if self.codec not in ("h264", "hevc"):
             self._decide(False)  # MJPEG and the like: every picture stands alone
+        need = {7, 8} if self.codec == "h264" else {32, 33, 34}
+        if need <= self.units.keys() and (self.h264 or self.hevc):
+            self.complete.set()
 
     def feed(self, data: bytes, keyframe: bool) -> None:
         """Read one access unit's parameter sets and, until decided, its slice header."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated
 
 from fastapi import Depends
@@ -42,6 +44,13 @@ def mse_codec(hub: CameraHub) -> str | None:
         return mime_type(hub.params)
     except CodecUnknown:
         return None
+
+
+async def mse_codec_soon(hub: CameraHub, wait_s: float = 1.0) -> str | None:
+    """As mse_codec, waiting a little for parameter sets sent only in the stream."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(hub.params.complete.wait(), wait_s)
+    return mse_codec(hub)
 
 
 def hub_for(

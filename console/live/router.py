@@ -18,7 +18,7 @@ from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import DbDep, ServicesDep, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, mse_codec, peers_of, watching_of
+from console.live.deps import Viewer, hub_for, mse_codec_soon, peers_of, watching_of
 from console.live.extras_router import extras_router
 from console.live.group_router import group_router
 from console.live.mse_router import mse_router
@@ -98,7 +98,7 @@ async def offer(
             409,
             str(exc),
             code=exc.code,
-            extra={"reason": exc.reason, "mse": mse_codec(hub), "stream": stream},
+            extra={"reason": exc.reason, "mse": await mse_codec_soon(hub), "stream": stream},
         ) from exc
     except OfferError as exc:
         await services.audit.record(

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import socket
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from console.live.warm import Warmer
 from tests.conftest import free_port, login, make_settings
 from tests.paths import VIDEO
 from tests.peers.fixtures import RtspPeer
+from tests.streams.encoded import encode
 from tests.webrtc.test_peers import Browser
 
 pytestmark = pytest.mark.slow
@@ -291,3 +293,51 @@ async def test_offer_abandoned_before_its_answer_is_closed_at_once(served: Serve
         assert (await op.get("/api/live")).json()["items"] == []
     finally:
         await op.aclose()
+
+
+@pytest.mark.asyncio
+async def test_h265_camera_over_mse_without_transcoding(served: Served, data_dir: Path) -> None:
+    # An H.265 camera (recorded file; the RTSP peer speaks H.264 only).
+    units = encode(
+        {"preset": "ultrafast", "x265-params": "log-level=error:bframes=3"},
+        codec="libx265",
+        n=75,
+    )
+    media = data_dir / "media"
+    raw = media / "h265.hevc"
+    raw.write_bytes(b"".join(u.data for u in units))
+    clip = media / "h265.mp4"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-r", "25", "-i", str(raw), "-c", "copy", str(clip)],
+        check=True,
+        timeout=60,
+    )
+    r = await served.admin.post(
+        "/api/cameras",
+        json={"id": "HEVC-1", "name": "H.265", "owner_unit_id": 2, "main_url": f"file://{clip}"},
+    )
+    assert r.status_code == 201, r.text
+    op = await served.client("operator")
+    b = Browser()
+    try:
+        # WebRTC refuses to pass it through, and says what MSE would carry.
+        r = await op.post(
+            "/api/live/HEVC-1/offer", json={"sdp": await b.offer(), "allow_transcode": False}
+        )
+        assert r.status_code == 409 and r.json()["reason"] == "codec_hevc", r.text
+        assert r.json()["mse"].startswith('video/mp4; codecs="hvc1.1.6.L')
+    finally:
+        await b.close()
+        await op.aclose()
+    url = f"ws://{served.base}/api/live/HEVC-1/mse"
+    headers = {"Cookie": await cookie(served, "operator")}
+    async with websockets.connect(url, additional_headers=headers, max_size=None) as ws:
+        hello = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        assert hello["mime"].startswith('video/mp4; codecs="hvc1.')
+        await ws.send(json.dumps({"type": "start"}))
+        data = b""
+        for _ in range(20):
+            data += await asyncio.wait_for(ws.recv(), 15)  # type: ignore[operator]
+    with av.open(io.BytesIO(data), format="mp4") as c:
+        assert c.streams.video[0].codec_context.name == "hevc"
+        assert len(list(c.decode(video=0))) == 19

@@ -245,7 +245,8 @@ export class Tile {
       try {
         return await this.#attempt(session, run, new WebRtcPlayer(session.video, cam, session.stream));
       } catch (err) {
-        if (err.code === "needs_transcode") needs.set(key, { mse: (mse = err.mse) });
+        // No type yet (parameter sets only in the stream): MSE asks the server itself.
+        if (err.code === "needs_transcode") needs.set(key, { mse: (mse = err.mse || "probe") });
         else if (err.code !== "no_webrtc") throw err;
         else mse = "probe"; // no WebRTC here: ask the server what MSE type it sends
       }
@@ -302,7 +303,7 @@ export class Tile {
 
   /** The bundle refused this camera (it needs MSE or a transcode): play it alone. */
   leaveBundle(slot = null) {
-    if (slot) needs.set(`${this.camera.id}#${this.stream}`, { mse: slot.mse || null });
+    if (slot) needs.set(`${this.camera.id}#${this.stream}`, { mse: slot.mse || "probe" });
     this.solo = true;
     this.start(true);
   }
