@@ -14,7 +14,8 @@ import struct
 from collections import deque
 
 from streams.params import StreamParams
-from streams.sps import H264Sps, HevcSps, annexb_units
+from streams.sps import H264Sps, annexb_units
+from streams.sps_hevc import HevcSps
 
 TIMESCALE = 90_000
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)

@@ -18,13 +18,12 @@ from streams.sps import (
     HEVC_SPS,
     HEVC_VPS,
     H264Sps,
-    HevcSps,
     annexb_units,
     parameter_units,
     parse_h264_sps,
-    parse_hevc_sps,
     parse_slice_head,
 )
+from streams.sps_hevc import HevcSps, parse_hevc_sps
 
 H264_PPS, H264_IDR = 8, 5
 IN_ORDER_FRAMES = 12  # frames in rising picture order, no B slice: no reordering

@@ -15,7 +15,8 @@ import av
 
 from streams.access_units import AccessUnitJoiner
 from streams.packets import Packet, StreamInfo
-from streams.sps import find_h264_sps, find_hevc_sps, parameter_units
+from streams.sps import find_h264_sps, parameter_units
+from streams.sps_hevc import find_hevc_sps
 from streams.urls import SourceUrl, mask_url
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from streams.params import IN_ORDER_FRAMES, StreamParams, frames_reorder
-from streams.sps import annexb_units, find_h264_sps, find_hevc_sps, parse_h264_sps
+from streams.sps import annexb_units, find_h264_sps, parse_h264_sps
+from streams.sps_hevc import find_hevc_sps
 from tests.streams.encoded import Unit, encode, sps_of, strip_vui, without_vui
 
 
