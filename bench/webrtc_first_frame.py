@@ -132,6 +132,12 @@ async def main() -> None:
                                     "/api/live/prewarm", json={"cameras": [cam], "seconds": 15}
                                 )
                                 await asyncio.sleep(2.0)
+                            if kind == "cold":  # its last session must have ended
+                                mount = f"cold{g:g}"
+                                for _ in range(100):
+                                    if peer.teardowns[mount] >= peer.plays[mount]:
+                                        break
+                                    await asyncio.sleep(0.1)
                             await asyncio.sleep(random.uniform(0.2, 1.5))  # random GOP phase
                             secs, via = await open_on_wall(page, console.base, cam)
                             results.setdefault((g, kind), []).append(secs)

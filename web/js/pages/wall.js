@@ -73,10 +73,11 @@ export async function render(container, ctx) {
   const select = (tile) => {
     s.selected = tile.index;
     s.tiles.forEach((x) => x.el.classList.toggle("selected", x === tile));
-    // Full screen is one key away: have the selected camera's main stream warm on the server.
-    if (tile.camera && s.warmedMain !== tile.camera.id) {
+    // Full screen is one key away: have the selected camera's main stream warm on the server
+    // (a camera without a sub-stream already plays its main stream in the tile).
+    if (tile.camera?.sub_url && s.warmedMain !== tile.camera.id) {
       s.warmedMain = tile.camera.id;
-      tile.prewarm("main", 60);
+      tile.prewarm("main", 30);
     }
   };
   const full = (tile) => {
