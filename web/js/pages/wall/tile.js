@@ -125,7 +125,9 @@ export class Tile {
     const why = reasons.map((r) => t(`health.reason.${r}`)).join(" · ");
     replace(this.badge, text ? `${text}${why ? " · " + why : ""}` : "");
     this.#check();
-    if (status === "ok" && this.camera && !this.playing()) this.start(true);
+    // Back online: try now rather than at the next back-off step (not while one is starting).
+    const waiting = ["failed", "reconnecting", "offline", "stalled"].includes(this.el.dataset.state);
+    if (status === "ok" && this.camera && !this.offscreen && waiting) this.start(true);
   }
 
   /** Grey the tile out when its camera is offline or its picture stopped. */
@@ -140,10 +142,6 @@ export class Tile {
       this.el.dataset.state = "stalled";
       replace(this.note, t("wall.stalled", { time: clock(this.lastFrameAt) }));
     }
-  }
-
-  playing() {
-    return Boolean(this.active && this.lastFrameAt && Date.now() - this.lastFrameAt < STALL_MS);
   }
 
   /** Whether this tile's stream comes through the wall's shared connection. */
