@@ -6,7 +6,8 @@ Through a real `eoc serve` (health watching off, linger 0, so "cold" is cold) an
 Chromium. Per GOP, one camera of each kind, each on its own RTSP mount:
   cold        not on any wall, not a key camera, nobody watching: the server opens the camera;
   saved wall  on a saved wall: the server holds it open (the warm set, [live] warm_budget);
-  tour step   pre-opened by POST /api/live/prewarm 2 s before it is shown (a tour's next step).
+  tour step   pre-opened by POST /api/live/prewarm 12 s before it is shown (the wall does that
+              for a tour's next step when the current one starts: a 12 s dwell).
 The time is from setting the wall's URL (the page already loaded) to the first video frame
 Chromium presents in the tile (requestVideoFrameCallback). Baseline in the same run: the
 FFmpeg CLI opening the same mount directly (time to its first decoded frame).
@@ -39,6 +40,7 @@ from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.peers.fixtures import RtspPeer  # noqa: E402
 
 SIZE = (1280, 720)
+LEAD_S = 12.0  # a tour step's dwell: how far ahead its successor is pre-opened
 KINDS = ("cold", "wall", "tour")
 FIRST_FRAME = """async (cam) => {
   const t0 = performance.now();
@@ -104,7 +106,9 @@ async def main() -> None:
             await console.login()
             for g in gops:
                 for kind in KINDS:
-                    await console.camera(f"{kind.upper()}-{g:g}", peer.url(f"{kind}{g:g}"))
+                    # Enabled (the warm set holds enabled cameras only); watching is off.
+                    cam = f"{kind.upper()}-{g:g}"
+                    await console.camera(cam, peer.url(f"{kind}{g:g}"), enabled=True)
             walls = [f"WALL-{g:g}" for g in gops] + [None] * (4 - len(gops))
             r = await console.client.post(
                 "/api/walls", json={"name": "bench", "layout": "4", "tiles": walls[:4]}
@@ -129,9 +133,9 @@ async def main() -> None:
                             cam = f"{kind.upper()}-{g:g}"
                             if kind == "tour":
                                 await console.client.post(
-                                    "/api/live/prewarm", json={"cameras": [cam], "seconds": 15}
+                                    "/api/live/prewarm", json={"cameras": [cam], "seconds": 30}
                                 )
-                                await asyncio.sleep(2.0)
+                                await asyncio.sleep(LEAD_S)
                             if kind == "cold":  # its last session must have ended
                                 mount = f"cold{g:g}"
                                 for _ in range(100):

@@ -162,7 +162,8 @@ class LiveSettings(_Group):
         ge=0,
         le=1024,
         description="Camera streams held open so key cameras and cameras on saved walls "
-        "start at once (key cameras first, then walls most recently changed); 0: none.",
+        "start at once (key cameras first, then walls most recently changed; enabled "
+        "cameras only); 0: none.",
     )
     warm_refresh_s: float = Field(
         30.0, ge=1, le=3600, description="How often the set of warm cameras is recomputed."
