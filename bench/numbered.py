@@ -59,6 +59,12 @@ def make_numbered(
     return dst
 
 
+def frame_count(path: Path) -> int:
+    """How many frames a clip has (its numbers run from 0 to this - 1)."""
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.demux(video=0) if _.size)
+
+
 def read_number(strip: np.ndarray, block: int) -> int:
     """The number in a grey strip (rows of the top of a frame, at least BITS blocks wide)."""
     h = strip.shape[0]

@@ -91,7 +91,9 @@ async def main() -> None:
         f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
     clips = {
-        g: make_numbered(CACHE / f"numbered-720p25-gop{g:g}s.mp4", gop_s=g, size=SIZE, seconds=24)
+        g: make_numbered(
+            CACHE / f"numbered-720p25-gop{g:g}s-24s.mp4", gop_s=g, size=SIZE, seconds=24
+        )
         for g in gops
     }
     mounts = {f"{kind}{g:g}": str(clips[g]) for g in gops for kind in KINDS}
