@@ -139,8 +139,16 @@ def test_offline_tile_greys_out_with_last_seen(
         login(page, server.url, "operator")
         page.goto(server.url + "/#/wall?cameras=GONE-1")
         state = wait_playing(page, 0)
-        assert state["via"] == "webrtc" and state["poster"].startswith("blob:")  # last picture
-        assert state["filter"] == "none"
+        assert state["via"] == "webrtc" and state["filter"] == "none"
+        # Opened again, the tile shows the camera's last picture at once, then the stream.
+        page.goto(server.url + "/#/map")
+        page.goto(server.url + "/#/wall?cameras=GONE-1")
+        page.wait_for_function(
+            "() => (document.querySelector('[data-testid=wall-tile-0] video')"
+            "?.getAttribute('poster') || '').startsWith('blob:')",
+            timeout=10_000,
+        )
+        state = wait_playing(page, 0)
         gone.stop()
         tile = page.get_by_test_id("wall-tile-0")
         expect(tile).to_have_attribute(
