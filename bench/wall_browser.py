@@ -112,13 +112,14 @@ def chromium_pids() -> list[int]:
 class Console:
     """`eoc serve` with camera watching off, so only live view costs server CPU."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, env_extra: dict[str, str] | None = None) -> None:
         self.port = free_port()
         env = {
             **os.environ,
             "EOC_STREAMS__WATCH": "false",
             "EOC_LIVE__MAX_VIEWERS": "256",
             "EOC_LIVE__MAX_VIEWERS_PER_USER": "64",
+            **(env_extra or {}),
         }
         cmd = [sys.executable, "-m", "console"]
         subprocess.run(
@@ -149,8 +150,9 @@ class Console:
         )
         self.client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
 
-    async def camera(self, cam_id: str, url: str) -> None:
+    async def camera(self, cam_id: str, url: str, **extra: object) -> None:
         body = {"id": cam_id, "name": cam_id, "owner_unit_id": 1, "main_url": url, "enabled": False}
+        body |= extra
         r = await self.client.post("/api/cameras", json=body)
         assert r.status_code == 201, r.text
 

@@ -149,6 +149,11 @@ class StreamSettings(_Group):
 
     watch: bool = Field(True, description="Watch cameras (packet health and image diagnosis).")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport.")
+    rtsp_parser: bool = Field(
+        False,
+        description="Find RTSP frame ends with FFmpeg's parser (one frame more latency) instead "
+        "of cutting each frame as its last slice arrives; for cameras whose packets confuse it.",
+    )
     open_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds to open a source.")
     offline_after_s: float = Field(
         4.0, gt=0, le=60, description="No packet for this long means offline."
@@ -196,8 +201,42 @@ class StreamSettings(_Group):
     )
 
 
+class IceServer(_Group):
+    """A STUN or TURN server for live view (browsers and the server use the same list)."""
+
+    urls: list[str] = Field(
+        min_length=1,
+        max_length=8,
+        description="stun:, stuns:, turn: or turns: URLs, "
+        "e.g. turn:turn.example.org:3478?transport=udp.",
+    )
+    username: str | None = Field(None, max_length=200, description="TURN user name.")
+    credential: SecretStr | None = Field(
+        None, description="TURN password (never logged or shown; handed to signed-in viewers)."
+    )
+    secret: SecretStr | None = Field(
+        None,
+        description="TURN REST shared secret (coturn use-auth-secret): each viewer gets a "
+        "user name and password valid for `ttl_s` instead of a fixed password.",
+    )
+    ttl_s: int = Field(3600, ge=60, le=86400, description="Lifetime of TURN REST credentials.")
+
+    @model_validator(mode="after")
+    def _check(self) -> IceServer:
+        for n, url in enumerate(self.urls):
+            scheme = url.split(":", 1)[0].lower()
+            if scheme not in ("stun", "stuns", "turn", "turns") or ":" not in url:
+                raise ValueError(f"urls[{n}]: {url!r} is not a stun:, stuns:, turn: or turns: URL")
+        turn = any(u.lower().startswith("turn") for u in self.urls)
+        if turn and self.secret is None and (self.username is None or self.credential is None):
+            raise ValueError("a TURN server needs username and credential, or secret")
+        if self.secret is not None and self.credential is not None:
+            raise ValueError("give credential or secret, not both")
+        return self
+
+
 class LiveSettings(_Group):
-    """Live view over WebRTC."""
+    """Live view over WebRTC and MSE."""
 
     max_viewers: int = Field(128, ge=1, le=4096, description="Concurrent live views in total.")
     max_viewers_per_user: int = Field(
@@ -208,6 +247,41 @@ class LiveSettings(_Group):
     )
     ice_timeout_s: float = Field(
         15.0, gt=0, le=120, description="A viewer that never connects is closed after this."
+    )
+    ice_servers: list[IceServer] = Field(
+        default_factory=list,
+        max_length=8,
+        description="STUN/TURN servers for viewers outside the server's network; none: "
+        "direct connections only (a closed network needs none).",
+    )
+    server_uses_ice_servers: bool = Field(
+        False,
+        description="Also gather STUN/TURN candidates on the server (only when the server "
+        "itself is behind NAT); a server that cannot reach them waits seconds per answer.",
+    )
+    warm_budget: int = Field(
+        32,
+        ge=0,
+        le=1024,
+        description="Camera streams held open so key cameras and cameras on saved walls "
+        "start at once (key cameras first, then walls most recently changed; enabled "
+        "cameras only); 0: none.",
+    )
+    warm_refresh_s: float = Field(
+        30.0, ge=1, le=3600, description="How often the set of warm cameras is recomputed."
+    )
+    linger_s: float = Field(
+        20.0,
+        ge=0,
+        le=600,
+        description="A camera's stream stays open this long after its last viewer leaves, "
+        "so switching back (or the next tour round) starts at once.",
+    )
+    prewarm_max_s: float = Field(
+        120.0, ge=5, le=3600, description="Longest a browser may ask a camera to be pre-opened."
+    )
+    prewarm_per_user: int = Field(
+        16, ge=0, le=256, description="Cameras one user may have pre-opened at once."
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from streams.bitstream import has_b_slices
 from streams.links import Backoff, HubStats, LinkState, Subscription, join_threads
 from streams.packets import Packet, StreamInfo
+from streams.params import StreamParams
 from streams.source import OpenOptions, SourceReader
 from streams.urls import SourceUrl, mask_url, parse_source_url
 
@@ -64,6 +65,8 @@ class CameraHub:
         self.state = LinkState.idle
         self.info: StreamInfo | None = None
         self.info_ready = asyncio.Event()
+        # What this connection's SPS and first slice headers say (B-frames, profile, level).
+        self.params = StreamParams()
         self.gop: list[Packet] = []
         # False once the cache had to drop frames: only its keyframe is then usable on its own.
         self.gop_whole = True
@@ -310,6 +313,7 @@ class CameraHub:
 
     def _on_info(self, info: StreamInfo) -> None:
         self.info = info
+        self.params = StreamParams(info.codec, info.extradata)
         self.info_ready.set()
 
     def _on_end(self, generation: int, code: str, detail: str) -> None:
@@ -331,6 +335,7 @@ class CameraHub:
         if self.backoff.attempt and now - (self.connected_at or now) >= self.stable_s:
             # Stable again: the next outage starts from a short wait, not from the last one's.
             self.backoff.reset()
+        self.params.feed(pkt.data, pkt.keyframe)
         self._cache(pkt)
         for tap in list(self._taps):
             tap(pkt)

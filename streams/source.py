@@ -13,7 +13,10 @@ from typing import Any
 
 import av
 
+from streams.access_units import AccessUnitJoiner
 from streams.packets import Packet, StreamInfo
+from streams.sps import find_h264_sps, parameter_units
+from streams.sps_hevc import find_hevc_sps
 from streams.urls import SourceUrl, mask_url
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,8 @@ class OpenOptions:
     open_timeout_s: float = 5.0
     read_timeout_s: float = 5.0
     fast_probe: bool = True
+    # RTSP: let FFmpeg's parser find frame ends (a frame later) instead of our frame cutter.
+    rtsp_parser: bool = False
 
 
 # Most specific first: several FFmpeg errors are also builtin OSError subclasses.
@@ -65,7 +70,33 @@ def ffmpeg_options(src: SourceUrl, opts: OpenOptions) -> dict[str, str]:
         o.update({"probesize": "32", "analyzeduration": "0"})
     if src.scheme in ("rtsp", "rtsps"):
         o["rtsp_transport"] = opts.rtsp_transport
+        if not opts.rtsp_parser:
+            # FFmpeg's parser releases a frame only when the next one begins (one frame
+            # late); without it the raw RTP pieces come through and access_units joins them.
+            o["fflags"] = "nofillin+noparse"
     return o
+
+
+def stream_info(cc: Any, stream: Any, extradata: bytes | None) -> StreamInfo:
+    """What a source carries; picture size and profile from the SPS when FFmpeg did not probe."""
+    profile, width, height = cc.profile, cc.width, cc.height
+    fps = float(stream.average_rate) if stream.average_rate else None
+    units = parameter_units(bytes(cc.extradata) if cc.extradata else None, cc.name)
+    if cc.name == "h264" and (sps := find_h264_sps(units)) is not None:
+        profile, width, height = sps.profile_name, sps.width, sps.height
+        fps = fps or sps.fps
+    elif cc.name == "hevc" and (hsps := find_hevc_sps(units)) is not None:
+        width, height = hsps.width, hsps.height
+    return StreamInfo(
+        codec=cc.name,
+        profile=profile,
+        width=width,
+        height=height,
+        fps=fps,
+        time_base=stream.time_base,
+        extradata=extradata,
+        annexb=True,
+    )
 
 
 class SourceReader(threading.Thread):
@@ -97,6 +128,7 @@ class SourceReader(threading.Thread):
         self._last_out: int | None = None
         self._frame_ticks = 1
         self._open_started = 0.0  # set while av.open() runs
+        self.joiner: AccessUnitJoiner | None = None  # RTSP H.264/H.265: frames cut as they end
 
     def stop(self) -> None:
         """Ask the thread to end at its next packet or timeout."""
@@ -151,19 +183,11 @@ class SourceReader(threading.Thread):
         stream = container.streams.video[0]
         cc = stream.codec_context
         bsf = None
-        annexb = True
         if cc.name in ("h264", "hevc") and cc.extradata and cc.extradata[:1] == b"\x01":
             # MP4/FLV carry length-prefixed NAL units; browsers and decoders want Annex-B.
             bsf = av.BitStreamFilterContext(f"{cc.name}_mp4toannexb", stream)
-        info = StreamInfo(
-            codec=cc.name,
-            profile=cc.profile,
-            width=cc.width,
-            height=cc.height,
-            fps=float(stream.average_rate) if stream.average_rate else None,
-            time_base=stream.time_base,
-            extradata=None if bsf is not None or not cc.extradata else bytes(cc.extradata),
-            annexb=annexb,
+        info = stream_info(
+            cc, stream, None if bsf is not None or not cc.extradata else bytes(cc.extradata)
         )
         self._post(self.on_info, info)
         start_wall: float | None = None
@@ -171,30 +195,40 @@ class SourceReader(threading.Thread):
         tb = stream.time_base
         if info.fps:
             self._frame_ticks = max(1, round(1 / (info.fps * float(tb))))
-        # RTSP delivers an access unit in several packets (slices; the first may lack a
-        # timestamp); consumers need whole frames, so parts are joined until the time changes.
+        # RTSP without FFmpeg's parser hands over RTP pieces (see ffmpeg_options): H.264/H.265
+        # are joined into access units as they complete, other codecs until the time changes.
+        pieces = self.src.scheme in ("rtsp", "rtsps")
+        joiner = AccessUnitJoiner(cc.name) if pieces and cc.name in ("h264", "hevc") else None
+        self.joiner = joiner
         pending: list[Any] = []
         for raw in container.demux(stream):
             if self.stop_event.is_set():
                 return
             if raw.size == 0:
                 continue
-            for p in bsf.filter(raw) if bsf is not None else [raw]:
-                if self.src.is_file:
+            if self.src.is_file:
+                for p in bsf.filter(raw) if bsf is not None else [raw]:
                     start_wall, first_pts = self._pace(p, tb, start_wall, first_pts)
                     if self.stop_event.is_set():
                         return
-                    self._emit([p], tb, info)
-                    continue
+                    self._emit(bytes(p), p.pts, p.dts, p.is_keyframe, tb, info)
+            elif not pieces:
+                for p in bsf.filter(raw) if bsf is not None else [raw]:
+                    self._emit(bytes(p), p.pts, p.dts, p.is_keyframe, tb, info)
+            elif joiner is not None:
+                for au in joiner.push(bytes(raw), raw.pts):
+                    data = b"".join(au.parts)
+                    self._emit(data, au.pts, None, au.keyframe, tb, info)
+            else:
                 if (
                     pending
-                    and p.pts is not None
+                    and raw.pts is not None
                     and pending[-1].pts is not None
-                    and (p.pts != pending[-1].pts)
+                    and (raw.pts != pending[-1].pts)
                 ):
-                    self._emit(pending, tb, info)
+                    self._emit_parts(pending, tb, info)
                     pending = []
-                pending.append(p)
+                pending.append(raw)
 
     def _pace(
         self, p: Any, tb: Any, start_wall: float | None, first_pts: int | None
@@ -210,13 +244,24 @@ class SourceReader(threading.Thread):
             self.stop_event.wait(min(delay, 1.0))
         return start_wall, first_pts
 
-    def _emit(self, parts: list[Any], tb: Any, info: StreamInfo) -> None:
+    def _emit_parts(self, parts: list[Any], tb: Any, info: StreamInfo) -> None:
         stamped = next((p for p in parts if p.pts is not None), parts[-1])
-        out_pts = None if stamped.pts is None else stamped.pts + self._offset
-        out_dts = None if stamped.dts is None else stamped.dts + self._offset
+        data = b"".join(bytes(p) for p in parts)
+        self._emit(data, stamped.pts, stamped.dts, any(p.is_keyframe for p in parts), tb, info)
+
+    def _emit(
+        self,
+        data: bytes,
+        pts: int | None,
+        dts: int | None,
+        keyframe: bool,
+        tb: Any,
+        info: StreamInfo,
+    ) -> None:
+        out_pts = None if pts is None else pts + self._offset
+        out_dts = None if dts is None else dts + self._offset
         if out_pts is not None:
             self._last_out = max(out_pts, self._last_out or out_pts)
-        data = b"".join(bytes(p) for p in parts)
         self._post(
             self.on_packet,
             Packet(
@@ -224,7 +269,7 @@ class SourceReader(threading.Thread):
                 pts=out_pts,
                 dts=out_dts,
                 time_base=tb,
-                keyframe=any(p.is_keyframe for p in parts),
+                keyframe=keyframe,
                 arrival=time.monotonic(),
                 generation=self.generation,
                 info=info,

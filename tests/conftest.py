@@ -23,7 +23,7 @@ from console.settings import Settings, load_settings
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("EOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
-pytest_plugins = ["tests.peers.fixtures"]
+pytest_plugins = ["tests.peers.fixtures", "tests.peers.stun"]
 
 
 def free_port() -> int:

@@ -51,6 +51,7 @@ class CameraWatching:
         self.registry = HubRegistry(
             options=OpenOptions(
                 rtsp_transport=cfg.rtsp_transport,
+                rtsp_parser=cfg.rtsp_parser,
                 open_timeout_s=cfg.open_timeout_s,
                 read_timeout_s=cfg.open_timeout_s,
             ),

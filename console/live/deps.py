@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated
 
 from fastapi import Depends
@@ -13,6 +15,7 @@ from console.cameras.watching import CameraWatching
 from console.deps import require
 from console.errors import ProblemError
 from console.services import Services
+from streams.fmp4 import CodecUnknown, mime_type
 from streams.hub import CameraHub
 from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.peers import PeerManager
@@ -36,8 +39,28 @@ def watching_of(services: Services) -> CameraWatching:
     return watching
 
 
-def hub_for(cam: Camera, want: str, watching: CameraWatching) -> tuple[CameraHub, str]:
-    """The camera's hub for the stream asked for (auto = sub-stream if it has one)."""
+def mse_codec(hub: CameraHub) -> str | None:
+    """The MSE MIME type of a hub's stream, when its parameter sets are known."""
+    try:
+        return mime_type(hub.params)
+    except CodecUnknown:
+        return None
+
+
+async def mse_codec_soon(hub: CameraHub, wait_s: float = 1.0) -> str | None:
+    """As mse_codec, waiting a little for parameter sets sent only in the stream."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(hub.params.complete.wait(), wait_s)
+    return mse_codec(hub)
+
+
+def hub_for(
+    cam: Camera, want: str, watching: CameraWatching, linger_s: float = 0.0
+) -> tuple[CameraHub, str]:
+    """The camera's hub for the stream asked for (auto = sub-stream if it has one).
+
+    `linger_s` keeps the stream open that long after its last viewer leaves.
+    """
     use_sub = want == "sub" or (want == "auto" and cam.sub_url_enc is not None)
     sealed = cam.sub_url_enc if use_sub and cam.sub_url_enc else cam.main_url_enc
     stream = "sub" if sealed is cam.sub_url_enc and cam.sub_url_enc else "main"
@@ -48,7 +71,9 @@ def hub_for(cam: Camera, want: str, watching: CameraWatching) -> tuple[CameraHub
         raise ProblemError(
             409, f"camera {cam.id} has an unusable URL: {exc}", code=exc.code
         ) from exc
-    return watching.registry.get(key) or watching.registry.configure(key, src), stream
+    hub = watching.registry.get(key) or watching.registry.configure(key, src)
+    hub.linger_s = max(hub.linger_s, linger_s)
+    return hub, stream
 
 
 def actor_of(services: Services, kind: str, obj_id: int, user: str) -> Actor | None:

@@ -13,10 +13,10 @@ from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, absent, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, peers_of, view_resource, watching_of
+from console.live.deps import Viewer, hub_for, mse_codec, peers_of, view_resource, watching_of
 from streams.hub import CameraHub
 from streams.webrtc.group import GROUP_MAX, SDP_PER_CAMERA
-from streams.webrtc.peers import MAX_SDP, OfferError
+from streams.webrtc.peers import MAX_SDP, NeedsTranscode, OfferError
 
 group_router = APIRouter()
 
@@ -31,6 +31,9 @@ class GroupOfferIn(BaseModel):
     type: Literal["offer"] = Field("offer", description="Always 'offer'.")
     stream: Literal["main", "sub", "auto"] = Field("auto", description="As for single offers.")
     instant: bool = Field(True, description="Start from the cached GOP.")
+    allow_transcode: bool = Field(
+        True, description="False: a camera that cannot pass through gets needs_transcode."
+    )
 
 
 class GroupSlotOut(BaseModel):
@@ -42,6 +45,8 @@ class GroupSlotOut(BaseModel):
     stream: str
     error: str | None = None
     message: str | None = None
+    reason: str | None = Field(None, description="needs_transcode: why (b_frames, codec_hevc...).")
+    mse: str | None = Field(None, description="needs_transcode: the MSE MIME type, if known.")
 
 
 class GroupAnswerOut(BaseModel):
@@ -79,12 +84,13 @@ async def offer_group(
     found = await _cameras(body.cameras, principal, services, db)
     manager = peers_of(services)
     watching = watching_of(services)
-    picked = [hub_for(found[cid], body.stream, watching) for cid in body.cameras]
+    linger = services.settings.live.linger_s
+    picked = [hub_for(found[cid], body.stream, watching, linger) for cid in body.cameras]
     hubs: list[CameraHub] = [h for h, _ in picked]
     actor = Actor.of(principal)
     try:
         group, slots, answer = await manager.offer_group(
-            list(hubs), body.sdp, principal.username, body.instant
+            list(hubs), body.sdp, principal.username, body.instant, body.allow_transcode
         )
     except OfferError as exc:
         for cid in dict.fromkeys(body.cameras):
@@ -94,7 +100,19 @@ async def offer_group(
     if live is not None:
         live.group_actors[group.id] = actor  # type: ignore[attr-defined]
     out: list[GroupSlotOut] = []
-    for cid, (_hub, stream), slot in zip(body.cameras, picked, slots, strict=True):
+    for cid, (hub, stream), slot in zip(body.cameras, picked, slots, strict=True):
+        if isinstance(slot, NeedsTranscode):
+            out.append(
+                GroupSlotOut(
+                    camera_id=cid,
+                    stream=stream,
+                    error=slot.code,
+                    message=str(slot),
+                    reason=slot.reason,
+                    mse=mse_codec(hub),
+                )
+            )
+            continue
         if isinstance(slot, OfferError):
             out.append(
                 GroupSlotOut(camera_id=cid, stream=stream, error=slot.code, message=str(slot))

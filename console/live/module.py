@@ -11,6 +11,9 @@ from fastapi import APIRouter
 from prometheus_client import Gauge
 
 from console.audit import Actor
+from console.cameras.watching import CameraWatching
+from console.live.ice import for_server
+from console.live.warm import Warmer
 from console.services import Services
 from streams.webrtc.peers import PeerLimits, PeerManager, Viewer
 
@@ -37,6 +40,7 @@ class LiveModule:
         self.viewer_actors: dict[int, Actor] = {}
         self.group_actors: dict[int, Actor] = {}
         self.follower: AccessFollower | None = None
+        self.warmer: Warmer | None = None
 
     def routers(self) -> list[APIRouter]:
         """Signalling routes."""
@@ -56,7 +60,13 @@ class LiveModule:
                 ice_timeout_s=cfg.ice_timeout_s,
             ),
             on_closed=self._closed,
+            ice_servers=partial(for_server, cfg.ice_servers if cfg.server_uses_ice_servers else []),
         )
+        watching = services.extensions.get("camera_watching")
+        if isinstance(watching, CameraWatching):
+            self.warmer = Warmer(services, watching)
+            services.extensions["live_warmer"] = self.warmer
+            self.warmer.start()
         services.extensions["peers"] = self.manager
         manager = self.manager
         for key, help_text in (
@@ -68,6 +78,13 @@ class LiveModule:
         ):
             gauge = Gauge(f"eoc_live_{key}", help_text, registry=services.metrics.registry)
             gauge.set_function(partial(_counter, manager, key))
+        if self.warmer is not None:
+            warm = Gauge(
+                "eoc_live_warm",
+                "Camera streams held open for instant start.",
+                registry=services.metrics.registry,
+            )
+            warm.set_function(partial(lambda w: float(len(w.held)), self.warmer))
         services.extensions["live"] = self
         from console.live.revoke import AccessFollower
 
@@ -111,6 +128,8 @@ class LiveModule:
                 await task
         if self.manager is not None:
             await self.manager.close_all()
+        if self.warmer is not None:
+            await self.warmer.close()
 
     async def seed_demo(self, services: Services) -> None:
         """Live view needs no demo data of its own."""

@@ -98,7 +98,7 @@ class AccessFollower:
         manager = self.module.manager
         views: list[OpenView] = []
         if manager is not None:
-            for viewer in list(manager.viewers.values()):
+            for viewer in [*manager.viewers.values(), *manager.streams.values()]:
                 actor = self.module.viewer_actors.get(viewer.id)
                 if actor is not None:
                     views.append(OpenView(viewer.id, viewer.camera_id, actor))

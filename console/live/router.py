@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,14 +18,18 @@ from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import DbDep, ServicesDep, absent, check
 from console.errors import ProblemError
-from console.live.deps import Viewer, hub_for, peers_of, view_resource, watching_of
+from console.live.deps import Viewer, hub_for, mse_codec_soon, peers_of, view_resource, watching_of
+from console.live.extras_router import extras_router
 from console.live.group_router import group_router
+from console.live.mse_router import mse_router
 from streams.urls import SourceUrlError, parse_source_url
 from streams.webrtc.mjpeg import mjpeg_frames
-from streams.webrtc.peers import OfferError
+from streams.webrtc.peers import NeedsTranscode, OfferError
 
 router = APIRouter(prefix="/api/live", tags=["live"])
+router.include_router(extras_router)
 router.include_router(group_router)
+router.include_router(mse_router)
 
 
 class OfferIn(BaseModel):
@@ -44,6 +48,11 @@ class OfferIn(BaseModel):
     transcode: bool = Field(
         False, description="Force a transcode (clients that cannot decode the camera's stream)."
     )
+    allow_transcode: bool = Field(
+        True,
+        description="False: refuse with 409 needs_transcode (and the MSE codec) instead of "
+        "transcoding a stream that cannot pass through, so the client can try MSE first.",
+    )
 
 
 class AnswerOut(BaseModel):
@@ -58,8 +67,13 @@ class AnswerOut(BaseModel):
 
 @router.post("/{camera_id}/offer", status_code=201, response_model=AnswerOut)
 async def offer(
-    camera_id: str, body: OfferIn, principal: Viewer, services: ServicesDep, db: DbDep
-) -> AnswerOut:
+    camera_id: str,
+    body: OfferIn,
+    principal: Viewer,
+    services: ServicesDep,
+    db: DbDep,
+    request: Request,
+) -> AnswerOut | Response:
     """Start a live view of a camera (checked against role and unit, and audited)."""
     cam = await db.get(Camera, camera_id)
     if cam is None:
@@ -67,12 +81,25 @@ async def offer(
     await check(services, principal, "live.view", cameras.resource(cam))
     manager = peers_of(services)
     watching = watching_of(services)
-    hub, stream = hub_for(cam, body.stream, watching)
+    hub, stream = hub_for(cam, body.stream, watching, services.settings.live.linger_s)
     actor = Actor.of(principal)
     try:
         viewer, answer = await manager.offer(
-            hub, body.sdp, principal.username, body.instant, body.transcode
+            hub,
+            body.sdp,
+            principal.username,
+            body.instant,
+            body.transcode,
+            body.allow_transcode,
         )
+    except NeedsTranscode as exc:
+        # Not a failure: the client goes on to MSE (or asks again allowing a transcode).
+        raise ProblemError(
+            409,
+            str(exc),
+            code=exc.code,
+            extra={"reason": exc.reason, "mse": await mse_codec_soon(hub), "stream": stream},
+        ) from exc
     except OfferError as exc:
         await services.audit.record(
             actor,
@@ -93,6 +120,10 @@ async def offer(
         target_id=camera_id,
         detail={"viewer": viewer.id, "mode": viewer.mode, "stream": stream},
     )
+    if await request.is_disconnected():
+        # The tile was stopped before its answer came: nobody will connect, close it now.
+        await manager.close(viewer.id, "abandoned")
+        return Response(status_code=204)
     return AnswerOut(viewer_id=viewer.id, sdp=answer, mode=viewer.mode, stream=stream)
 
 
@@ -191,10 +222,11 @@ async def mjpeg(
 async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]:
     """Live views: your own, and for an admin those of users in the admin's units."""
     manager = peers_of(services)
+    views: list[Any] = [*manager.viewers.values(), *manager.streams.values()]
     return {
         "items": [
             v.stats()
-            for v in list(manager.viewers.values())
+            for v in views
             if authorize(
                 principal, "live.list", view_resource(services, "live_view", v.id, v.user)
             ).allowed
@@ -209,7 +241,7 @@ async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) ->
     for its user: a view that already ended (the browser closed the peer first, or it was
     reaped) answers 204; anyone else is answered as for an id never used."""
     manager = peers_of(services)
-    viewer = manager.viewers.get(viewer_id)
+    viewer = manager.viewers.get(viewer_id) or manager.streams.get(viewer_id)
     if viewer is None:
         if manager.closed_by("viewer", viewer_id) == principal.username:
             return Response(status_code=204)

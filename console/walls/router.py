@@ -52,6 +52,13 @@ def _tour_out(t: Tour) -> TourOut:
     )
 
 
+def _walls_changed(services: ServicesDep) -> None:
+    """Saved walls decide which cameras live view keeps warm."""
+    warmer = services.extensions.get("live_warmer")
+    if warmer is not None:
+        warmer.refresh_soon()  # type: ignore[attr-defined]
+
+
 def _mine_or_shared(model: type[Wall] | type[Tour], p: Principal) -> Any:
     return select(model).where(
         or_(model.owner_id == p.user_id, (model.shared.is_(True)) & model.unit_id.in_(p.unit_scope))
@@ -143,6 +150,7 @@ async def create_wall(body: WallIn, principal: Writer, services: ServicesDep, db
     )
     await db.commit()
     await services.audit.announce(entry)
+    _walls_changed(services)
     return _wall_out(wall)
 
 
@@ -210,6 +218,7 @@ async def update_wall(
     )
     await db.commit()
     await services.audit.announce(entry)
+    _walls_changed(services)
     return _wall_out(wall)
 
 
@@ -226,6 +235,7 @@ async def delete_wall(
     )
     await db.commit()
     await services.audit.announce(entry)
+    _walls_changed(services)
     return Response(status_code=204)
 
 
@@ -286,12 +296,24 @@ async def create_tour(body: TourIn, principal: Writer, services: ServicesDep, db
 
 @router.put("/tours/{tour_id}", response_model=TourOut)
 async def update_tour(
-    tour_id: int, body: TourIn, principal: Writer, services: ServicesDep, db: DbDep
+    tour_id: int,
+    body: TourIn,
+    principal: Writer,
+    services: ServicesDep,
+    db: DbDep,
+    version: Annotated[int | None, Query(description="Expected version (412 when stale).")] = None,
 ) -> TourOut:
     """Replace a tour."""
     tour: Tour = await _get(services, db, Tour, tour_id, principal)
     await _may_edit(services, tour, principal)
     await _check_share(services, body, principal, tour)
+    if version is not None and version != tour.version:
+        raise ProblemError(
+            412,
+            f"tour {tour_id} is at version {tour.version}",
+            code="stale",
+            extra={"current": _tour_out(tour).model_dump(mode="json")},
+        )
     await _check_steps(db, principal, body)
     tour.name, tour.shared = body.name, body.shared
     tour.steps = [s.model_dump() for s in body.steps]

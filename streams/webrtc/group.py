@@ -8,9 +8,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from streams.webrtc.offers import OfferError, clean_offer
+from streams.webrtc.profile import advertise
 from streams.webrtc.source import PacketSource
 from streams.webrtc.track import PassthroughTrack
 
@@ -38,7 +39,9 @@ def video_sections(sdp: str) -> int:
     return sum(1 for m in sdp.replace("\r\n", "\n").split("\nm=")[1:] if m.startswith("video "))
 
 
-async def _decide(manager: PeerManager, hub: PacketSource, instant: bool) -> Decision:
+async def _decide(
+    manager: PeerManager, hub: PacketSource, instant: bool, allow_transcode: bool
+) -> Decision:
     """Pass-through, shared transcode, or "waiting" for a camera that sends nothing yet."""
     if hub.info is None:
         with contextlib.suppress(TimeoutError):
@@ -46,7 +49,7 @@ async def _decide(manager: PeerManager, hub: PacketSource, instant: bool) -> Dec
     if hub.info is None:
         return hub, "waiting"  # its track starts by itself when the camera sends again
     try:
-        return await manager._source_for(hub, False, instant)
+        return await manager._source_for(hub, False, instant, allow_transcode)
     except OfferError as exc:
         return exc
 
@@ -56,11 +59,11 @@ def _unique(hubs: list[PacketSource]) -> list[PacketSource]:
 
 
 async def _decisions(
-    manager: PeerManager, hubs: list[PacketSource], instant: bool
+    manager: PeerManager, hubs: list[PacketSource], instant: bool, allow_transcode: bool
 ) -> list[Decision]:
     """Decide every distinct camera at once (the caller holds their upstreams open)."""
     unique = _unique(hubs)
-    found = await asyncio.gather(*(_decide(manager, h, instant) for h in unique))
+    found = await asyncio.gather(*(_decide(manager, h, instant, allow_transcode) for h in unique))
     by_hub = {id(h): d for h, d in zip(unique, found, strict=True)}
     return [by_hub[id(h)] for h in hubs]
 
@@ -78,11 +81,16 @@ def _check_limits(manager: PeerManager, user: str, n: int) -> None:
 
 
 async def open_group(
-    manager: PeerManager, hubs: list[PacketSource], sdp: str, user: str, instant: bool
+    manager: PeerManager,
+    hubs: list[PacketSource],
+    sdp: str,
+    user: str,
+    instant: bool,
+    allow_transcode: bool = True,
 ) -> tuple[Group, list[Viewer | OfferError], str]:
     """Answer an offer with one sendonly track per camera; a refused camera's m-line is
     inactive and its slot holds the error (raised when every slot is refused)."""
-    from streams.webrtc.peers import Viewer, h264_first
+    from streams.webrtc.peers import Viewer, h264_first, sent_profile
 
     _check_limits(manager, user, len(hubs))
     cleaned = clean_offer(sdp, manager.limits.max_sdp_bytes + SDP_PER_CAMERA * len(hubs))
@@ -95,12 +103,12 @@ async def open_group(
     # Hold every upstream open while deciding, so none is closed and reopened.
     probes = [h.subscribe(maxsize=4, name="probe", with_gop=False) for h in _unique(hubs)]
     try:
-        decisions = await _decisions(manager, hubs, instant)
+        decisions = await _decisions(manager, hubs, instant, allow_transcode)
         if not any(isinstance(d, tuple) for d in decisions):
             first = decisions[0]
             assert isinstance(first, OfferError)
             raise first
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # offline: no public STUN
+        pc = manager.new_pc()
         group = Group(next(manager._ids), user, pc, [], started)
         slots: list[Viewer | OfferError] = []
         senders = []
@@ -113,7 +121,7 @@ async def open_group(
             track = PassthroughTrack(source, instant=instant)
             viewer = Viewer(next(manager._ids), hub.camera_id, user, mode, pc, track, started)
             viewer.group = group.id
-            senders.append(h264_first(pc, track))
+            senders.append((h264_first(pc, track), sent_profile(source)))
             slots.append(viewer)
     finally:
         for probe in probes:
@@ -121,8 +129,9 @@ async def open_group(
     viewers = [v for v in slots if not isinstance(v, OfferError)]
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=cleaned, type="offer"))
-        if not all(any(c.mimeType.lower() == "video/h264" for c in t._codecs) for t in senders):
+        if not all(any(c.mimeType.lower() == "video/h264" for c in t._codecs) for t, _ in senders):
             raise OfferError("no_h264", "the offer accepts no H.264 video")
+        advertise(pc, senders, cleaned)
         await pc.setLocalDescription(await pc.createAnswer())
     except Exception as exc:
         for v in viewers:

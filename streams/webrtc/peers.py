@@ -12,15 +12,33 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
 
+from streams.mse import MseView
+from streams.params import frames_reorder
 from streams.webrtc.group import Group, open_group
 from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
+from streams.webrtc.profile import advertise
 from streams.webrtc.source import PacketSource
 from streams.webrtc.track import PassthroughTrack
 from streams.webrtc.transcode import TranscodeHub, needs_transcode
 
-__all__ = ["MAX_SDP", "Group", "OfferError", "PeerLimits", "PeerManager", "Viewer", "clean_offer"]
+__all__ = [
+    "MAX_SDP",
+    "Group",
+    "NeedsTranscode",
+    "OfferError",
+    "PeerLimits",
+    "PeerManager",
+    "Viewer",
+    "clean_offer",
+]
 log = logging.getLogger(__name__)
 # How many closed viewer and group ids are remembered for late "stop" requests.
 GONE_KEPT = 4096
@@ -78,6 +96,16 @@ def _since(start: float, end: float | None) -> float | None:
 Closed = Callable[[Viewer], Awaitable[None]]
 
 
+class NeedsTranscode(OfferError):
+    """The stream cannot pass through and the caller did not allow a transcode."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "needs_transcode", f"the stream cannot go to a browser as it is ({reason})", 409
+        )
+        self.reason = reason
+
+
 @dataclass
 class PeerLimits:
     """Caps that protect the server."""
@@ -91,6 +119,7 @@ class PeerLimits:
     silent_after_s: float = 20.0  # a connected viewer without RTCP reports this long is closed
     check_every_s: float = 2.0
     max_sdp_bytes: int = MAX_SDP
+    reorder_wait_s: float = 2.0  # slice headers may take this long to show B-frames
 
 
 def h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
@@ -110,11 +139,20 @@ def h264_first(pc: RTCPeerConnection, track: PassthroughTrack) -> Any:
 class PeerManager:
     """Creates and tracks viewer peers; one upstream per camera however many viewers."""
 
-    def __init__(self, limits: PeerLimits | None = None, on_closed: Closed | None = None) -> None:
+    def __init__(
+        self,
+        limits: PeerLimits | None = None,
+        on_closed: Closed | None = None,
+        ice_servers: Callable[[], list[RTCIceServer]] | None = None,
+    ) -> None:
         self.limits = limits or PeerLimits()
         self.on_closed = on_closed
+        # STUN/TURN for the server's own candidates (the browsers get the same list); asked
+        # per connection, as TURN REST credentials expire.
+        self.ice_servers = ice_servers or list
         self.viewers: dict[int, Viewer] = {}
         self.groups: dict[int, Group] = {}
+        self.streams: dict[int, MseView] = {}  # MSE views (their sockets live in the router)
         self.transcoders: dict[str, TranscodeHub] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -135,8 +173,27 @@ class PeerManager:
         return self.gone.get((kind, ident))
 
     def count(self, user: str | None = None) -> int:
-        """Live viewers, in total or of one user."""
-        return sum(1 for v in self.viewers.values() if user is None or v.user == user)
+        """Live viewers (WebRTC and MSE), in total or of one user."""
+        users = [v.user for v in self.viewers.values()] + [v.user for v in self.streams.values()]
+        return sum(1 for u in users if user is None or u == user)
+
+    def admit_stream(self, camera_id: str, user: str) -> MseView:
+        """Register an MSE view under the same viewer limits (raises OfferError)."""
+        if self.count() >= self.limits.max_total:
+            raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
+        if self.count(user) >= self.limits.max_per_user:
+            raise OfferError(
+                "too_many_for_user", f"at most {self.limits.max_per_user} live views per user", 429
+            )
+        view = MseView(next(self._ids), camera_id, user)
+        self.streams[view.id] = view
+        return view
+
+    def release_stream(self, view: MseView, reason: str) -> None:
+        """Forget an MSE view (its connection has ended)."""
+        if self.streams.pop(view.id, None) is not None:
+            view.closed_reason = view.closed_reason or reason
+            self._remember("viewer", view.id, view.user)
 
     def counters(self) -> dict[str, int]:
         """Totals for metrics."""
@@ -149,18 +206,35 @@ class PeerManager:
             "silenced": self.silenced,
         }
 
-    async def _source_for(
-        self, hub: PacketSource, force: bool, instant: bool
-    ) -> tuple[PacketSource, str]:
+    def new_pc(self) -> RTCPeerConnection:
+        """A peer connection with the configured STUN/TURN servers (none: offline sites)."""
+        return RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers()))
+
+    async def passthrough_verdict(self, hub: PacketSource) -> str | None:
+        """Why the camera's stream cannot go to a browser as it is (None: it can).
+
+        Decided from its parameter sets and first slice headers, also when no frame has been
+        cached yet; raises OfferError when the camera sends nothing.
+        """
         if hub.info is None:
             try:
                 await asyncio.wait_for(hub.info_ready.wait(), self.limits.info_timeout_s)
             except TimeoutError as exc:
                 raise OfferError("camera_offline", "the camera sends no video", 503) from exc
         assert hub.info is not None
-        reason = "requested" if force else needs_transcode(hub.info, await _has_b_frames(hub))
+        if hub.info.codec != "h264":
+            return needs_transcode(hub.info, False)
+        reorders = await frames_reorder(hub.params, self.limits.reorder_wait_s)
+        return needs_transcode(hub.info, reorders)
+
+    async def _source_for(
+        self, hub: PacketSource, force: bool, instant: bool, allow_transcode: bool = True
+    ) -> tuple[PacketSource, str]:
+        reason = "requested" if force else await self.passthrough_verdict(hub)
         if reason is None:
             return hub, "passthrough"
+        if not allow_transcode:
+            raise NeedsTranscode(reason)
         tx = self.transcoders.get(hub.camera_id)
         if tx is None:
             if len(self.transcoders) >= self.limits.max_transcodes:
@@ -175,7 +249,13 @@ class PeerManager:
         return tx, f"transcode:{reason}"
 
     async def offer(
-        self, hub: PacketSource, sdp: str, user: str, instant: bool = True, transcode: bool = False
+        self,
+        hub: PacketSource,
+        sdp: str,
+        user: str,
+        instant: bool = True,
+        transcode: bool = False,
+        allow_transcode: bool = True,
     ) -> tuple[Viewer, str]:
         """Answer a viewer's offer for a camera hub (raises OfferError with a reason code)."""
         cleaned = clean_offer(sdp, self.limits.max_sdp_bytes)
@@ -189,11 +269,11 @@ class PeerManager:
         # Hold the upstream open while deciding, so it is not closed and reopened.
         probe = hub.subscribe(maxsize=4, name="probe", with_gop=False)
         try:
-            source, mode = await self._source_for(hub, transcode, instant)
+            source, mode = await self._source_for(hub, transcode, instant, allow_transcode)
             track = PassthroughTrack(source, instant=instant)
         finally:
             probe.close()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # offline: no public STUN
+        pc = self.new_pc()
         viewer = Viewer(next(self._ids), hub.camera_id, user, mode, pc, track, started)
         transceiver = h264_first(pc, track)
         try:
@@ -202,6 +282,7 @@ class PeerManager:
                 raise OfferError("no_video", "the offer cannot receive video")
             if not any(c.mimeType.lower() == "video/h264" for c in transceiver._codecs):
                 raise OfferError("no_h264", "the offer accepts no H.264 video")
+            advertise(pc, [(transceiver, sent_profile(source))], cleaned)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             await self._discard(viewer)
@@ -214,10 +295,15 @@ class PeerManager:
         return viewer, pc.localDescription.sdp
 
     async def offer_group(
-        self, hubs: list[PacketSource], sdp: str, user: str, instant: bool = True
+        self,
+        hubs: list[PacketSource],
+        sdp: str,
+        user: str,
+        instant: bool = True,
+        allow_transcode: bool = True,
     ) -> tuple[Group, list[Viewer | OfferError], str]:
         """Answer one offer carrying a video m-line per camera, in order (see group.py)."""
-        return await open_group(self, hubs, sdp, user, instant)
+        return await open_group(self, hubs, sdp, user, instant, allow_transcode)
 
     def _track(self, viewer: Viewer) -> None:
         """Reap the viewer if ICE never completes; watch it for silence."""
@@ -292,6 +378,11 @@ class PeerManager:
 
     async def close(self, viewer_id: int, reason: str = "closed") -> Viewer | None:
         """Close one viewer (idempotent); the close hook gets it with its reason."""
+        view = self.streams.get(viewer_id)
+        if view is not None:  # an MSE view ends when its socket task sees this
+            view.closed_reason = reason
+            view.stop.set()
+            return None
         viewer = self.viewers.pop(viewer_id, None)
         if viewer is None:
             return None
@@ -319,6 +410,9 @@ class PeerManager:
 
     async def close_all(self) -> None:
         """Close every peer, transcoder and background task (shutdown)."""
+        for view in self.streams.values():
+            view.closed_reason = "shutdown"
+            view.stop.set()
         for vid in list(self.viewers):
             await self.close(vid, "shutdown")
         for gid in list(self.groups):
@@ -341,14 +435,9 @@ async def _report_stamp(pc: RTCPeerConnection) -> float | None:
     return max((s.timestamp.timestamp() for s in seen), default=None)
 
 
-async def _has_b_frames(hub: PacketSource) -> bool:
-    """Whether the stream has B-frames, from slice headers of the cached GOP."""
-    info = hub.info
-    if info is not None and (info.profile or "").endswith("Baseline"):
-        return False
-    for _ in range(30):  # up to 1.5 s for a keyframe and a few frames after it
-        found = hub.gop_has_b_frames()
-        if found is not None and len(hub.gop) >= 4:
-            return found
-        await asyncio.sleep(0.05)
-    return bool(hub.gop_has_b_frames())
+def sent_profile(source: PacketSource) -> str | None:
+    """The H.264 profile-level-id of what a viewer of `source` receives (None: unknown)."""
+    if isinstance(source, TranscodeHub):
+        return source.profile_level_id
+    sps = source.params.h264
+    return sps.profile_level_id if sps is not None else None

@@ -6,6 +6,7 @@ import asyncio
 from typing import Protocol
 
 from streams.packets import Packet, StreamInfo
+from streams.params import StreamParams
 
 
 class PacketFeed(Protocol):
@@ -31,6 +32,7 @@ class PacketSource(Protocol):
     info: StreamInfo | None
     info_ready: asyncio.Event
     gop: list[Packet]
+    params: StreamParams  # parameter sets and the reordering verdict of the connection
 
     @property
     def consumers(self) -> int:

@@ -13,7 +13,9 @@ import av
 
 from streams.hub import CameraHub, LinkState
 from streams.packets import Packet, StreamInfo
+from streams.params import StreamParams
 from streams.urls import SourceUrl
+from streams.webrtc.profile import level_for
 from streams.webrtc.source import PacketSource
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,9 @@ def needs_transcode(info: StreamInfo, b_frames: bool) -> str | None:
         return f"codec_{info.codec}"
     if b_frames:
         return "b_frames"
-    if info.profile and ("4:2:2" in info.profile or "4:4:4" in info.profile):
+    if info.profile and (
+        "4:2:2" in info.profile or "4:4:4" in info.profile or info.profile.startswith("High 10")
+    ):
         return "profile"
     return None
 
@@ -34,7 +38,7 @@ def needs_transcode(info: StreamInfo, b_frames: bool) -> str | None:
 class _Codec:
     """Decoder and H.264 encoder living in one worker thread."""
 
-    def __init__(self, info: StreamInfo, fps: float) -> None:
+    def __init__(self, info: StreamInfo, fps: float, level: int) -> None:
         self.dec: Any = av.CodecContext.create(info.codec, "r")
         if info.extradata:
             self.dec.extradata = info.extradata
@@ -49,6 +53,8 @@ class _Codec:
             "tune": "zerolatency",
             "bf": "0",
             "profile": "baseline",
+            # Set, not guessed by x264, so the answer can state it before the first frame.
+            "level": str(level),
         }
         self.n = 0
         self.fps = fps
@@ -77,6 +83,11 @@ class TranscodeHub(CameraHub):
         self.source = source
         # instant=False waits for the camera's next keyframe (only for measuring the cache).
         self.instant = instant
+        info = source.info
+        w, h = (info.width, info.height) if info is not None else (1920, 1080)
+        fps = (info.fps if info is not None else None) or 25.0
+        self.level = level_for(w - w % 2, h - h % 2, fps)
+        self.params = StreamParams("h264")
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"transcode-{source.camera_id}")
 
     async def _supervise(self) -> None:
@@ -98,7 +109,7 @@ class TranscodeHub(CameraHub):
                 if codec is None:
                     if not pkt.keyframe:
                         continue
-                    codec = _Codec(info, info.fps or 25.0)
+                    codec = _Codec(info, info.fps or 25.0, self.level)
                     self.info = StreamInfo(
                         "h264",
                         "Constrained Baseline",
@@ -132,6 +143,11 @@ class TranscodeHub(CameraHub):
             sub.close()
             self.gop = []
             self.state = LinkState.idle
+
+    @property
+    def profile_level_id(self) -> str:
+        """What the encoder sends: Constrained Baseline (x264's constraint flags) at its level."""
+        return f"42c0{self.level:02x}"
 
     async def close(self, *, join_s: float | None = None) -> None:
         """Stop transcoding and release the worker thread."""

@@ -63,7 +63,12 @@ async def test_console_watches_real_camera(data_dir: Path, rtsp_peer: type[RtspP
             # Watched at once, and "learning" (not "ok") until it knows its view.
             row = await poll(client, "gate-1", "learning")
             assert row["metrics"]["codec"] == "h264" and row["metrics"]["b_frames"] is True
-            snap = await client.get("/api/cameras/gate-1/snapshot.jpg")
+            # The camera joins mid-GOP: its picture comes with the first keyframe (GOP 8.4 s).
+            for _ in range(120):
+                snap = await client.get("/api/cameras/gate-1/snapshot.jpg")
+                if snap.status_code != 404:
+                    break
+                await asyncio.sleep(0.1)
             assert snap.status_code == 200 and snap.content[:2] == b"\xff\xd8"
             peer.stop()
             await poll(client, "gate-1", "offline", timeout=10)

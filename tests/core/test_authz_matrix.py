@@ -215,6 +215,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # Refused by validation before the relation is looked at (an endless stream otherwise);
     # its relations are walked in tests/live/test_live_access.py.
     ("GET", "/api/live/{camera_id}/mjpeg"): on(ALL),
+    ("GET", "/api/live/config"): on(ALL),
+    ("GET", "/api/live/{camera_id}/poster.jpg"): cam(ALL, CAM_VIEW),
+    ("POST", "/api/live/prewarm"): cam(ALL, CAM_VIEW),
     ("GET", "/api/walls"): on(ALL),
     ("POST", "/api/walls"): on(ALL),
     # A shared wall: its creator's; its unit's admins (and those above) manage it; its unit
@@ -357,6 +360,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/walls/{wall_id}"): WALL_BODY,
     ("PUT", "/api/tours/{tour_id}"): TOUR_BODY,
     ("PUT", "/api/drills/{drill_id}"): drill_plan_body(4, participating_units=["5"]),
+    ("POST", "/api/live/prewarm"): {"cameras": ["{camera_id}"], "seconds": 5},
     ("POST", "/api/drills/{drill_id}/transition"): {"to": "submitted"},
     ("POST", "/api/drills/check"): drill_plan_body(4),
     ("POST", "/api/drills/feeds"): {"scope": "user"},

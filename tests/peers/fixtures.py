@@ -20,14 +20,28 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python sees the gi bindings
 
 
 class RtspPeer:
-    """An RTSP server subprocess; counts PLAY requests per mount."""
+    """An RTSP server subprocess; counts PLAY requests per mount.
 
-    def __init__(self, mounts: dict[str, str], port: int = 0, auth: str | None = None) -> None:
+    Each mount runs like a camera's encoder from the server's start, and a session joins
+    mid-GOP at the live position (`from_start=True`: every new media begins at frame 0).
+    """
+
+    def __init__(
+        self,
+        mounts: dict[str, str],
+        port: int = 0,
+        auth: str | None = None,
+        from_start: bool = False,
+    ) -> None:
         self.mounts = mounts
         self.port = port
         self.auth = auth
+        self.from_start = from_start
         self.plays: Counter[str] = Counter()
         self.teardowns: Counter[str] = Counter()
+        self.epoch: float | None = None  # unix time of the encoders' frame 0
+        # Per mount: (loop frame index, unix time it left) for every media started.
+        self.starts: dict[str, list[tuple[int, float]]] = {}
         self.proc: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
 
@@ -43,6 +57,8 @@ class RtspPeer:
             args += ["--mount", f"{name}={spec}"]
         if self.auth:
             args += ["--auth", self.auth]
+        if self.from_start:
+            args.append("--from-start")
         self._ready.clear()
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
@@ -66,6 +82,11 @@ class RtspPeer:
                 self.plays[rest] += 1
             elif word == "TEARDOWN":
                 self.teardowns[rest] += 1
+            elif word == "EPOCH":
+                self.epoch = float(rest)
+            elif word == "START":
+                mount, frame, at = rest.split()
+                self.starts.setdefault(mount, []).append((int(frame), float(at)))
 
     def stop(self) -> None:
         """Stop the server (cameras drop)."""

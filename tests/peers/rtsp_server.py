@@ -2,7 +2,15 @@
 
 Run with Debian's /usr/bin/python3 (which has `gi`):
     rtsp_server.py --port 0 --mount cam1=/path/a.mp4 --mount cam2=/path/b.mp4[:freeze=5]
-Prints `READY <port>` once listening, and `PLAY <mount>` / `TEARDOWN <mount>` per client.
+Prints `EPOCH <unix time>` and `READY <port>` once listening, `PLAY <mount>` /
+`TEARDOWN <mount>` per client and `START <mount> <frame> <unix time>` when a media starts
+sending (frame <frame> of the endless loop leaves at that time, the next ones one frame
+interval apart).
+
+Like a real camera's encoder, every mount runs from the server's start: frame i of the loop
+is due at EPOCH + i frame intervals, and a session joins at the live position, usually in the
+middle of a GOP (it gets the parameter sets first, as a camera's SDP gives them), not at a
+keyframe. `--from-start` restores the old behaviour (every new media begins at frame 0).
 The file is read into memory once and fed through appsrc with rewritten timestamps, because
 seeking to loop deadlocks the server on its second client.
 """
@@ -11,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 import gi
 
@@ -19,6 +28,8 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 Gst.init(None)
+EPOCH = time.time()
+EPOCH_MONO = time.monotonic()
 
 
 def load_access_units(path: str) -> tuple[list[tuple[bytes, bool]], int]:
@@ -47,14 +58,33 @@ def load_access_units(path: str) -> tuple[list[tuple[bytes, bool]], int]:
     return units, duration or 40_000_000
 
 
+def parameter_sets(access_unit: bytes) -> bytes:
+    """The SPS and PPS NAL units (with start codes) of an Annex-B access unit."""
+    out = b""
+    starts = []
+    i = access_unit.find(b"\x00\x00\x01")
+    while i >= 0:
+        starts.append(i)
+        i = access_unit.find(b"\x00\x00\x01", i + 3)
+    for n, at in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(access_unit)
+        if access_unit[at + 3] & 0x1F in (7, 8):
+            out += b"\x00" + access_unit[at:end].rstrip(b"\x00")
+    return out
+
+
 class LoopFactory(GstRtspServer.RTSPMediaFactory):
     """Serves one file forever from memory; optionally freezes (stops sending) after N s."""
 
-    def __init__(self, mount: str, path: str, freeze_after: float | None) -> None:
+    def __init__(
+        self, mount: str, path: str, freeze_after: float | None, from_start: bool = False
+    ) -> None:
         super().__init__()
         self.mount = mount
         self.units, self.frame_ns = load_access_units(path)
+        self.params = parameter_sets(self.units[0][0])
         self.freeze_after = freeze_after
+        self.from_start = from_start
         self.set_shared(True)
         self.set_launch(
             "( appsrc name=src is-live=true format=time do-timestamp=false "
@@ -64,12 +94,34 @@ class LoopFactory(GstRtspServer.RTSPMediaFactory):
 
     def do_configure(self, media: GstRtspServer.RTSPMedia) -> None:
         src = media.get_element().get_by_name_recurse_up("src")
-        state = {"i": 0, "pts": 0}
+        # The live position of the running "encoder", not frame 0.
+        live = 0 if self.from_start else int((time.monotonic() - EPOCH_MONO) * 1e9 // self.frame_ns)
+        state = {"i": live, "pts": 0}
+
+        def started(_media: GstRtspServer.RTSPMedia, new_state: int) -> None:
+            if new_state != Gst.State.PLAYING:
+                return
+            pipe = media.get_element()
+            clock = pipe.get_clock()
+            if clock is None:
+                return
+            # Running time 0 (the first buffer's pts) leaves at base_time (plus the pipeline's
+            # latency) on the pipeline clock.
+            ahead_ns = pipe.get_base_time() - clock.get_time()
+            query = Gst.Query.new_latency()
+            if pipe.query(query):
+                live_pipe, min_ns, _max_ns = query.parse_latency()
+                ahead_ns += min_ns if live_pipe else 0
+            print(f"START {self.mount} {live} {time.time() + ahead_ns / 1e9:.6f}", flush=True)
+
+        media.connect("new-state", started)
 
         def need_data(appsrc: Gst.Element, _length: int) -> None:
             if self.freeze_after is not None and state["pts"] / 1e9 > self.freeze_after:
                 return  # a frozen encoder: the session stays, packets stop
             data, key = self.units[state["i"] % len(self.units)]
+            if state["pts"] == 0 and not key:
+                data = self.params + data  # as a camera's SDP: decodable from the next IDR
             buf = Gst.Buffer.new_wrapped(data)
             buf.pts = buf.dts = state["pts"]
             buf.duration = self.frame_ns
@@ -87,6 +139,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--mount", action="append", default=[], help="name=file.mp4[:freeze=S]")
     parser.add_argument("--auth", default=None, help="user:password required of clients")
+    parser.add_argument(
+        "--from-start", action="store_true", help="start every new media at frame 0"
+    )
     args = parser.parse_args()
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
@@ -96,7 +151,7 @@ def main() -> None:
         name, _, rest = spec.partition("=")
         path, _, opt = rest.partition(":")
         freeze = float(opt.split("=", 1)[1]) if opt.startswith("freeze=") else None
-        factory = LoopFactory(name, path, freeze)
+        factory = LoopFactory(name, path, freeze, args.from_start)
         if args.auth:
             factory.add_role_from_structure(
                 Gst.Structure.new_from_string(
@@ -125,6 +180,7 @@ def main() -> None:
 
     server.connect("client-connected", client_connected)
     server.attach(None)
+    print(f"EPOCH {EPOCH:.6f}", flush=True)
     print(f"READY {server.get_bound_port()}", flush=True)
     loop = GLib.MainLoop()
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, 15, loop.quit)

@@ -68,6 +68,8 @@ async def test_slow_consumer_drops_to_keyframe_without_slowing_others(
     hub = hub_for(peer.url("b"))
     slow = hub.subscribe(maxsize=8, name="slow")
     fast = hub.subscribe(maxsize=1000, name="fast")
+    # The peer joins mid-GOP like a camera: the first keyframe comes within the 8.4 s GOP.
+    assert await asyncio.wait_for(fast.get(), 15) is not None
     got = 0
     start = time.monotonic()
     while time.monotonic() - start < 3:

@@ -139,3 +139,37 @@ async def test_push_reaches_only_the_target(client: httpx.AsyncClient, app: Any)
         await viewer.aclose()
     finally:
         await op.aclose()
+
+
+@pytest.mark.asyncio
+async def test_tour_edits_are_checked_versioned_and_audited(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    await login(client, "admin")
+    await cams(client)
+    op = await new_client(app, "operator")
+    other = await new_client(app, "operator2")
+    try:
+        body = {"name": "夜巡", "steps": [{"kind": "camera", "ref": "c1", "dwell_s": 5}]}
+        tour = (await op.post("/api/tours", json=body)).json()
+        changed = {**body, "steps": [*body["steps"], {"kind": "camera", "ref": "c2", "dwell_s": 8}]}
+        r = await op.put(f"/api/tours/{tour['id']}", json=changed, params={"version": 1})
+        assert r.status_code == 200 and r.json()["version"] == 2
+        # A stale editor (another tab) is refused with the current tour to compare.
+        r = await op.put(f"/api/tours/{tour['id']}", json=body, params={"version": 1})
+        assert r.status_code == 412 and r.json()["current"]["version"] == 2
+        bad = {**body, "steps": [*body["steps"], {"kind": "camera", "ref": "c1", "dwell_s": 1}]}
+        r = await op.put(f"/api/tours/{tour['id']}", json=bad)
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.steps[1].dwell_s"
+        unknown = {**body, "steps": [{"kind": "wall", "ref": "999", "dwell_s": 5}]}
+        r = await op.put(f"/api/tours/{tour['id']}", json=unknown)
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.steps[0].ref"
+        # Not shared, another unit: invisible; nothing changed by the refusals.
+        assert (await other.put(f"/api/tours/{tour['id']}", json=body)).status_code == 404
+        assert (await op.get("/api/tours")).json()["items"][0]["steps"] == changed["steps"]
+        assert (await op.delete(f"/api/tours/{tour['id']}")).status_code == 204
+        audit = (await client.get("/api/audit", params={"target_type": "tour"})).json()["items"]
+        assert {"tour.create", "tour.update", "tour.delete"} <= {a["action"] for a in audit}
+    finally:
+        await op.aclose()
+        await other.aclose()

@@ -19,6 +19,7 @@ from aiortc import RTCPeerConnection
 
 from streams.hub import CameraHub, HubRegistry, Subscription
 from streams.packets import Packet, StreamInfo
+from streams.params import StreamParams
 from streams.source import OpenOptions
 from streams.urls import parse_source_url
 from streams.webrtc.h264 import IDR, PPS, SPS, nal_units
@@ -215,6 +216,7 @@ class SdpOnlyParams:
         self.info: StreamInfo | None = None
         self.info_ready = asyncio.Event()
         self.gop: list[Packet] = []
+        self.params = StreamParams()
         self._subs: set[Subscription] = set()
 
     @property
@@ -243,6 +245,7 @@ class SdpOnlyParams:
             if not params or pkt.info is None:
                 return
             self.info = dataclasses.replace(pkt.info, extradata=params)
+            self.params = StreamParams("h264", params)
             self.info_ready.set()
         out = dataclasses.replace(
             pkt, data=b"".join(u for t, u in units if t not in (SPS, PPS)), info=self.info

@@ -9,6 +9,7 @@ import { toast } from "../ui/toast.js";
 import { arrowTarget, helpDialog, layoutFor, pushDialog, saveDialog, watchVisibility } from "./wall/controls.js";
 import { Bundle } from "./wall/bundle.js";
 import { Tile } from "./wall/tile.js";
+import { deleteTour, tourDialog } from "./wall/tours.js";
 
 const LAYOUTS = { 1: 1, 4: 4, 9: 9, 16: 16, 25: 25, 36: 36, 64: 64, "1+5": 6, "1+7": 8, "2+8": 10 };
 const TRANSPORT_KEY = "eoc.wall.transport";
@@ -46,6 +47,9 @@ export async function render(container, ctx) {
   const wallSel = h("select", { "data-testid": "wall-saved", "aria-label": t("wall.saved") });
   const tourSel = h("select", { "data-testid": "wall-tour-select", "aria-label": t("wall.tour") });
   const tourBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-tour" }, t("wall.tour_play"));
+  const tourNew = h("button", { type: "button", class: "btn", "data-testid": "wall-tour-new", title: t("wall.tour_new") }, "+");
+  const tourEdit = h("button", { type: "button", class: "btn", "data-testid": "wall-tour-edit", title: t("wall.tour_edit") }, "✎");
+  const tourDel = h("button", { type: "button", class: "btn", "data-testid": "wall-tour-delete", title: t("wall.tour_delete") }, "✕");
   const saveBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-save" }, t("wall.save"));
   const pushBtn = h("button", { type: "button", class: "btn", "data-testid": "wall-push" }, t("wall.push"));
   const transportSel = h("select", { "data-testid": "wall-transport", "aria-label": t("wall.transport") },
@@ -63,7 +67,7 @@ export async function render(container, ctx) {
     h("div", { class: "page-head" }, h("h1", {}, t("nav.wall"))),
     h("div", { class: "wall-bar" }, h("label", {}, t("wall.layout"), layoutSel),
       h("label", {}, t("wall.saved"), wallSel), saveBtn,
-      h("label", {}, t("wall.tour"), tourSel), tourBtn, canPush ? pushBtn : null,
+      h("label", {}, t("wall.tour"), tourSel), tourBtn, tourNew, tourEdit, tourDel, canPush ? pushBtn : null,
       h("label", {}, t("wall.transport"), transportSel), helpBtn),
     h("div", { class: "wall-body" }, h("aside", { class: "wall-side" }, search, s.list), s.grid),
   );
@@ -71,12 +75,19 @@ export async function render(container, ctx) {
   const select = (tile) => {
     s.selected = tile.index;
     s.tiles.forEach((x) => x.el.classList.toggle("selected", x === tile));
+    // Full screen is one key away: have the selected camera's main stream warm on the server
+    // (a camera without a sub-stream already plays its main stream in the tile).
+    if (tile.camera?.sub_url && s.warmedMain !== tile.camera.id) {
+      s.warmedMain = tile.camera.id;
+      tile.prewarm("main", 30);
+    }
   };
   const full = (tile) => {
     const on = !tile.el.classList.contains("full");
     tile.el.classList.toggle("full", on);
-    tile.stream = on ? "main" : "auto"; // main stream full screen, sub-stream in tiles
-    tile.start(true);
+    // Main stream full screen, sub-stream in tiles; the tile keeps its picture until the
+    // other stream shows one.
+    tile.swap(on ? "main" : "auto");
   };
   const setLayout = (layout, cameraIds = []) => {
     const keep = s.tiles.map((x) => x.camera);
@@ -110,7 +121,7 @@ export async function render(container, ctx) {
   };
   const applyStatus = (tile) => {
     const st = tile.camera && s.status?.[tile.camera.id];
-    if (st) tile.setStatus(st.status, st.reasons);
+    if (st) tile.setStatus(st.status, st.reasons, st.since);
   };
   const drawList = () => {
     const q = search.value.trim().toLowerCase();
@@ -140,7 +151,11 @@ export async function render(container, ctx) {
   if (state !== s) return;
   replace(wallSel, h("option", { value: "" }, t("wall.none")),
     ...s.walls.map((w) => h("option", { value: String(w.id) }, w.shared ? `${w.name} · ${t("wall.shared")}` : w.name)));
-  replace(tourSel, ...s.tours.map((x) => h("option", { value: String(x.id) }, x.name)));
+  const drawTours = (selected = tourSel.value) => {
+    replace(tourSel, ...s.tours.map((x) => h("option", { value: String(x.id) }, x.name)));
+    if (s.tours.some((x) => String(x.id) === String(selected))) tourSel.value = String(selected);
+  };
+  drawTours();
   drawList();
   s.observer = watchVisibility(s.grid, () => s.tiles);
   // Other pages open cameras here: #/wall?camera=ID or #/wall?cameras=A,B,C.
@@ -183,6 +198,45 @@ export async function render(container, ctx) {
     }
   });
   helpBtn.addEventListener("click", () => helpDialog());
+  const tourCtx = () => ({
+    cameras: s.cameras,
+    walls: s.walls,
+    canShare: (ctx.user?.roles || []).some((r) => ["admin", "operator", "coordinator"].includes(r)),
+  });
+  const currentTour = () => s.tours.find((x) => String(x.id) === tourSel.value);
+  tourNew.addEventListener("click", async () => {
+    const saved = await tourDialog(null, tourCtx());
+    if (!saved) return;
+    s.tours.push(saved);
+    drawTours(saved.id);
+    toast(t("wall.tour_saved"), "ok");
+  });
+  tourEdit.addEventListener("click", async () => {
+    const tour = currentTour();
+    if (!tour) return toast(t("wall.no_tour"), "ok");
+    const saved = await tourDialog(tour, tourCtx());
+    if (!saved) return;
+    s.tours = s.tours.map((x) => (x.id === saved.id ? saved : x));
+    drawTours(saved.id);
+    toast(t("wall.tour_saved"), "ok");
+  });
+  tourDel.addEventListener("click", async () => {
+    const tour = currentTour();
+    if (!tour) return toast(t("wall.no_tour"), "ok");
+    try {
+      if (!(await deleteTour(tour))) return;
+    } catch (err) {
+      return toast(problemMessage(err), "error");
+    }
+    if (s.tour?.tour.id === tour.id) tourBtn.click();
+    s.tours = s.tours.filter((x) => x.id !== tour.id);
+    drawTours();
+  });
+  const stepCameras = (step) => {
+    if (step.kind === "camera") return [step.ref];
+    const w = s.walls.find((x) => String(x.id) === String(step.ref));
+    return w ? w.tiles.filter(Boolean) : [];
+  };
   tourBtn.addEventListener("click", () => {
     if (s.tour) {
       clearTimeout(s.tour.timer);
@@ -190,19 +244,27 @@ export async function render(container, ctx) {
       replace(tourBtn, t("wall.tour_play"));
       return;
     }
-    const tour = s.tours.find((x) => String(x.id) === tourSel.value) || s.tours[0];
+    const tour = currentTour() || s.tours[0];
     if (!tour) return toast(t("wall.no_tour"), "ok");
     s.tour = { tour, step: 0, timer: null };
     replace(tourBtn, t("wall.tour_pause"));
     const next = () => {
       if (!s.tour) return;
       const step = tour.steps[s.tour.step % tour.steps.length];
+      const after = tour.steps[(s.tour.step + 1) % tour.steps.length];
       s.tour.step += 1;
       container.dataset.tourStep = String(s.tour.step);
       if (step.kind === "camera") setLayout("1", [step.ref]);
       else {
         const w = s.walls.find((x) => String(x.id) === String(step.ref));
         if (w) setLayout(w.layout, w.tiles);
+      }
+      // Open the next step's cameras on the server now, so they start from a cached GOP.
+      const ahead = stepCameras(after);
+      if (ahead.length && tour.steps.length > 1) {
+        api("POST", "/api/live/prewarm", {
+          body: { cameras: [...new Set(ahead)].slice(0, 64), seconds: step.dwell_s + 15 },
+        }).catch(() => {});
       }
       s.tour.timer = setTimeout(next, step.dwell_s * 1000);
     };

@@ -4,6 +4,7 @@
 import { api } from "../../api.js";
 import { replace } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { iceConfig } from "./ice.js";
 import { gathered, RETRY_MS } from "./tile.js";
 
 /** H.264 only: the server passes H.264 through, and a 64-line offer stays small. */
@@ -82,7 +83,10 @@ export class Bundle {
     this.members = wanted;
     this.failedSlots = new Map();
     if (!wanted.length) return;
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    const token = (this.opening = {});
+    const ice = await iceConfig();
+    if (this.opening !== token || this.closed) return; // superseded while reading the settings
+    const pc = new RTCPeerConnection({ ...ice, bundlePolicy: "max-bundle" });
     this.pc = pc;
     const byTransceiver = new Map();
     for (const tile of wanted) {
@@ -105,7 +109,13 @@ export class Bundle {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
       const answer = await api("POST", "/api/live/offer-group", {
-        body: { cameras: wanted.map((x) => x.camera.id), sdp: pc.localDescription.sdp, type: "offer", stream: "auto" },
+        body: {
+          cameras: wanted.map((x) => x.camera.id),
+          sdp: pc.localDescription.sdp,
+          type: "offer",
+          stream: "auto",
+          allow_transcode: false, // those cameras leave the group for MSE or their own transcode
+        },
       });
       if (pc !== this.pc) {
         api("DELETE", `/api/live/groups/${answer.group_id}`).catch(() => {});
@@ -115,13 +125,18 @@ export class Bundle {
       answer.tracks.forEach((slot, i) => {
         const tile = wanted[i];
         tile.el.dataset.mode = slot.mode || "";
-        if (slot.error) this.failedSlots.set(tile, slot.error);
+        if (slot.error === "needs_transcode") tile.leaveBundle(slot);
+        else if (slot.error) this.failedSlots.set(tile, slot.error);
       });
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
       this.mark();
     } catch (err) {
       if (pc !== this.pc) return;
       const code = err?.problem?.type?.split("/").pop() || "error";
+      if (code === "needs_transcode") {
+        wanted.forEach((tile) => tile.leaveBundle()); // each finds its own way
+        return;
+      }
       for (const tile of wanted) {
         tile.el.dataset.state = "failed";
         replace(tile.note, t("wall.failed", { reason: code }));
@@ -140,6 +155,7 @@ export class Bundle {
 
   /** Close the connection and end the group on the server. */
   hangUp() {
+    this.opening = null;
     const pc = this.pc;
     this.pc = null;
     if (pc) {
@@ -147,7 +163,8 @@ export class Bundle {
       pc.ontrack = null;
     }
     if (this.groupId) {
-      // As a tile's stop: end the group on the server, then close the peer.
+      // End the group on the server first, then close the peer: a closed peer ends the group
+      // on its own, and a stop sent after it would race that.
       const id = this.groupId;
       this.groupId = null;
       api("DELETE", `/api/live/groups/${id}`, { quiet401: true })
