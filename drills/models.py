@@ -74,7 +74,9 @@ class DrillPlan(BaseModel):
     )
     rrule: str | None = Field(default=None, max_length=500, description="RFC 5545 RRULE")
     exdates: list[datetime] = Field(default_factory=list, max_length=500, description="Exceptions")
-    version: int = Field(default=1, ge=1, description="Optimistic-concurrency version")
+    version: int = Field(
+        default=1, ge=1, le=2**63 - 1, description="Optimistic-concurrency version"
+    )
 
     @field_validator("timezone")
     @classmethod

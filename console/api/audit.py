@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from console.audit import AuditQuery, entry_dict, query_audit
 from console.auth.policy import Principal
+from console.bounds import INT64_MAX
 from console.deps import DbDep, ServicesDep, require
 
 router = APIRouter(prefix="/api", tags=["audit"])
@@ -47,7 +48,9 @@ class AuditFilters(BaseModel):
     target_id: str | None = Field(None, max_length=64, description="Target id.")
     since: datetime | None = Field(None, description="From (inclusive, ISO 8601 with zone).")
     until: datetime | None = Field(None, description="Until (exclusive, ISO 8601 with zone).")
-    before_id: int | None = Field(None, ge=1, description="Page: rows older than this id.")
+    before_id: int | None = Field(
+        None, ge=1, le=INT64_MAX, description="Page: rows older than this id."
+    )
     limit: int = Field(100, ge=1, le=1000, description="Page size.")
 
     def query(self) -> AuditQuery:
@@ -75,8 +78,12 @@ Filters = Annotated[AuditFilters, Query()]
 
 
 @router.get("/audit", response_model=AuditPage)
-async def read_audit(filters: Filters, principal: Reader, db: DbDep) -> AuditPage:
+async def read_audit(
+    filters: Filters, principal: Reader, services: ServicesDep, db: DbDep
+) -> AuditPage:
     """Audit rows matching the filters, newest first, paged by id."""
+    # Refusals and live views are queued for the audit writer: show them as soon as asked.
+    await services.audit.flush()
     rows = await query_audit(db, filters.query(), filters.limit + 1)
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
@@ -91,6 +98,7 @@ async def export_audit(
     filters: Filters, principal: Reader, services: ServicesDep
 ) -> StreamingResponse:
     """The matching audit rows as CSV (all of them, streamed in pages)."""
+    await services.audit.flush()
     base = filters.query()
 
     async def rows() -> AsyncIterator[str]:

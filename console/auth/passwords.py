@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,6 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
 # Verifying against this keeps failed logins for unknown users as slow as for known ones.
 _DUMMY = _hasher.hash("not-a-real-password")
+# Hashing has threads of its own: a burst of (bad) logins queues here, not in the default
+# pool that snapshots, imports and file work share.
+_POOL = ThreadPoolExecutor(2, thread_name_prefix="argon2")
 
 
 def hash_password(password: str) -> str:
@@ -27,9 +31,11 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 async def hash_password_async(password: str) -> str:
     """Hash a password in a worker thread."""
-    return await asyncio.to_thread(hash_password, password)
+    return await asyncio.get_running_loop().run_in_executor(_POOL, hash_password, password)
 
 
 async def verify_password_async(stored: str | None, password: str) -> bool:
     """Verify a password in a worker thread."""
-    return await asyncio.to_thread(verify_password, stored, password)
+    return await asyncio.get_running_loop().run_in_executor(
+        _POOL, verify_password, stored, password
+    )

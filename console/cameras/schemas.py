@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from console.bounds import INT64_MAX, Id
+
 CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 WatchMode = Literal["continuous", "patrol"]
 
@@ -27,8 +29,8 @@ class CameraFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, description="Display name.")
-    owner_unit_id: int = Field(description="Unit that owns the camera.")
-    shared_unit_ids: list[int] = Field(
+    owner_unit_id: int = Field(ge=1, le=INT64_MAX, description="Unit that owns the camera.")
+    shared_unit_ids: list[Id] = Field(
         default_factory=list, max_length=200, description="Other units that may view it."
     )
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS84).")
@@ -60,8 +62,8 @@ class CameraPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200, description="Display name.")
-    owner_unit_id: int | None = Field(None, description="New owning unit.")
-    shared_unit_ids: list[int] | None = Field(None, max_length=200, description="Sharing units.")
+    owner_unit_id: int | None = Field(None, ge=1, le=INT64_MAX, description="New owning unit.")
+    shared_unit_ids: list[Id] | None = Field(None, max_length=200, description="Sharing units.")
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS84).")
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude (WGS84).")
     fov: FieldOfView | None = Field(None, description="Field of view.")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from console.auth.policy import Principal
+from console.bounds import id_query
 from console.deps import DbDep, ServicesDep, require
 from console.drills import service
 from console.drills.config import config
@@ -131,7 +132,7 @@ async def calendar(
     db: DbDep,
     view: Literal["month", "week"] = "month",
     day: Annotated[date | None, Query(alias="date", description="Any day in the period")] = None,
-    unit: Annotated[int | None, Query(description="Organising or participating unit")] = None,
+    unit: Annotated[int | None, id_query("Organising or participating unit")] = None,
     community: Annotated[str | None, Query(max_length=64)] = None,
     type_: Annotated[DrillType | None, Query(alias="type")] = None,
     tz: Annotated[str | None, Query(max_length=64, description="IANA zone")] = None,

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 
 from console.audit import Actor
 from console.auth.policy import Principal
+from console.bounds import IdPath, id_query
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, check, require
@@ -58,7 +59,7 @@ async def health_table(
         Query(description="Only this status."),
     ] = None,
     reason: Annotated[str | None, Query(max_length=32, description="Has this fault.")] = None,
-    unit_id: Annotated[int | None, Query(description="Owned by this unit.")] = None,
+    unit_id: Annotated[int | None, id_query("Owned by this unit.")] = None,
 ) -> dict[str, Any]:
     """Every visible camera with its status, reasons, latest metrics and open alerts."""
     cams = list(await db.scalars(cameras.visible(principal.unit_scope).order_by(Camera.id)))
@@ -227,7 +228,7 @@ async def _alert_action(
 
 @router.post("/alerts/{alert_id}/ack")
 async def acknowledge_alert(
-    alert_id: int, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
+    alert_id: IdPath, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
 ) -> dict[str, Any]:
     """Acknowledge an alert (someone is on it)."""
     return await _alert_action(alert_id, body, principal, services, db, "ack")
@@ -235,7 +236,7 @@ async def acknowledge_alert(
 
 @router.post("/alerts/{alert_id}/close")
 async def close_alert(
-    alert_id: int, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
+    alert_id: IdPath, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
 ) -> dict[str, Any]:
     """Close an alert (fixed or accepted)."""
     return await _alert_action(alert_id, body, principal, services, db, "close")

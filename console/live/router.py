@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
 from console.auth.policy import Role
+from console.bounds import IdPath
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
@@ -65,6 +66,8 @@ async def offer(
     if cam is None:
         raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
     await check(services, principal, "live.view", cameras.resource(cam))
+    # Answering can wait seconds for the camera: do not hold a pooled connection meanwhile.
+    await db.commit()
     manager = peers_of(services)
     watching = watching_of(services)
     hub, stream = hub_for(cam, body.stream, watching)
@@ -114,12 +117,10 @@ async def mjpeg(
     if cam is None:
         raise ProblemError(404, f"camera {camera_id} not found", code="not-found")
     await check(services, principal, "live.view", cameras.resource(cam))
+    await db.commit()  # the stream lasts long: give the connection back now
     watching = services.extensions.get("camera_watching")
     if not isinstance(watching, CameraWatching):
         raise ProblemError(503, "camera ingest is not running", code="not-running")
-    cap = max(1, services.settings.live.max_transcodes * 2)
-    if len(MJPEG_TASKS) >= cap:
-        raise ProblemError(429, f"at most {cap} MJPEG streams at once", code="mjpeg_cap")
     try:
         src = parse_source_url(
             watching.vault.open(cam.main_url_enc), media_root=watching.media_root
@@ -130,9 +131,6 @@ async def mjpeg(
         ) from exc
     hub = watching.registry.get(camera_id) or watching.registry.configure(camera_id, src)
     actor = Actor.of(principal)
-    await services.audit.record(
-        actor, "live.start", target_type="camera", target_id=camera_id, detail={"mode": "mjpeg"}
-    )
     queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=2)
     started = time.monotonic()
 
@@ -140,6 +138,13 @@ async def mjpeg(
         # Runs as its own task so cleanup happens even when the client vanishes mid-send.
         stalled_since: float | None = None
         try:
+            await services.audit.record(
+                actor,
+                "live.start",
+                target_type="camera",
+                target_id=camera_id,
+                detail={"mode": "mjpeg"},
+            )
             async for jpeg in mjpeg_frames(hub, fps):
                 try:
                     queue.put_nowait(jpeg)
@@ -158,6 +163,11 @@ async def mjpeg(
                 detail={"mode": "mjpeg", "seconds": round(time.monotonic() - started, 1)},
             )
 
+    cap = max(1, services.settings.live.max_transcodes * 2)
+    # Count and claim the slot with no await in between, so concurrent requests cannot pass
+    # the cap together.
+    if len(MJPEG_TASKS) >= cap:
+        raise ProblemError(429, f"at most {cap} MJPEG streams at once", code="mjpeg_cap")
     task = asyncio.create_task(produce(), name=f"mjpeg-{camera_id}")
     MJPEG_TASKS.add(task)
 
@@ -197,7 +207,7 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
 
 
 @router.delete("/{viewer_id}", status_code=204)
-async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
+async def stop_view(viewer_id: IdPath, principal: Viewer, services: ServicesDep) -> Response:
     """Stop a live view (your own; an admin may stop any)."""
     manager = peers_of(services)
     viewer = manager.viewers.get(viewer_id)

@@ -188,6 +188,7 @@ def fill(path: str, ids: dict[str, int]) -> str:
 
 
 async def denied_count(app: Any) -> int:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         q = select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
         return int(await db.scalar(q) or 0)
