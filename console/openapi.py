@@ -3,17 +3,22 @@ with, the media types it really sends and the raw bodies the import routes read.
 
 FastAPI documents only the success response and a 422 in its own error format. Here each
 operation is completed from what the app does: the auth dependency (401, 403), path parameters
-(404), request bodies (413, 422), the SQLite busy handler (503), and a table of the statuses a
-route raises by hand. The schemathesis test fails when a route answers with a status or media
-type this document does not list.
+(404), request bodies (400, 413, 422), the SQLite busy handler (503), and the statuses its
+handler and the console functions it calls raise (read from their source, so a new
+`raise ProblemError(409, ...)` is documented without anyone remembering to). The schemathesis
+test fails when a route answers with a status or media type this document does not list.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -35,38 +40,14 @@ _REASONS = {
     503: "Busy or not running; try again",
 }
 
-# Statuses a route raises beyond the ones derived from its shape (key: METHOD path).
+# Statuses a route answers with that the source does not spell as a literal (key: METHOD
+# path). Offer refusals carry their status in the exception (see streams/webrtc/offers.py).
 EXTRA: dict[str, tuple[int, ...]] = {
-    "POST /api/auth/login": (429,),
-    "POST /api/users": (409,),
-    "PATCH /api/users/{user_id}": (409,),
-    "POST /api/units": (409,),
-    "PATCH /api/units/{unit_id}": (409,),
-    "POST /api/cameras": (409,),
-    "PATCH /api/cameras/{camera_id}": (412,),
-    "POST /api/live/{camera_id}/offer": (400, 409, 429),
-    "POST /api/live/offer-group": (400, 409, 429),
-    "GET /api/live/{camera_id}/mjpeg": (409, 429),
-    "PUT /api/walls/{wall_id}": (409, 412),
-    "POST /api/walls": (409,),
-    "POST /api/tours": (409,),
-    "PUT /api/tours/{tour_id}": (409,),
-    "POST /api/walls-push": (409,),
-    "PUT /api/gis/layers/{layer}/features/{fid}": (409, 412),
-    "DELETE /api/gis/layers/{layer}/features/{fid}": (409, 412),
-    "POST /api/gis/layers/{layer}/features": (409,),
-    "POST /api/gis/layers/{layer}/import": (415,),
-    "POST /api/gis/shelters/{fid}/occupancy": (409,),
-    "POST /api/drills": (409,),
-    "PUT /api/drills/{drill_id}": (409, 412),
-    "POST /api/drills/{drill_id}/transition": (409, 412),
-    "POST /api/drills/{drill_id}/start": (409,),
-    "POST /api/drills/{drill_id}/timeline": (409,),
-    "PUT /api/drills/{drill_id}/report": (409, 412),
-    "POST /api/drills/{drill_id}/report/actions/{action_id}/close": (409,),
-    "POST /api/health/alerts/{alert_id}/ack": (409,),
-    "POST /api/health/alerts/{alert_id}/close": (409,),
+    "POST /api/live/{camera_id}/offer": (413, 422, 429, 503),
+    "POST /api/live/offer-group": (413, 422, 429, 503),
 }
+# Exceptions whose status is given as the n-th positional argument or `status=`.
+_RAISERS = {"ProblemError": 0, "problem_response": 0, "OfferError": 2}
 
 # Routes that read their body raw (files), and the media types they accept.
 _TEXT = {"type": "string"}
@@ -147,7 +128,103 @@ def _calls(dep: Dependant) -> Iterable[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-def _statuses(route: APIRoute, method: str) -> set[int]:
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _resolve(name: str, scope: dict[str, Any]) -> Any:
+    head, *rest = name.split(".")
+    obj = scope.get(head)
+    for part in rest:
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _int(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int and 100 <= node.value < 600:
+        return node.value
+    return None
+
+
+def _status_arg(call: ast.Call, position: int, default: int | None) -> int | None:
+    for kw in call.keywords:
+        if kw.arg in ("status", "status_code"):
+            return _int(kw.value)
+    if len(call.args) > position:
+        return _int(call.args[position])
+    return default
+
+
+def _helper_status(fn: Any, call: ast.Call) -> int | None:
+    """A call to a helper such as bad(loc, msg, type, status=422) that builds the error."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    for i, param in enumerate(params):
+        if param.name == "status":
+            default = param.default if type(param.default) is int else None
+            return _status_arg(call, i, default)
+    return None
+
+
+@functools.cache
+def raised_statuses(fn: Callable[..., Any]) -> frozenset[int]:
+    """HTTP statuses that `fn` and the console functions it calls raise as literals."""
+    return frozenset(_raised(fn, set()))
+
+
+def _raised(fn: Any, seen: set[Any]) -> set[int]:
+    fn = inspect.unwrap(fn)
+    module = getattr(fn, "__module__", "") or ""
+    if fn in seen or not module.startswith("console") or not inspect.isfunction(fn):
+        return set()
+    seen.add(fn)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func)
+        if name is None:
+            continue
+        short = name.rsplit(".", 1)[-1]
+        if short in _RAISERS:
+            status = _status_arg(node, _RAISERS[short], 422 if short == "OfferError" else None)
+            if status is not None:
+                found.add(status)
+            continue
+        target = _resolve(name, fn.__globals__)
+        if target is None:
+            continue
+        if inspect.isfunction(target):
+            status = _helper_status(target, node)
+            if status is not None:
+                found.add(status)
+            found |= _raised(target, seen)
+    return found
+
+
+def _api_routes(app: FastAPI) -> Iterable[Any]:
+    """Every API route with its effective path (included routers flattened)."""
+    contexts = getattr(routing, "iter_route_contexts", None)
+    if contexts is None:  # FastAPI before included-router contexts
+        yield from (r for r in app.routes if isinstance(r, APIRoute))
+        return
+    for ctx in contexts(app.routes):
+        if isinstance(ctx.original_route, APIRoute):
+            yield ctx
+
+
+def _statuses(route: Any, method: str) -> set[int]:
     found: set[int] = set()
     calls = set(_calls(route.dependant))
     if current_principal in calls:
@@ -157,13 +234,18 @@ def _statuses(route: APIRoute, method: str) -> set[int]:
     if route.dependant.path_params or route.dependant.query_params or route.body_field:
         found.add(422)
     if method in ("POST", "PUT", "PATCH"):
-        found |= {413, 422}
-    if route.path.startswith("/api/"):
+        found.add(413)  # the body limit holds for every request
+    if route.path_format.startswith("/api/"):
         found.add(503)  # the database is busy (SQLite write lock) or the module is off
-    key = f"{method} {route.path}"
+    key = f"{method} {route.path_format}"
     found |= set(EXTRA.get(key, ()))
+    if route.body_field is not None or key in RAW_BODIES:
+        found.add(400)  # a body that does not parse (JSON, form)
     if key in RAW_BODIES:
-        found |= {415, 422}
+        found.add(422)
+    for call in calls:
+        found |= raised_statuses(call)
+    found |= raised_statuses(route.endpoint)
     return found
 
 
@@ -187,14 +269,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     paths = doc.get("paths", {})
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for route in _api_routes(app):
+        if not route.include_in_schema:
             continue
-        for method in route.methods:
-            op = paths.get(route.path, {}).get(method.lower())
+        for method in route.methods or ():
+            op = paths.get(route.path_format, {}).get(method.lower())
             if op is None:
                 continue
-            key = f"{method} {route.path}"
+            key = f"{method} {route.path_format}"
             responses = op.setdefault("responses", {})
             for status in sorted(_statuses(route, method)):
                 responses[str(status)] = _problem_response(status)

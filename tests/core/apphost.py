@@ -77,7 +77,10 @@ class AppHost:
     def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
         """One request through the in-process client."""
         assert self.client is not None
-        return self.call(self.client.request(method, url, **kw))
+        response = self.call(self.client.request(method, url, **kw))
+        # Multipart bodies are streamed: load them so checks can show what was sent.
+        response.request.read()
+        return response
 
     def token(self, username: str) -> str:
         """A bearer token for a demo user, made by the admin through the API."""

@@ -4,6 +4,7 @@ viewer: no server errors, only documented status codes and content types."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from tests.core.apphost import AppHost, seed_full_demo
 
 pytestmark = pytest.mark.slow
 
-CHECKS = [not_a_server_error]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +63,14 @@ def _run(case: Any, role: str, host: AppHost, tokens: dict[str, str]) -> None:
     kwargs.pop("allow_redirects", None)
     if not kwargs.get("cookies"):
         kwargs.pop("cookies", None)
+    if isinstance(kwargs.get("data"), bytes | str):
+        kwargs["content"] = kwargs.pop("data")
     response = host.request(method, url, **kwargs)
     case.validate_response(response, checks=CHECKS)
 
 
 FUZZ = settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("EOC_FUZZ_EXAMPLES", "12")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
