@@ -76,11 +76,12 @@ class AppHost:
 
     def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
         """One request through the in-process client."""
-        assert self.client is not None
-        response = self.call(self.client.request(method, url, **kw))
-        # Multipart bodies are streamed: load them so checks can show what was sent.
-        response.request.read()
-        return response
+        client = self.client
+        assert client is not None
+        request = client.build_request(method, url, **kw)
+        # Multipart bodies are streams: load them first so checks can show what was sent.
+        request.read()
+        return self.call(client.send(request))
 
     def token(self, username: str) -> str:
         """A bearer token for a demo user, made by the admin through the API."""

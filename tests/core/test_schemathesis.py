@@ -35,6 +35,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppHost]:
     h.start()
     yield h
     h.stop()
+    print(f"schemathesis: {CASES[0]} cases")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,25 @@ def _openapi() -> dict[str, Any]:
 schema = schemathesis.openapi.from_dict(_openapi())
 
 
+CASES = [0]
+
+
+def _items(files: Any) -> list[tuple[str, Any]]:
+    return list(files.items()) if isinstance(files, dict) else list(files)
+
+
+def _bytes(value: Any) -> bytes | str:
+    return value if isinstance(value, bytes | str) else str(value).encode()
+
+
+def _part(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return (value[0], _bytes(value[1]), *value[2:])
+    return ("upload", _bytes(value))
+
+
 def _run(case: Any, role: str, host: AppHost, tokens: dict[str, str]) -> None:
+    CASES[0] += 1
     kwargs = case.as_transport_kwargs(
         base_url="http://testserver", headers={"Authorization": f"Bearer {tokens[role]}"}
     )
@@ -65,6 +84,11 @@ def _run(case: Any, role: str, host: AppHost, tokens: dict[str, str]) -> None:
         kwargs.pop("cookies", None)
     if isinstance(kwargs.get("data"), bytes | str):
         kwargs["content"] = kwargs.pop("data")
+    if isinstance(kwargs.get("data"), dict):
+        kwargs["data"] = {k: v if isinstance(v, str) else str(v) for k, v in kwargs["data"].items()}
+    if kwargs.get("files"):
+        # Generated "files" may be numbers or null: send whatever was drawn as the part's bytes.
+        kwargs["files"] = [(k, _part(v)) for k, v in _items(kwargs["files"])]
     response = host.request(method, url, **kwargs)
     case.validate_response(response, checks=CHECKS)
 
