@@ -26,6 +26,8 @@ CSV_COLUMNS = [
     "fov_range_m",
     "main_url",
     "sub_url",
+    "username",
+    "password",
     "tags",
     "key_camera",
     "watch_mode",
@@ -92,6 +94,10 @@ def row_to_model(row_no: int, raw: dict[str, Any], unit_ids: dict[str, int]) -> 
                 data[key] = str(raw[key]).strip()
         if raw.get("sub_url"):
             data["sub_url"] = str(raw["sub_url"]).strip()
+        for key in ("username", "password"):
+            # Blank means "not given": an export re-imported keeps the stored credentials.
+            if raw.get(key) not in (None, ""):
+                data[key] = str(raw[key])
         owner, missing = _units(_split(str(raw.get("owner_unit") or "")), unit_ids, "owner_unit")
         errors += [RowError(row_no, "owner_unit", m) for m in missing]
         if owner:
@@ -171,12 +177,15 @@ def parse_geojson(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
         yield row_to_model(i, props, unit_ids)
 
 
+EXPORT_COLUMNS = [c for c in CSV_COLUMNS if c not in ("username", "password")]
+
+
 def to_csv(cameras: Iterable[CameraOut], unit_codes: dict[int, str]) -> Iterator[str]:
-    """Cameras as CSV (URLs masked), in the import column order."""
+    """Cameras as CSV (no credentials), in the import column order."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(EXPORT_COLUMNS)
     for c in cameras:
         writer.writerow(
             [

@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 from sqlalchemy import select
 
+from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.secrets import UrlVault
 from console.health.recorder import HealthRecorder, StatusReport
@@ -16,7 +17,7 @@ from console.services import Services
 from streams.diagnosis import decode_keyframe
 from streams.hub import HubRegistry
 from streams.source import OpenOptions
-from streams.urls import SourceUrlError, mask_url, parse_source_url
+from streams.urls import SourceUrlError
 from streams.watch import CameraStatus, Watcher, WatchSettings
 
 log = logging.getLogger(__name__)
@@ -73,20 +74,21 @@ class CameraWatching:
             return
         async with self.services.store.session() as db:
             cam = await db.get(Camera, camera_id)
-            url = self.vault.open(cam.main_url_enc) if cam is not None else None
             mode = cam.watch_mode if cam is not None else "patrol"
-            enabled = cam is not None and cam.enabled
-        if not enabled or url is None:
+            if cam is None or not cam.enabled:
+                src = None
+            else:
+                try:
+                    src = cameras.source(cam, self.vault, self.media_root)
+                except SourceUrlError as exc:
+                    log.warning("camera %s not watched: %s", camera_id, exc)
+                    return
+        if src is None:
             self.watcher.unwatch(camera_id)
             await self.registry.remove(camera_id)
             return
-        try:
-            src = parse_source_url(url, media_root=self.media_root)
-        except SourceUrlError as exc:
-            log.warning("camera %s not watched: %s", camera_id, exc)
-            return
         self.watcher.watch(camera_id, src, "continuous" if mode == "continuous" else "patrol")
-        log.info("watching camera %s (%s) at %s", camera_id, mode, mask_url(url))
+        log.info("watching camera %s (%s) at %s", camera_id, mode, src.masked)
 
     async def snapshot(self, camera_id: str) -> bytes | None:
         """A JPEG of the latest keyframe: the watcher's, or decoded from the hub's cache."""

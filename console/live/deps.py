@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import Depends
 
 from console.auth.policy import Principal
+from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import require
 from console.errors import ProblemError
 from console.services import Services
 from streams.hub import CameraHub
-from streams.urls import SourceUrlError, parse_source_url
+from streams.urls import SourceUrlError
 from streams.webrtc.peers import PeerManager
 
 Viewer = Annotated[Principal, Depends(require("live.view"))]
@@ -38,11 +39,10 @@ def watching_of(services: Services) -> CameraWatching:
 def hub_for(cam: Camera, want: str, watching: CameraWatching) -> tuple[CameraHub, str]:
     """The camera's hub for the stream asked for (auto = sub-stream if it has one)."""
     use_sub = want == "sub" or (want == "auto" and cam.sub_url_enc is not None)
-    sealed = cam.sub_url_enc if use_sub and cam.sub_url_enc else cam.main_url_enc
-    stream = "sub" if sealed is cam.sub_url_enc and cam.sub_url_enc else "main"
+    stream = "sub" if use_sub and cam.sub_url_enc else "main"
     key = cam.id if stream == "main" else f"{cam.id}#sub"
     try:
-        src = parse_source_url(watching.vault.open(sealed), media_root=watching.media_root)
+        src = cameras.source(cam, watching.vault, watching.media_root, stream)
     except SourceUrlError as exc:
         raise ProblemError(
             409, f"camera {cam.id} has an unusable URL: {exc}", code=exc.code

@@ -21,7 +21,7 @@ from console.deps import DbDep, ServicesDep, check
 from console.errors import ProblemError
 from console.live.deps import Viewer, hub_for, peers_of, watching_of
 from console.live.group_router import group_router
-from streams.urls import SourceUrlError, parse_source_url
+from streams.urls import SourceUrlError
 from streams.webrtc.mjpeg import mjpeg_frames
 from streams.webrtc.peers import OfferError
 
@@ -122,9 +122,7 @@ async def mjpeg(
     if not isinstance(watching, CameraWatching):
         raise ProblemError(503, "camera ingest is not running", code="not-running")
     try:
-        src = parse_source_url(
-            watching.vault.open(cam.main_url_enc), media_root=watching.media_root
-        )
+        src = cameras.source(cam, watching.vault, watching.media_root)
     except SourceUrlError as exc:
         raise ProblemError(
             409, f"camera {camera_id} has an unusable URL: {exc}", code=exc.code
