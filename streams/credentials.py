@@ -15,6 +15,11 @@ from urllib.parse import quote, unquote
 
 USER = "{{user}}"
 PASSWORD = "{{password}}"
+# Markers for credentials taken from a URL: put back exactly as they were typed (a raw "%"
+# may or may not be an escape; the camera keeps getting what it got before).
+USER_AS_TYPED = "{{user!}}"
+PASSWORD_AS_TYPED = "{{password!}}"
+MARKERS = (USER, PASSWORD, USER_AS_TYPED, PASSWORD_AS_TYPED)
 MASK = "***"
 
 # Parameter names cameras use for the user name and the password (compared lower-case).
@@ -48,22 +53,22 @@ def _userinfo_end(url: str, start: int) -> int | None:
     """Index of the "@" that ends the userinfo, or None when there is no userinfo."""
     rest = url[start:]
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    if "@" in authority:
-        return start + authority.rindex("@")
-    # A raw "/", "?" or "#" in the password ends the authority early for a parser; accept
-    # an "@" further on only when user:... comes before it and a real host follows it.
-    if not re.match(r"^[^:/?#@\s]+:", rest):
-        return None
+    plain = start + authority.rindex("@") if "@" in authority else None
+    if plain is not None and _HOSTY.match(url[plain + 1 :]):
+        return plain
+    # A raw "/", "?" or "#" in the password ends the authority early for a parser; take an
+    # "@" further on when user:... comes before it, a real host follows it, and no query
+    # parameter (an address in ?to=a@b.example) lies between.
     found = None
-    for m in re.finditer("@", rest):
-        if _HOSTY.match(rest[m.end() :]):
-            found = start + m.start()
-    return found
+    if re.match(r"^[^:/?#@\s]+:", rest):
+        for m in re.finditer("@", rest):
+            if _HOSTY.match(rest[m.end() :]) and not re.search(r"[?&;]\w+=", rest[: m.start()]):
+                found = start + m.start()
+    return found if found is not None else plain
 
 
 def _value(raw: str) -> str | None:
-    value = unquote(raw)
-    return None if value in ("", MASK) else value
+    return None if raw in ("", MASK) else raw
 
 
 def _merge(kind: str, old: str | None, new: str | None) -> str | None:
@@ -86,7 +91,7 @@ def split_credentials(url: str) -> SplitUrl:
         user_raw, colon, pass_raw = info.partition(":")
         username = _value(user_raw)
         password = _value(pass_raw) if colon else None
-        marker = USER + (":" + PASSWORD if colon else "")
+        marker = USER_AS_TYPED + (":" + PASSWORD_AS_TYPED if colon else "")
         template = url[:start] + marker + url[at:]
     head_end = template.index("@", start) + 1 if at is not None else start
     head, tail = template[:head_end], template[head_end:]
@@ -96,10 +101,10 @@ def split_credentials(url: str) -> SplitUrl:
         name = pm.group(1).lower()
         if name in USER_PARAMS:
             username = _merge("user name", username, _value(pm.group(2)))
-            marker = USER
+            marker = USER_AS_TYPED
         elif name in PASSWORD_PARAMS:
             password = _merge("password", password, _value(pm.group(2)))
-            marker = PASSWORD
+            marker = PASSWORD_AS_TYPED
         else:
             continue
         out.append(tail[pos : pm.start(2)] + marker)
@@ -108,15 +113,38 @@ def split_credentials(url: str) -> SplitUrl:
     return SplitUrl(head + "".join(out), username, password)
 
 
+# Characters that would end the userinfo or a parameter value early: escaped even in a
+# credential kept as typed (everything else, a "%" included, goes back unchanged).
+_USERINFO_BREAKS = re.compile(r"[@/?#\s]")
+_PARAM_BREAKS = re.compile(r"[&;#\s]")
+
+
+def _escape(value: str, breaks: re.Pattern[str]) -> str:
+    return breaks.sub(lambda m: quote(m.group(), safe=""), value)
+
+
 def assemble(template: str, username: str | None, password: str | None) -> str:
     """The URL to connect with: credentials back where their markers are (or as userinfo)."""
     user = quote(username or "", safe="")
     secret = quote(password or "", safe="")
-    if USER in template or PASSWORD in template:
-        # Userinfo markers leave no "@" or ":" behind when there is nothing to put there.
-        info = user + (f":{secret}" if password else "") + "@" if (username or password) else ""
-        template = re.sub(r"(?<=://)\{\{user\}\}(:\{\{password\}\})?@", lambda _: info, template)
-        return template.replace(USER, user).replace(PASSWORD, secret)
+    if any(m in template for m in MARKERS):
+        values = {
+            USER: user,
+            PASSWORD: secret,
+            USER_AS_TYPED: username or "",
+            PASSWORD_AS_TYPED: password or "",
+        }
+        m = re.search(r"(?<=://)(\{\{user!?\}\})(:(\{\{password!?\}\}))?@", template)
+        if m is not None:
+            info_values = {k: _escape(v, _USERINFO_BREAKS) for k, v in values.items()}
+            # Userinfo leaves no "@" or ":" behind when there is nothing to put there.
+            info = info_values[m.group(1)] + (
+                f":{info_values[m.group(3)]}" if m.group(3) and password else ""
+            )
+            template = template[: m.start()] + (info + "@" if info else "") + template[m.end() :]
+        for marker, value in values.items():
+            template = template.replace(marker, _escape(value, _PARAM_BREAKS))
+        return template
     m = _SCHEME.match(template)
     if m is None or not (username or password) or template.lower().startswith("file:"):
         return template
@@ -126,7 +154,16 @@ def assemble(template: str, username: str | None, password: str | None) -> str:
 
 def display(template: str) -> str:
     """The template as people see it: markers shown as ***."""
-    return template.replace(USER, MASK).replace(PASSWORD, MASK)
+    for marker in MARKERS:
+        template = template.replace(marker, MASK)
+    return template
+
+
+def retype(template: str, name: str) -> str:
+    """The template once `name` ("username"/"password") was set as a field: encode it."""
+    if name == "username":
+        return template.replace(USER_AS_TYPED, USER)
+    return template.replace(PASSWORD_AS_TYPED, PASSWORD)
 
 
 def secret_forms(*values: str | None) -> tuple[str, ...]:
@@ -134,7 +171,7 @@ def secret_forms(*values: str | None) -> tuple[str, ...]:
     forms: set[str] = set()
     for value in values:
         if value:
-            forms |= {value, quote(value, safe=""), quote(value)}
+            forms |= {value, quote(value, safe=""), quote(value), unquote(value)}
     return tuple(sorted(forms, key=len, reverse=True))
 
 

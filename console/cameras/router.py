@@ -399,6 +399,12 @@ async def import_cameras(
     entries.append(entry)
     await db.commit()
     await services.audit.announce(*entries)
+    w = watching(services)
+    if w is not None:
+        # Imported cameras are watched now, as created ones are (not at the next start).
+        for row, cam in good:
+            if not any(e.row == row for e in errors):
+                await w.sync(cam.id)
     await services.bus.publish(
         "camera.imported",
         {"created": created, "updated": updated},

@@ -20,6 +20,7 @@ from streams.credentials import (
     SplitUrl,
     assemble,
     display,
+    retype,
     secret_forms,
     split_credentials,
 )
@@ -172,6 +173,17 @@ def apply(camera: Camera, fields: dict[str, Any], vault: UrlVault, media_root: P
         user, password = creds
         camera.username_enc = vault.seal(user) if user else None
         camera.password_enc = vault.seal(password) if password else None
+    typed = [n for n in ("username", "password") if _secret(fields, n) is not None]
+    if typed:
+        # A value typed into a field is plain text: its markers now encode what they insert.
+        for enc, masked in (("main_url_enc", "main_url_masked"), ("sub_url_enc", "sub_url_masked")):
+            sealed = getattr(camera, enc)
+            if sealed:
+                template = vault.open(sealed)
+                for name in typed:
+                    template = retype(template, name)
+                setattr(camera, enc, vault.seal(template))
+                setattr(camera, masked, mask_url(display(template)))
     camera.credentials_split = True
 
 
