@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import AsyncIterator
@@ -14,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from console import csvsafe
 from console.audit import AuditQuery, entry_dict, query_audit
 from console.auth.policy import Principal
 from console.bounds import INT64_MAX
@@ -103,7 +103,7 @@ async def export_audit(
 
     async def rows() -> AsyncIterator[str]:
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csvsafe.writer(buf)
         # A BOM lets Excel, which most offices open CSV with, read the Chinese text.
         buf.write("\ufeff")
         writer.writerow(CSV_COLUMNS)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from console import csvsafe
 from console.cameras.schemas import CameraCreate, CameraOut
 from console.errors import format_loc
 
@@ -151,7 +152,8 @@ def parse_csv(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
         if None in record:
             yield ParsedRow(i, None, [RowError(i, "", "more fields than the header")])
             continue
-        yield row_to_model(i, record, unit_ids)
+        clean = {k: csvsafe.unescape(v) if isinstance(v, str) else v for k, v in record.items()}
+        yield row_to_model(i, clean, unit_ids)
 
 
 def parse_geojson(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
@@ -183,7 +185,7 @@ EXPORT_COLUMNS = [c for c in CSV_COLUMNS if c not in ("username", "password")]
 def to_csv(cameras: Iterable[CameraOut], unit_codes: dict[int, str]) -> Iterator[str]:
     """Cameras as CSV (no credentials), in the import column order."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csvsafe.writer(buf)
     buf.write("\ufeff")
     writer.writerow(EXPORT_COLUMNS)
     for c in cameras:

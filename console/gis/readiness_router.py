@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Response
 
+from console import csvsafe
 from console.audit import Actor
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
@@ -87,7 +87,7 @@ async def readiness_csv(principal: Reader, services: ServicesDep) -> Response:
     svc = readiness(services)
     st = await svc.current()
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvsafe.writer(buf)
     w.writerow(
         [
             "code",
