@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import noload
 
 from console.audit import Actor
 from console.auth.policy import Principal
@@ -62,17 +63,23 @@ async def health_table(
     unit_id: Annotated[int | None, id_query("Owned by this unit.")] = None,
 ) -> dict[str, Any]:
     """Every visible camera with its status, reasons, latest metrics and open alerts."""
-    cams = list(await db.scalars(cameras.visible(principal.unit_scope).order_by(Camera.id)))
+    # The table needs no sharing lists: skip their extra query.
+    visible = cameras.visible(principal.unit_scope).options(noload(Camera.shares))
+    cams = list(await db.scalars(visible.order_by(Camera.id)))
     ids = [c.id for c in cams]
     healths = {
         h.camera_id: h
         for h in await db.scalars(select(CameraHealth).where(CameraHealth.camera_id.in_(ids)))
     }
-    open_counts: dict[str, int] = {}
-    for a in await db.scalars(
-        select(CameraAlert).where(CameraAlert.camera_id.in_(ids), CameraAlert.state != "closed")
-    ):
-        open_counts[a.camera_id] = open_counts.get(a.camera_id, 0) + 1
+    open_counts: dict[str, int] = dict(
+        (
+            await db.execute(
+                select(CameraAlert.camera_id, func.count())
+                .where(CameraAlert.camera_id.in_(ids), CameraAlert.state != "closed")
+                .group_by(CameraAlert.camera_id)
+            )
+        ).all()
+    )
     rows = [status_dict(c, healths.get(c.id), open_counts.get(c.id, 0)) for c in cams]
     if status:
         rows = [r for r in rows if r["status"] == status]
