@@ -94,7 +94,7 @@ def _run(case: Any, role: str, host: AppHost, tokens: dict[str, str]) -> None:
 
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("EOC_FUZZ_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("EOC_FUZZ_EXAMPLES", "5")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
