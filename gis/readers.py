@@ -47,11 +47,13 @@ def read_geojson(data: bytes) -> Source:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReadError("bad_json", f"not valid GeoJSON: {exc}") from exc
-    feats = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        raise ReadError("bad_geojson", "expected a FeatureCollection")
+    feats = doc.get("features")
     if doc.get("type") == "Feature":
         feats = [doc]
-    if not isinstance(feats, list):
-        raise ReadError("bad_geojson", "expected a FeatureCollection")
+    if not isinstance(feats, list) or not all(isinstance(f, dict) for f in feats):
+        raise ReadError("bad_geojson", "expected a FeatureCollection of Feature objects")
     crs, reason = None, "no crs member: RFC 7946 says WGS84 lon/lat"
     legacy = doc.get("crs")
     if isinstance(legacy, dict):
@@ -60,7 +62,8 @@ def read_geojson(data: bytes) -> Source:
             crs, reason = name, f"legacy crs member {name}"
     records: list[tuple[BaseGeometry | GeometryError, dict[str, Any], bool]] = []
     for f in feats:
-        props = dict((f or {}).get("properties") or {})
+        raw_props = f.get("properties")
+        props = dict(raw_props) if isinstance(raw_props, dict) else {}
         if f.get("id") is not None and "id" not in props:
             props["id"] = f["id"]
         try:

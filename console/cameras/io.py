@@ -166,16 +166,26 @@ def parse_geojson(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         yield ParsedRow(0, None, [RowError(0, "type", "expected a GeoJSON FeatureCollection")])
         return
-    for i, feat in enumerate(doc.get("features") or []):
-        geom = (feat or {}).get("geometry") or {}
-        props = dict((feat or {}).get("properties") or {})
+    feats = doc.get("features") or []
+    if not isinstance(feats, list):
+        yield ParsedRow(0, None, [RowError(0, "features", "expected a list of features")])
+        return
+    for i, feat in enumerate(feats):
+        if not isinstance(feat, dict):
+            yield ParsedRow(i, None, [RowError(i, "", "not a Feature object")])
+            continue
+        geom = feat.get("geometry") or {}
+        raw_props = feat.get("properties")
+        props = dict(raw_props) if isinstance(raw_props, dict) else {}
         if geom:
-            coords = geom.get("coordinates") or []
-            if geom.get("type") != "Point" or len(coords) < 2:
+            coords = geom.get("coordinates") if isinstance(geom, dict) else None
+            if not isinstance(coords, list):
+                coords = []
+            if not isinstance(geom, dict) or geom.get("type") != "Point" or len(coords) < 2:
                 yield ParsedRow(i, None, [RowError(i, "geometry", "cameras need a Point")])
                 continue
             props["lon"], props["lat"] = coords[0], coords[1]
-        props.setdefault("id", (feat or {}).get("id"))
+        props.setdefault("id", feat.get("id"))
         yield row_to_model(i, props, unit_ids)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from console.audit import Actor
 from console.auth.policy import Principal
@@ -64,7 +64,7 @@ async def health_table(
 ) -> dict[str, Any]:
     """Every visible camera with its status, reasons, latest metrics and open alerts."""
     # The table needs no sharing lists: skip their extra query.
-    visible = cameras.visible(principal.unit_scope).options(noload(Camera.shares))
+    visible = cameras.visible(principal.unit_scope).options(lazyload(Camera.shares))
     cams = list(await db.scalars(visible.order_by(Camera.id)))
     ids = [c.id for c in cams]
     healths = {
