@@ -18,6 +18,7 @@ from console.api import audit, auth, meta, people, tokens, units, users, ws
 from console.errors import install_handlers
 from console.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from console.modules import ConsoleModule, installed_modules
+from console.openapi import install_openapi
 from console.services import Services
 from console.settings import Settings
 from console.store.engine import DataDirLock, prepare_data_dir
@@ -52,10 +53,12 @@ async def start_services(services: Services, modules: list[ConsoleModule]) -> Da
         await services.store.upgrade()
         async with services.store.session() as db:
             await services.units.load(db)
+        services.audit.start()
         for module in modules:
             await module.start(services)
             services.features.add(module.name)
     except BaseException:
+        await services.audit.close()
         lock.release()
         await services.store.close()
         raise
@@ -73,6 +76,8 @@ async def stop_services(
             log.exception("module %s failed to stop cleanly", module.name)
     for hook in services.on_stop:
         await hook(services)
+    # After the modules: their last live views and refusals are stored before the end.
+    await services.audit.close()
     await services.bus.close()
     await services.store.close()
     lock.release()
@@ -117,6 +122,7 @@ def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -
         for router in module.routers():
             app.include_router(router)
 
+    install_openapi(app)
     root = web_root()
     index = root / "index.html"
 

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.audit_writer import AuditWriter
 from console.auth.policy import Principal
 from console.events import Audience, EventBus
 from console.store.engine import Store
-from console.store.models import AuditEntry
+from console.store.models import AuditEntry, utcnow
 from console.units import UnitTree
 
 ADMIN_AUDIENCE = Audience(permission="audit.read")
@@ -55,12 +56,13 @@ def entry_dict(entry: AuditEntry) -> dict[str, Any]:
 
 
 class AuditLog:
-    """Writes audit rows, inside a caller's transaction or on their own."""
+    """Writes audit rows: inside a caller's transaction, or queued for the audit writer."""
 
     def __init__(self, store: Store, bus: EventBus, units: UnitTree | None = None) -> None:
         self.store = store
         self.bus = bus
         self.units = units
+        self.writer: AuditWriter | None = None
 
     @staticmethod
     def add(
@@ -74,17 +76,7 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
     ) -> AuditEntry:
         """Add a row to the caller's transaction so it commits (or not) with the change."""
-        entry = AuditEntry(
-            actor_id=actor.id,
-            actor=actor.name[:64],
-            unit_id=actor.unit_id,
-            ip=actor.ip[:64],
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id)[:64],
-            outcome=outcome,
-            detail=detail or {},
-        )
+        entry = _entry(actor, action, outcome, target_type, target_id, detail)
         db.add(entry)
         return entry
 
@@ -103,6 +95,25 @@ class AuditLog:
             return Audience("audit.read", self.units.top_level())
         return Audience("audit.read", frozenset({unit_id}))
 
+    async def _announce_batch(self, entries: Sequence[AuditEntry]) -> None:
+        await self.announce(*entries)
+
+    def start(self) -> None:
+        """Start the writer that stores recorded rows on its own connection."""
+        self.writer = AuditWriter(self.store.dedicated_engine(), self._announce_batch)
+        self.writer.start()
+
+    async def close(self) -> None:
+        """Store every queued row, then stop the writer (shutdown)."""
+        if self.writer is not None:
+            await self.writer.close()
+            self.writer = None
+
+    async def flush(self) -> None:
+        """Wait until rows recorded so far are stored (before reading the log)."""
+        if self.writer is not None:
+            await self.writer.flush()
+
     async def record(
         self,
         actor: Actor,
@@ -113,18 +124,40 @@ class AuditLog:
         target_id: str | int = "",
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Write one row in its own transaction (denials, logins, live views)."""
+        """Record a row outside any request transaction (denials, logins, live views).
+
+        With the writer running this never waits for a database connection, so a burst of
+        refusals cannot exhaust the pool; without it (CLI, tests of parts) it writes at once.
+        """
+        entry = _entry(actor, action, outcome, target_type, target_id, detail)
+        if self.writer is not None and self.writer.running:
+            await self.writer.put(entry)
+            return
         async with self.store.session() as db, db.begin():
-            entry = self.add(
-                db,
-                actor,
-                action,
-                outcome=outcome,
-                target_type=target_type,
-                target_id=target_id,
-                detail=detail,
-            )
+            db.add(entry)
         await self.announce(entry)
+
+
+def _entry(
+    actor: Actor,
+    action: str,
+    outcome: str,
+    target_type: str,
+    target_id: str | int,
+    detail: dict[str, Any] | None,
+) -> AuditEntry:
+    return AuditEntry(
+        ts=utcnow(),
+        actor_id=actor.id,
+        actor=actor.name[:64],
+        unit_id=actor.unit_id,
+        ip=actor.ip[:64],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64],
+        outcome=outcome,
+        detail=detail or {},
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,11 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from console.audit import Actor
-from console.auth.credentials import SESSION_COOKIE, TOKEN_PREFIX, find_session, find_token
+from console.auth.cache import CACHE
+from console.auth.credentials import (
+    SESSION_COOKIE,
+    TOKEN_PREFIX,
+    find_session,
+    find_token,
+    keyed_hash,
+)
 from console.auth.policy import Decision, Principal, Resource, Role, authorize
 from console.errors import ProblemError
 from console.services import Services
-from console.store.models import User
+from console.store.models import User, utcnow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
@@ -90,25 +98,37 @@ async def resolve_principal(
 ) -> Principal | None:
     """Authenticate a bearer token or a session cookie; None when neither is valid."""
     auth = headers.get("authorization", "")
+    raw = auth.partition(" ")[2].strip() if auth else cookies.get(SESSION_COOKIE, "")
+    key = ("t:" if auth else "s:") + keyed_hash(services.secret, raw) if raw else ""
+    cached = CACHE.get(key, ip) if key else None
+    if cached is not None:
+        return cached
     async with services.store.session() as db:
         if auth:
-            scheme, _, raw = auth.partition(" ")
+            scheme = auth.partition(" ")[0]
             if scheme.lower() != "bearer" or not raw.startswith(TOKEN_PREFIX):
                 return None
             found = await find_token(
-                db, services.secret, raw.strip(), services.settings.security.token_max_days
+                db, services.secret, raw, services.settings.security.token_max_days
             )
             if found is None:
                 return None
-            return principal_of(found[1], services, ip, via="token")
-        cookie = cookies.get(SESSION_COOKIE)
-        if not cookie:
+            principal = principal_of(found[1], services, ip, via="token")
+            CACHE.put(key, principal, _seconds_left(found[0].expires_at))
+            return principal
+        if not raw:
             return None
-        sess = await find_session(db, services.secret, cookie, services.settings.security)
+        sess = await find_session(db, services.secret, raw, services.settings.security)
         if sess is None:
             return None
         row, user = sess
-        return principal_of(user, services, ip, session_id=row.id, csrf_token=row.csrf_token)
+        principal = principal_of(user, services, ip, session_id=row.id, csrf_token=row.csrf_token)
+        CACHE.put(key, principal, _seconds_left(row.expires_at))
+        return principal
+
+
+def _seconds_left(expires_at: datetime | None) -> float | None:
+    return None if expires_at is None else (expires_at - utcnow()).total_seconds()
 
 
 async def current_principal(request: Request, services: ServicesDep) -> Principal:

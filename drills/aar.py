@@ -38,7 +38,7 @@ class CorrectiveAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=64, description="Action id")
     text: str = Field(min_length=1, max_length=2000, description="What will be done")
-    owner_unit_id: int = Field(ge=1, description="Responsible unit")
+    owner_unit_id: int = Field(ge=1, le=2**63 - 1, description="Responsible unit")
     due: DayBounded = Field(description="Due date")
     status: Literal["open", "closed"] = Field(default="open", description="open or closed")
     closed_at: datetime | None = Field(default=None, description="When closed, if closed")

@@ -116,7 +116,9 @@ class DrillPlan(BaseModel):
         "with make-up working days counted as working days)",
     )
     exdates: list[datetime] = Field(default_factory=list, max_length=500, description="Exceptions")
-    version: int = Field(default=1, ge=1, description="Optimistic-concurrency version")
+    version: int = Field(
+        default=1, ge=1, le=2**63 - 1, description="Optimistic-concurrency version"
+    )
 
     @field_validator("timezone")
     @classmethod

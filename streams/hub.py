@@ -16,7 +16,7 @@ from streams.links import Backoff, HubStats, LinkState, Subscription, join_threa
 from streams.packets import Packet, StreamInfo
 from streams.params import StreamParams
 from streams.source import OpenOptions, SourceReader
-from streams.urls import SourceUrl, mask_url, parse_source_url
+from streams.urls import SourceUrl, parse_source_url
 
 log = logging.getLogger(__name__)
 # Re-exported: consumers import these from the hub.
@@ -87,11 +87,12 @@ class CameraHub:
         self._ended: asyncio.Event = asyncio.Event()
         self._end_reason = ("eof", "the stream ended")
         self._linger: asyncio.TimerHandle | None = None
+        self._logged_failure: str | None = None  # the open failure last logged
 
     @property
     def masked_url(self) -> str:
         """The URL safe for logs."""
-        return mask_url(self.src.url)
+        return self.src.masked
 
     @property
     def consumers(self) -> int:
@@ -258,10 +259,11 @@ class CameraHub:
                     if self.connected_at and time.monotonic() - self.connected_at > self.stable_s:
                         self.backoff.reset()
                 else:
-                    log.info(
-                        "camera %s failed to open %s: %s", self.camera_id, self.masked_url, reason
-                    )
+                    # A camera that keeps failing logs when the reason changes, not every retry.
+                    if code != self._logged_failure:
+                        log.warning("camera %s cannot be opened (%s)", self.camera_id, code)
                     self._emit("failed")
+                self._logged_failure = code
                 self.connected_at = None
                 await asyncio.sleep(self.backoff.next_delay())
         finally:
@@ -331,6 +333,9 @@ class CameraHub:
             self.state = LinkState.connected
             self.connected_at = now
             self.stats.connects += 1
+            if self._logged_failure is not None:
+                log.info("camera %s is sending again", self.camera_id)
+                self._logged_failure = None
             self._emit("connected")
         if self.backoff.attempt and now - (self.connected_at or now) >= self.stable_s:
             # Stable again: the next outage starts from a short wait, not from the last one's.

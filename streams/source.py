@@ -17,7 +17,7 @@ from streams.access_units import AccessUnitJoiner
 from streams.packets import Packet, StreamInfo
 from streams.sps import find_h264_sps, parameter_units
 from streams.sps_hevc import find_hevc_sps
-from streams.urls import SourceUrl, mask_url
+from streams.urls import SourceUrl
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +150,13 @@ class SourceReader(threading.Thread):
                 if not self.src.is_file:
                     break
         except av.error.FFmpegError as exc:
-            code, detail = reason_code(exc), mask_url(f"{type(exc).__name__}: {exc}")
+            code, detail = reason_code(exc), self.src.redact(f"{type(exc).__name__}: {exc}")
             waited = time.monotonic() - self._open_started
             if self._open_started and waited >= 0.9 * self.options.open_timeout_s:
                 # FFmpeg's RTSP client reports an interrupted wait for a reply as bad data.
                 code = "timeout"
         except Exception as exc:  # a reader must always report how it ended
-            code, detail = reason_code(exc), mask_url(f"{type(exc).__name__}: {exc}")
+            code, detail = reason_code(exc), self.src.redact(f"{type(exc).__name__}: {exc}")
             if code == "error":
                 log.exception("reader %s crashed", self.name)
         if not self.stop_event.is_set():

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from streams.credentials import redact
+
 SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "file"})
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)$")
 # Greedy up to the last @ of the authority, so a password holding a raw "@" is masked whole.
 _USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
 # Some cameras (HTTP snapshot/MJPEG endpoints) take credentials as query parameters.
 _SECRET_PARAM = re.compile(
-    r"(?i)([?&](?:password|passwd|pwd|pass|token|auth|key|secret|signature)=)[^&#\s]*"
+    r"(?i)([?&;/](?:password|passwd|pwd|pass|pw|psw|pswd|p|loginpas|passwort|user|username|usr"
+    r"|login|loginuse|account|uid|token|auth|key|secret|signature)=)[^&;\s]*"
 )
 
 
@@ -33,11 +36,17 @@ class SourceUrl:
     scheme: str
     host: str
     path: Path | None = None
+    # The credentials put into `url` (every spelling), so messages about it can hide them.
+    secrets: tuple[str, ...] = ()
 
     @property
     def masked(self) -> str:
         """The URL with any credentials replaced by ***."""
-        return mask_url(self.url)
+        return self.redact(self.url)
+
+    def redact(self, text: str) -> str:
+        """`text` (an error, a log line) with this source's credentials replaced by ***."""
+        return mask_url(redact(text, self.secrets))
 
     @property
     def is_file(self) -> bool:
@@ -50,15 +59,20 @@ def mask_url(text: str) -> str:
     return _SECRET_PARAM.sub(r"\1***", _USERINFO.sub("***@", text))
 
 
-def parse_source_url(url: str, *, media_root: Path | None) -> SourceUrl:
-    """Validate a source URL; file: paths must resolve inside `media_root` (symlinks followed)."""
+def parse_source_url(
+    url: str, *, media_root: Path | None, secrets: tuple[str, ...] = ()
+) -> SourceUrl:
+    """Validate a source URL; file: paths must resolve inside `media_root` (symlinks followed).
+
+    Messages never repeat the URL: it may carry credentials in shapes no mask recognises.
+    """
     raw = url.strip()
-    if not raw or any(c.isspace() for c in raw) or len(raw) > 1000:
-        raise SourceUrlError("malformed_url", f"not a valid URL: {mask_url(raw)!r}")
+    if not raw or any(c.isspace() for c in raw) or len(raw) > 2000:
+        raise SourceUrlError("malformed_url", "not a valid URL (empty, spaces or too long)")
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if not scheme:
-        raise SourceUrlError("malformed_url", f"not a valid URL (no scheme): {mask_url(raw)!r}")
+        raise SourceUrlError("malformed_url", "not a valid URL (no scheme)")
     if scheme not in SCHEMES:
         raise SourceUrlError(
             "unsupported_scheme",
@@ -68,14 +82,16 @@ def parse_source_url(url: str, *, media_root: Path | None) -> SourceUrl:
         return _file_source(parts.path, parts.netloc, media_root)
     host = parts.hostname or ""
     if not host or not _HOST.match(host if ":" not in host else f"[{host}]"):
-        raise SourceUrlError("malformed_url", f"URL has no valid host: {mask_url(raw)!r}")
+        raise SourceUrlError("malformed_url", "the URL has no valid host")
     try:
         port = parts.port
     except ValueError as exc:
-        raise SourceUrlError("malformed_url", f"bad port in {mask_url(raw)!r}") from exc
+        raise SourceUrlError("malformed_url", "the URL has a bad port") from exc
     if port == 0:
-        raise SourceUrlError("malformed_url", f"bad port in {mask_url(raw)!r}")
-    return SourceUrl(url=urlunsplit(parts._replace(scheme=scheme)), scheme=scheme, host=host)
+        raise SourceUrlError("malformed_url", "the URL has a bad port")
+    return SourceUrl(
+        url=urlunsplit(parts._replace(scheme=scheme)), scheme=scheme, host=host, secrets=secrets
+    )
 
 
 def _file_source(path: str, netloc: str, media_root: Path | None) -> SourceUrl:

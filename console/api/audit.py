@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import AsyncIterator
@@ -16,8 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console import csvsafe
 from console.audit import AuditQuery, entry_dict
 from console.auth.policy import Principal
+from console.bounds import INT64_MAX
 from console.deps import DbDep, ServicesDep, require
 from console.store.models import AuditEntry
 
@@ -50,7 +51,9 @@ class AuditFilters(BaseModel):
     target_id: str | None = Field(None, max_length=64, description="Target id.")
     since: datetime | None = Field(None, description="From (inclusive, ISO 8601 with zone).")
     until: datetime | None = Field(None, description="Until (exclusive, ISO 8601 with zone).")
-    before_id: int | None = Field(None, ge=1, description="Page: rows older than this id.")
+    before_id: int | None = Field(
+        None, ge=1, le=INT64_MAX, description="Page: rows older than this id."
+    )
     limit: int = Field(100, ge=1, le=1000, description="Page size.")
 
     def query(self) -> AuditQuery:
@@ -92,8 +95,12 @@ async def scoped_rows(
 
 
 @router.get("/audit", response_model=AuditPage)
-async def read_audit(filters: Filters, principal: Reader, db: DbDep) -> AuditPage:
+async def read_audit(
+    filters: Filters, principal: Reader, services: ServicesDep, db: DbDep
+) -> AuditPage:
     """Audit rows of the caller's units matching the filters, newest first, paged by id."""
+    # Refusals and live views are queued for the audit writer: show them as soon as asked.
+    await services.audit.flush()
     rows = await scoped_rows(db, filters.query(), principal, filters.limit + 1)
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
@@ -108,11 +115,12 @@ async def export_audit(
     filters: Filters, principal: Reader, services: ServicesDep
 ) -> StreamingResponse:
     """The matching audit rows of the caller's units as CSV (all of them, streamed in pages)."""
+    await services.audit.flush()
     base = filters.query()
 
     async def rows() -> AsyncIterator[str]:
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csvsafe.writer(buf)
         # A BOM lets Excel, which most offices open CSV with, read the Chinese text.
         buf.write("\ufeff")
         writer.writerow(CSV_COLUMNS)

@@ -113,6 +113,9 @@ async def login(
     attempt = await _reserve(services, request, body.username, "auth.login")
     try:
         user = await db.scalar(select(User).where(User.username == body.username))
+        # Give the connection back while the hash is checked: a burst of logins must not hold
+        # the pool through argon2 (expire_on_commit is off, so `user` keeps its fields).
+        await db.commit()
         ok = await verify_password_async(user.password_hash if user else None, body.password)
         if user is None or not ok or user.disabled:
             services.throttle.failed(attempt)

@@ -8,6 +8,7 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.auth.policy import Role
+from console.bounds import INT64_MAX
 from console.store.models import Unit, User
 
 UnitKind = Literal[
@@ -97,7 +98,7 @@ class UserCreate(Strict):
     )
     display_name: str = Field("", max_length=200, description="Name shown in the console.")
     password: str = Field(max_length=1024, description="Initial password.")
-    unit_id: int = Field(description="The user's unit.")
+    unit_id: int = Field(ge=1, le=INT64_MAX, description="The user's unit.")
     roles: list[Role] = Field(min_length=1, max_length=5, description="One or more roles.")
     locale: Literal["zh-CN", "en"] | None = Field(None, description="Preferred UI language.")
 
@@ -106,7 +107,7 @@ class UserPatch(Strict):
     """Changes to a user; absent fields stay as they are."""
 
     display_name: str | None = Field(None, max_length=200, description="Name shown.")
-    unit_id: int | None = Field(None, description="Move to another unit.")
+    unit_id: int | None = Field(None, ge=1, le=INT64_MAX, description="Move to another unit.")
     roles: list[Role] | None = Field(None, min_length=1, max_length=5, description="New roles.")
     disabled: bool | None = Field(None, description="Disable (signs the user out) or enable.")
     locale: Literal["zh-CN", "en"] | None = Field(None, description="Preferred UI language.")
@@ -134,7 +135,9 @@ class UnitCreate(Strict):
     name: str = Field(min_length=1, max_length=200, description="Name (zh-CN).")
     name_en: str = Field("", max_length=200, description="Name (English).")
     kind: UnitKind = Field("department", description="What kind of unit.")
-    parent_id: int | None = Field(None, description="Parent unit; None for a top-level unit.")
+    parent_id: int | None = Field(
+        None, ge=1, le=INT64_MAX, description="Parent unit; None for a top-level unit."
+    )
 
 
 class UnitPatch(Strict):
@@ -143,14 +146,16 @@ class UnitPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=200, description="Name (zh-CN).")
     name_en: str | None = Field(None, max_length=200, description="Name (English).")
     kind: UnitKind | None = Field(None, description="What kind of unit.")
-    parent_id: int | None = Field(None, description="New parent unit.")
+    parent_id: int | None = Field(None, ge=1, le=INT64_MAX, description="New parent unit.")
 
 
 class TokenCreate(Strict):
     """A new API token."""
 
     name: str = Field(min_length=1, max_length=100, description="What the token is for.")
-    user_id: int | None = Field(None, description="Token acts as this user (default: caller).")
+    user_id: int | None = Field(
+        None, ge=1, le=INT64_MAX, description="Token acts as this user (default: caller)."
+    )
     expires_days: int | None = Field(
         None,
         ge=1,

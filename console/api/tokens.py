@@ -11,6 +11,7 @@ from console.api.schemas import Items, TokenCreate, TokenCreated, TokenOut
 from console.audit import Actor
 from console.auth.credentials import expires_in, keyed_hash, new_token
 from console.auth.policy import Principal, Resource
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
@@ -103,7 +104,7 @@ async def create_token(
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke_token(
-    token_id: int, principal: Manager, services: ServicesDep, db: DbDep
+    token_id: IdPath, principal: Manager, services: ServicesDep, db: DbDep
 ) -> Response:
     """Revoke a token at once."""
     token = await db.get(ApiToken, token_id)

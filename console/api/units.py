@@ -10,6 +10,7 @@ from sqlalchemy import select
 from console.api.schemas import Items, UnitCreate, UnitOut, UnitPatch
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
@@ -86,7 +87,7 @@ async def create_unit(
 
 @router.patch("/{unit_id}", response_model=UnitOut)
 async def update_unit(
-    unit_id: int, body: UnitPatch, principal: Writer, services: ServicesDep, db: DbDep
+    unit_id: IdPath, body: UnitPatch, principal: Writer, services: ServicesDep, db: DbDep
 ) -> UnitOut:
     """Rename, re-kind or move a unit within the caller's units."""
     unit = await db.get(Unit, unit_id)

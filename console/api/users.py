@@ -15,6 +15,7 @@ from console.audit import Actor
 from console.auth.credentials import close_user_sessions, revoke_user_tokens
 from console.auth.passwords import hash_password_async
 from console.auth.policy import Principal, Resource
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
@@ -115,7 +116,7 @@ async def _load(
 
 
 @router.get("/{user_id}", response_model=UserOut)
-async def get_user(user_id: int, principal: Reader, services: ServicesDep, db: DbDep) -> UserOut:
+async def get_user(user_id: IdPath, principal: Reader, services: ServicesDep, db: DbDep) -> UserOut:
     """One user."""
     return UserOut.of(await _load(services, db, principal, user_id, "users.read"))
 
@@ -152,7 +153,7 @@ async def _keeps_district_admin(
 
 @router.patch("/{user_id}", response_model=UserOut)
 async def update_user(
-    user_id: int, body: UserPatch, principal: Writer, services: ServicesDep, db: DbDep
+    user_id: IdPath, body: UserPatch, principal: Writer, services: ServicesDep, db: DbDep
 ) -> UserOut:
     """Change a user's name, unit, roles, language or disabled flag."""
     user = await _load(services, db, principal, user_id, "users.write")
@@ -194,7 +195,7 @@ async def update_user(
 
 @router.post("/{user_id}/password", status_code=204)
 async def set_password(
-    user_id: int, body: PasswordIn, principal: Writer, services: ServicesDep, db: DbDep
+    user_id: IdPath, body: PasswordIn, principal: Writer, services: ServicesDep, db: DbDep
 ) -> Response:
     """Set a new password; the user's sessions are signed out and API tokens revoked."""
     user = await _load(services, db, principal, user_id, "users.write")

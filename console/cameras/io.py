@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from console import csvsafe
 from console.cameras.schemas import CameraCreate, CameraOut
 from console.errors import format_loc
 
@@ -26,6 +27,8 @@ CSV_COLUMNS = [
     "fov_range_m",
     "main_url",
     "sub_url",
+    "username",
+    "password",
     "tags",
     "key_camera",
     "watch_mode",
@@ -92,6 +95,10 @@ def row_to_model(row_no: int, raw: dict[str, Any], unit_ids: dict[str, int]) -> 
                 data[key] = str(raw[key]).strip()
         if raw.get("sub_url"):
             data["sub_url"] = str(raw["sub_url"]).strip()
+        for key in ("username", "password"):
+            # Blank means "not given": an export re-imported keeps the stored credentials.
+            if raw.get(key) not in (None, ""):
+                data[key] = str(raw[key])
         owner, missing = _units(_split(str(raw.get("owner_unit") or "")), unit_ids, "owner_unit")
         errors += [RowError(row_no, "owner_unit", m) for m in missing]
         if owner:
@@ -145,7 +152,8 @@ def parse_csv(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
         if None in record:
             yield ParsedRow(i, None, [RowError(i, "", "more fields than the header")])
             continue
-        yield row_to_model(i, record, unit_ids)
+        clean = {k: csvsafe.unescape(v) if isinstance(v, str) else v for k, v in record.items()}
+        yield row_to_model(i, clean, unit_ids)
 
 
 def parse_geojson(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
@@ -158,25 +166,38 @@ def parse_geojson(text: str, unit_ids: dict[str, int]) -> Iterator[ParsedRow]:
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         yield ParsedRow(0, None, [RowError(0, "type", "expected a GeoJSON FeatureCollection")])
         return
-    for i, feat in enumerate(doc.get("features") or []):
-        geom = (feat or {}).get("geometry") or {}
-        props = dict((feat or {}).get("properties") or {})
+    feats = doc.get("features") or []
+    if not isinstance(feats, list):
+        yield ParsedRow(0, None, [RowError(0, "features", "expected a list of features")])
+        return
+    for i, feat in enumerate(feats):
+        if not isinstance(feat, dict):
+            yield ParsedRow(i, None, [RowError(i, "", "not a Feature object")])
+            continue
+        geom = feat.get("geometry") or {}
+        raw_props = feat.get("properties")
+        props = dict(raw_props) if isinstance(raw_props, dict) else {}
         if geom:
-            coords = geom.get("coordinates") or []
-            if geom.get("type") != "Point" or len(coords) < 2:
+            coords = geom.get("coordinates") if isinstance(geom, dict) else None
+            if not isinstance(coords, list):
+                coords = []
+            if not isinstance(geom, dict) or geom.get("type") != "Point" or len(coords) < 2:
                 yield ParsedRow(i, None, [RowError(i, "geometry", "cameras need a Point")])
                 continue
             props["lon"], props["lat"] = coords[0], coords[1]
-        props.setdefault("id", (feat or {}).get("id"))
+        props.setdefault("id", feat.get("id"))
         yield row_to_model(i, props, unit_ids)
 
 
+EXPORT_COLUMNS = [c for c in CSV_COLUMNS if c not in ("username", "password")]
+
+
 def to_csv(cameras: Iterable[CameraOut], unit_codes: dict[int, str]) -> Iterator[str]:
-    """Cameras as CSV (URLs masked), in the import column order."""
+    """Cameras as CSV (no credentials), in the import column order."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csvsafe.writer(buf)
     buf.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(EXPORT_COLUMNS)
     for c in cameras:
         writer.writerow(
             [

@@ -11,7 +11,7 @@ from console.store.models import Base, BigId, utcnow
 
 
 class Camera(Base):
-    """A camera; stream URLs are stored encrypted and only ever shown masked."""
+    """A camera; URLs and credentials are stored encrypted; credentials are never shown."""
 
     __tablename__ = "cameras"
 
@@ -27,6 +27,10 @@ class Camera(Base):
     main_url_masked: Mapped[str] = mapped_column(String(1000))
     sub_url_enc: Mapped[str | None] = mapped_column(Text, default=None)
     sub_url_masked: Mapped[str | None] = mapped_column(String(1000), default=None)
+    # Sealed like the URLs, which hold only markers where the credentials go.
+    username_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    password_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    credentials_split: Mapped[bool] = mapped_column(Boolean, default=True)
     tags: Mapped[list[str]] = mapped_column(default=list)
     key_camera: Mapped[bool] = mapped_column(Boolean, default=False)
     watch_mode: Mapped[str] = mapped_column(String(16), default="patrol")

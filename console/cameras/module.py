@@ -49,6 +49,11 @@ class CamerasModule:
     async def start(self, services: Services) -> None:
         """Start the health recorder and watch every enabled camera."""
         (services.settings.data_dir / "media").mkdir(exist_ok=True)
+        from console.cameras.credentials import split_stored_urls
+        from console.cameras.secrets import UrlVault
+
+        async with services.store.session() as db:
+            await split_stored_urls(db, UrlVault(services.secret))
         self.recorder = HealthRecorder(
             services.store,
             services.bus,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource, authorize
+from console.bounds import INT64_MAX, id_query
 from console.cameras import io as camio
 from console.cameras import service
 from console.cameras.models import Camera
@@ -98,11 +99,11 @@ async def list_cameras(
     principal: Reader,
     db: DbDep,
     q: Annotated[str | None, Query(max_length=100, description="Name or id contains.")] = None,
-    unit_id: Annotated[int | None, Query(description="Owned by this unit.")] = None,
+    unit_id: Annotated[int | None, id_query("Owned by this unit.")] = None,
     tag: Annotated[str | None, Query(max_length=50, description="Has this tag.")] = None,
     key_camera: Annotated[bool | None, Query(description="Only key cameras.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="Page size.")] = 500,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX, description="Rows to skip.")] = 0,
 ) -> CameraPage:
     """Cameras owned by or shared with the caller's units."""
     stmt = service.visible(principal.unit_scope)

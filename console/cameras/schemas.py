@@ -1,11 +1,13 @@
-"""Camera request/response models (URLs only ever leave the server masked)."""
+"""Camera request/response models (credentials go in, never out)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from console.bounds import INT64_MAX, Id
 
 CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 WatchMode = Literal["continuous", "patrol"]
@@ -27,15 +29,26 @@ class CameraFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, description="Display name.")
-    owner_unit_id: int = Field(description="Unit that owns the camera.")
-    shared_unit_ids: list[int] = Field(
+    owner_unit_id: int = Field(ge=1, le=INT64_MAX, description="Unit that owns the camera.")
+    shared_unit_ids: list[Id] = Field(
         default_factory=list, max_length=200, description="Other units that may view it."
     )
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS84).")
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude (WGS84).")
     fov: FieldOfView | None = Field(None, description="Field of view.")
-    main_url: str = Field(min_length=1, max_length=1000, description="Main-stream URL.")
+    main_url: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="Main-stream URL. Credentials in it (user:pass@, ?user=, ?pwd=...) are "
+        "moved to username/password; the stored URL keeps *** in their place.",
+    )
     sub_url: str | None = Field(None, max_length=1000, description="Sub-stream URL.")
+    username: SecretStr | None = Field(
+        None, max_length=128, description="Camera user name (write-only, stored encrypted)."
+    )
+    password: SecretStr | None = Field(
+        None, max_length=128, description="Camera password (write-only, stored encrypted)."
+    )
     tags: list[str] = Field(default_factory=list, max_length=50, description="Free tags.")
     key_camera: bool = Field(False, description="A key camera (重点监控).")
     watch_mode: WatchMode = Field("patrol", description="continuous or patrol health watch.")
@@ -60,13 +73,19 @@ class CameraPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200, description="Display name.")
-    owner_unit_id: int | None = Field(None, description="New owning unit.")
-    shared_unit_ids: list[int] | None = Field(None, max_length=200, description="Sharing units.")
+    owner_unit_id: int | None = Field(None, ge=1, le=INT64_MAX, description="New owning unit.")
+    shared_unit_ids: list[Id] | None = Field(None, max_length=200, description="Sharing units.")
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS84).")
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude (WGS84).")
     fov: FieldOfView | None = Field(None, description="Field of view.")
     main_url: str | None = Field(None, min_length=1, max_length=1000, description="Main stream.")
     sub_url: str | None = Field(None, max_length=1000, description="Sub stream ('' to clear).")
+    username: SecretStr | None = Field(
+        None, max_length=128, description="New user name ('' to clear; absent: unchanged)."
+    )
+    password: SecretStr | None = Field(
+        None, max_length=128, description="New password ('' to clear; absent: unchanged)."
+    )
     tags: list[str] | None = Field(None, max_length=50, description="Free tags.")
     key_camera: bool | None = Field(None, description="Key camera flag.")
     watch_mode: WatchMode | None = Field(None, description="continuous or patrol.")
@@ -83,8 +102,9 @@ class CameraOut(BaseModel):
     lon: float | None
     lat: float | None
     fov: FieldOfView | None
-    main_url: str = Field(description="Masked: credentials are never shown.")
-    sub_url: str | None = Field(description="Masked.")
+    main_url: str = Field(description="Without credentials (*** where they go).")
+    sub_url: str | None = Field(description="Without credentials.")
+    has_credentials: bool = Field(description="Whether a user name or password is stored.")
     tags: list[str]
     key_camera: bool
     watch_mode: str

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,16 @@ from console.cameras.models import Camera, CameraShare
 from console.cameras.schemas import CameraFields, CameraOut, CameraPatch, FieldOfView
 from console.cameras.secrets import UrlVault
 from console.store.models import Unit
-from streams.urls import SourceUrlError, mask_url, parse_source_url
+from streams.credentials import (
+    CredentialError,
+    SplitUrl,
+    assemble,
+    display,
+    retype,
+    secret_forms,
+    split_credentials,
+)
+from streams.urls import SourceUrl, SourceUrlError, mask_url, parse_source_url
 
 
 class CameraError(ValueError):
@@ -60,6 +70,7 @@ def to_out(camera: Camera) -> CameraOut:
         fov=fov,
         main_url=camera.main_url_masked,
         sub_url=camera.sub_url_masked,
+        has_credentials=bool(camera.username_enc or camera.password_enc),
         tags=camera.tags,
         key_camera=camera.key_camera,
         watch_mode=camera.watch_mode,
@@ -70,12 +81,51 @@ def to_out(camera: Camera) -> CameraOut:
     )
 
 
-def check_url(loc: str, url: str, media_root: Path) -> str:
-    """Validate a stream URL; return it normalised or raise CameraError (message masked)."""
+def check_url(loc: str, url: str, media_root: Path) -> SplitUrl:
+    """Split a stream URL from its credentials and validate it (messages never repeat it)."""
     try:
-        return parse_source_url(url, media_root=media_root).url
+        split = split_credentials(url.strip())
+        normal = parse_source_url(split.template, media_root=media_root).url
+    except CredentialError as exc:
+        raise CameraError(loc, str(exc), "credentials") from exc
     except SourceUrlError as exc:
         raise CameraError(loc, str(exc), exc.code) from exc
+    return SplitUrl(normal, split.username, split.password)
+
+
+def _secret(fields: dict[str, Any], key: str) -> str | None:
+    value = fields.get(key)
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value if isinstance(value, str) else None
+
+
+def _credentials(
+    camera: Camera, fields: dict[str, Any], urls: dict[str, SplitUrl], vault: UrlVault
+) -> tuple[str | None, str | None] | None:
+    """The credentials after this change, or None when they stay as they are."""
+    found: dict[str, str | None] = {"username": None, "password": None}
+    for key in ("main_url", "sub_url"):
+        if key not in urls:
+            continue
+        for name, value in (("username", urls[key].username), ("password", urls[key].password)):
+            if value is not None and found[name] is not None and found[name] != value:
+                raise CameraError(key, f"the stream URLs give two different {name}s")
+            found[name] = found[name] if value is None else value
+    changed = False
+    result: dict[str, str | None] = {}
+    for name in ("username", "password"):
+        given = _secret(fields, name) if name in fields else None
+        if given is not None and found[name] is not None and given != found[name]:
+            raise CameraError(name, f"the URL gives another {name} than the {name} field")
+        value = given if given is not None else found[name]
+        if value is None:
+            sealed = getattr(camera, f"{name}_enc")
+            result[name] = vault.open(sealed) if sealed else None
+        else:
+            changed = True
+            result[name] = value or None  # "" clears
+    return (result["username"], result["password"]) if changed else None
 
 
 async def check_units(db: AsyncSession, loc: str, unit_ids: Sequence[int]) -> None:
@@ -93,12 +143,13 @@ async def check_units(db: AsyncSession, loc: str, unit_ids: Sequence[int]) -> No
 
 
 def apply(camera: Camera, fields: dict[str, Any], vault: UrlVault, media_root: Path) -> None:
-    """Copy validated fields onto a row, sealing URLs; validates everything before any change."""
+    """Copy validated fields onto a row, sealing URLs and credentials; validates first."""
     urls = {
         key: check_url(key, fields[key], media_root)
         for key in ("main_url", "sub_url")
         if fields.get(key)
     }
+    creds = _credentials(camera, fields, urls, vault)
     for key, value in fields.items():
         if key == "fov":
             fov = value if value is None or isinstance(value, FieldOfView) else FieldOfView(**value)
@@ -106,14 +157,16 @@ def apply(camera: Camera, fields: dict[str, Any], vault: UrlVault, media_root: P
             camera.fov_angle = fov.angle if fov else None
             camera.fov_range_m = fov.range_m if fov else None
         elif key == "main_url":
-            camera.main_url_enc = vault.seal(urls[key])
-            camera.main_url_masked = mask_url(urls[key])
+            camera.main_url_enc = vault.seal(urls[key].template)
+            camera.main_url_masked = mask_url(display(urls[key].template))
         elif key == "sub_url":
             if key in urls:
-                camera.sub_url_enc = vault.seal(urls[key])
-                camera.sub_url_masked = mask_url(urls[key])
+                camera.sub_url_enc = vault.seal(urls[key].template)
+                camera.sub_url_masked = mask_url(display(urls[key].template))
             else:
                 camera.sub_url_enc = camera.sub_url_masked = None
+        elif key in ("username", "password"):
+            continue
         elif key == "shared_unit_ids":
             wanted = sorted(set(value) - {fields.get("owner_unit_id", camera.owner_unit_id)})
             camera.shares = [CameraShare(unit_id=u) for u in wanted]
@@ -121,6 +174,33 @@ def apply(camera: Camera, fields: dict[str, Any], vault: UrlVault, media_root: P
             camera.tags = sorted({t.strip() for t in value if t.strip()})
         else:
             setattr(camera, key, value)
+    if creds is not None:
+        user, password = creds
+        camera.username_enc = vault.seal(user) if user else None
+        camera.password_enc = vault.seal(password) if password else None
+    typed = [n for n in ("username", "password") if _secret(fields, n) is not None]
+    if typed:
+        # A value typed into a field is plain text: its markers now encode what they insert.
+        for enc, masked in (("main_url_enc", "main_url_masked"), ("sub_url_enc", "sub_url_masked")):
+            sealed = getattr(camera, enc)
+            if sealed:
+                template = vault.open(sealed)
+                for name in typed:
+                    template = retype(template, name)
+                setattr(camera, enc, vault.seal(template))
+                setattr(camera, masked, mask_url(display(template)))
+    camera.credentials_split = True
+
+
+def source(
+    camera: Camera, vault: UrlVault, media_root: Path | None, stream: str = "main"
+) -> SourceUrl:
+    """The camera's stream with its credentials put back: only to connect, never to show."""
+    sealed = camera.sub_url_enc if stream == "sub" and camera.sub_url_enc else camera.main_url_enc
+    user = vault.open(camera.username_enc) if camera.username_enc else None
+    password = vault.open(camera.password_enc) if camera.password_enc else None
+    url = assemble(vault.open(sealed), user, password)
+    return parse_source_url(url, media_root=media_root, secrets=secret_forms(user, password))
 
 
 async def create(
@@ -153,4 +233,15 @@ async def update(
     }
     apply(camera, fields, vault, media_root)
     camera.version += 1
-    return {k: (mask_url(v) if k.endswith("_url") and v else v) for k, v in fields.items()}
+    return {k: _audited(camera, k, v) for k, v in fields.items()}
+
+
+def _audited(camera: Camera, key: str, value: Any) -> Any:
+    """A change as the audit log shows it: URLs without credentials, credentials never."""
+    if key in ("username", "password"):
+        return "cleared" if not _secret({key: value}, key) else "changed"
+    if key == "main_url":
+        return camera.main_url_masked
+    if key == "sub_url":
+        return camera.sub_url_masked
+    return value

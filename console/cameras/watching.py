@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 from sqlalchemy import select
 
+from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.secrets import UrlVault
 from console.health.models import CameraBaseline, CameraTuning
@@ -25,7 +26,7 @@ from streams.baseline import Baseline
 from streams.diagnosis import Tuning, decode_keyframe
 from streams.hub import HubRegistry
 from streams.source import OpenOptions
-from streams.urls import SourceUrlError, mask_url, parse_source_url
+from streams.urls import SourceUrl, SourceUrlError
 from streams.watch import CameraStatus, Watcher, WatchSettings
 
 log = logging.getLogger(__name__)
@@ -103,21 +104,22 @@ class CameraWatching:
             return
         async with self.services.store.session() as db:
             cam = await db.get(Camera, camera_id)
-            url = self.vault.open(cam.main_url_enc) if cam is not None else None
             mode = cam.watch_mode if cam is not None else "patrol"
             enabled = cam is not None and cam.enabled
+            src: SourceUrl | None = None
+            if cam is not None and enabled:
+                try:
+                    src = cameras.source(cam, self.vault, self.media_root)
+                except SourceUrlError as exc:
+                    log.warning("camera %s not watched: %s", camera_id, exc)
+                    return
             tuning = tuning_of(await db.get(CameraTuning, camera_id))
             saved = None
             if enabled and self.watcher.learning(camera_id) is None:
                 saved = await db.get(CameraBaseline, camera_id)
-        if not enabled or url is None:
+        if src is None:
             self.watcher.unwatch(camera_id)
             await self.registry.remove(camera_id)
-            return
-        try:
-            src = parse_source_url(url, media_root=self.media_root)
-        except SourceUrlError as exc:
-            log.warning("camera %s not watched: %s", camera_id, exc)
             return
         baseline = None
         if saved is not None and saved.data:
@@ -138,7 +140,7 @@ class CameraWatching:
         )
         if moved:
             await self._forget_baseline(camera_id, None)
-        log.info("watching camera %s (%s) at %s", camera_id, mode, mask_url(url))
+        log.info("watching camera %s (%s) at %s", camera_id, mode, src.masked)
 
     def set_tuning(self, camera_id: str, tuning: Tuning) -> None:
         """Apply a camera's new tuning from its next diagnosis."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
+from console.bounds import id_query
 from console.deps import DbDep, ServicesDep, absent, check_any, require
 from console.drills import service
 from console.drills.models import DrillReportRow, DrillRow
@@ -29,7 +30,7 @@ async def improvement_plan(
     db: DbDep,
     status: Literal["open", "closed"] | None = None,
     overdue: bool | None = None,
-    unit: Annotated[int | None, Query(description="Owner unit")] = None,
+    unit: Annotated[int | None, id_query("Owner unit")] = None,
 ) -> ActionPage:
     """Corrective actions across the drills the caller sees or whose owner unit is theirs."""
     day = today(services)

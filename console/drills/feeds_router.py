@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource, authorize
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep, absent, check, principal_of, require
 from console.drills import service
 from console.drills.config import LEADS, DrillsConfig, config
@@ -113,7 +114,7 @@ async def create_feed(body: FeedIn, principal: Reader, services: ServicesDep, db
 
 @router.delete("/{feed_id}", status_code=204)
 async def revoke_feed(
-    feed_id: int, principal: Reader, services: ServicesDep, db: DbDep
+    feed_id: IdPath, principal: Reader, services: ServicesDep, db: DbDep
 ) -> Response:
     """Revoke a feed: its URL answers 404 from now on (yours, or any of your units' as admin)."""
     row = await db.get(DrillFeedRow, feed_id)

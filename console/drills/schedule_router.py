@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import or_, select
 
 from console.auth.policy import Principal, authorize
+from console.bounds import id_query
 from console.deps import DbDep, ServicesDep, require
 from console.drills import service
 from console.drills.config import config
@@ -154,7 +155,7 @@ async def calendar(
     day: Annotated[
         DayBounded | None, Query(alias="date", description="Any day in the period (2000-2100)")
     ] = None,
-    unit: Annotated[int | None, Query(description="Organising or participating unit")] = None,
+    unit: Annotated[int | None, id_query("Organising or participating unit")] = None,
     community: Annotated[str | None, Query(max_length=64)] = None,
     type_: Annotated[DrillType | None, Query(alias="type")] = None,
     tz: Annotated[str | None, Query(max_length=64, description="IANA zone")] = None,

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from console.bounds import INT64_MAX
 from drills.aar import CorrectiveAction, ObjectiveRating
 from drills.conduct import EntryKind, Measures
 from drills.models import AwareBounded, DayBounded, DrillPlan, Ident
@@ -140,7 +141,9 @@ class FeedIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     scope: Literal["user", "unit"]
-    unit_id: int | None = Field(default=None, description="Required for scope=unit")
+    unit_id: int | None = Field(
+        default=None, ge=1, le=INT64_MAX, description="Required for scope=unit"
+    )
 
 
 class FeedOut(BaseModel):

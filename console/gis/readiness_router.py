@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import time
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Response
 
+from console import csvsafe
 from console.audit import Actor
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
@@ -38,6 +39,23 @@ def _row(st: State, i: int, cfg: model.ReadinessConfig) -> dict[str, Any]:
     return st.communities[i] | model.explain(i, st.metrics, st.scores, st.total, cfg, drill)
 
 
+# The explained rows and trends of the current state, built once per state rather than per
+# request (a state is replaced, never changed, when anything is recomputed).
+_MEMO: dict[str, Any] = {"state": None, "rows": [], "trends": {}, "at": 0.0}
+TRENDS_TTL_S = 10.0
+
+
+async def _explained(svc: ReadinessService, st: State) -> tuple[list[dict[str, Any]], Any]:
+    now = time.monotonic()
+    if _MEMO["state"] is not st:
+        _MEMO.update(state=st, rows=[_row(st, i, svc.cfg) for i in range(len(st.communities))])
+        _MEMO["at"] = 0.0
+    if now - _MEMO["at"] > TRENDS_TTL_S:
+        _MEMO["trends"] = await svc.trends([c["code"] for c in st.communities])
+        _MEMO["at"] = now
+    return _MEMO["rows"], _MEMO["trends"]
+
+
 @router.get("/readiness")
 async def list_readiness(
     principal: Reader,
@@ -57,10 +75,9 @@ async def list_readiness(
         )
     svc = readiness(services)
     st = await svc.current()
+    explained, trends = await _explained(svc, st)
     rows = [
-        _row(st, i, svc.cfg)
-        for i, c in enumerate(st.communities)
-        if street_office is None or c["street_office"] == street_office
+        dict(r) for r in explained if street_office is None or r["street_office"] == street_office
     ]
 
     def key(r: dict[str, Any]) -> float | None:
@@ -71,7 +88,6 @@ async def list_readiness(
     if sort == "desc":
         known.reverse()
     ranked = known + [r for r in rows if key(r) is None]
-    trends = await svc.trends([r["code"] for r in ranked])
     for r in ranked:
         r["trend"] = trends.get(r["code"], [])
     return {
@@ -87,7 +103,7 @@ async def readiness_csv(principal: Reader, services: ServicesDep) -> Response:
     svc = readiness(services)
     st = await svc.current()
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvsafe.writer(buf)
     w.writerow(
         [
             "code",

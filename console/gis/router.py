@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import json
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ import shapely
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from console import csvsafe
 from console.audit import Actor
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
@@ -201,7 +201,7 @@ async def layer_csv(
 def _csv(rows: Sequence[Feature], fields: list[str], crs: str = crsmod.WGS84) -> str:
     """CSV text of features (WKT from shapely: worker thread)."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvsafe.writer(buf)
     w.writerow(["fid", *fields, "wkt", "x", "y", "crs"])
     arr: GeomArray | list[Any] = (
         to_crs(shapely.from_geojson([f.geometry for f in rows]), crs) if rows else []

@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
+from console.bounds import IdPath, id_query
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, absent, check, require
@@ -71,25 +73,31 @@ async def health_table(
         Query(description="Only this status."),
     ] = None,
     reason: Annotated[str | None, Query(max_length=32, description="Has this fault.")] = None,
-    unit_id: Annotated[int | None, Query(description="Owned by this unit.")] = None,
+    unit_id: Annotated[int | None, id_query("Owned by this unit.")] = None,
 ) -> dict[str, Any]:
     """Every visible camera with its status, reasons, latest metrics and open alerts."""
-    cams = list(await db.scalars(cameras.visible(principal.unit_scope).order_by(Camera.id)))
+    # The table needs no sharing lists: skip their extra query.
+    visible = cameras.visible(principal.unit_scope).options(lazyload(Camera.shares))
+    cams = list(await db.scalars(visible.order_by(Camera.id)))
     ids = [c.id for c in cams]
     healths = {
         h.camera_id: h
         for h in await db.scalars(select(CameraHealth).where(CameraHealth.camera_id.in_(ids)))
     }
-    open_counts: dict[str, int] = {}
-    # A recovered alert waiting out its quiet period is not open.
-    for a in await db.scalars(
-        select(CameraAlert).where(
-            CameraAlert.camera_id.in_(ids),
-            CameraAlert.state != "closed",
-            CameraAlert.recovered_at.is_(None),
-        )
-    ):
-        open_counts[a.camera_id] = open_counts.get(a.camera_id, 0) + 1
+    open_counts: dict[str, int] = dict(
+        (
+            await db.execute(
+                select(CameraAlert.camera_id, func.count())
+                # A recovered alert waiting out its quiet period is not open.
+                .where(
+                    CameraAlert.camera_id.in_(ids),
+                    CameraAlert.state != "closed",
+                    CameraAlert.recovered_at.is_(None),
+                )
+                .group_by(CameraAlert.camera_id)
+            )
+        ).all()
+    )
     cal = _calendar(services)
     now = utcnow()
     rows = [
@@ -274,7 +282,7 @@ async def _alert_action(
 
 @router.post("/alerts/{alert_id}/ack")
 async def acknowledge_alert(
-    alert_id: int, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
+    alert_id: IdPath, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
 ) -> dict[str, Any]:
     """Acknowledge an alert (someone is on it)."""
     return await _alert_action(alert_id, body, principal, services, db, "ack")
@@ -282,7 +290,7 @@ async def acknowledge_alert(
 
 @router.post("/alerts/{alert_id}/close")
 async def close_alert(
-    alert_id: int, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
+    alert_id: IdPath, body: AlertAction, principal: Manager, services: ServicesDep, db: DbDep
 ) -> dict[str, Any]:
     """Close an alert (fixed or accepted)."""
     return await _alert_action(alert_id, body, principal, services, db, "close")

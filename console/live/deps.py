@@ -10,6 +10,7 @@ from fastapi import Depends
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
+from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
 from console.deps import require
@@ -17,7 +18,7 @@ from console.errors import ProblemError
 from console.services import Services
 from streams.fmp4 import CodecUnknown, mime_type
 from streams.hub import CameraHub
-from streams.urls import SourceUrlError, parse_source_url
+from streams.urls import SourceUrlError
 from streams.webrtc.peers import PeerManager
 
 Viewer = Annotated[Principal, Depends(require("live.view"))]
@@ -62,11 +63,10 @@ def hub_for(
     `linger_s` keeps the stream open that long after its last viewer leaves.
     """
     use_sub = want == "sub" or (want == "auto" and cam.sub_url_enc is not None)
-    sealed = cam.sub_url_enc if use_sub and cam.sub_url_enc else cam.main_url_enc
-    stream = "sub" if sealed is cam.sub_url_enc and cam.sub_url_enc else "main"
+    stream = "sub" if use_sub and cam.sub_url_enc else "main"
     key = cam.id if stream == "main" else f"{cam.id}#sub"
     try:
-        src = parse_source_url(watching.vault.open(sealed), media_root=watching.media_root)
+        src = cameras.source(cam, watching.vault, watching.media_root, stream)
     except SourceUrlError as exc:
         raise ProblemError(
             409, f"camera {cam.id} has an unusable URL: {exc}", code=exc.code

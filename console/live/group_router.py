@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
 from console.auth.policy import Principal
+from console.bounds import IdPath
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, absent, check
@@ -82,6 +83,8 @@ async def offer_group(
 ) -> GroupAnswerOut:
     """Start live views of many cameras on one peer connection (each checked and audited)."""
     found = await _cameras(body.cameras, principal, services, db)
+    # Answering can wait seconds for the cameras: do not hold a pooled connection meanwhile.
+    await db.commit()
     manager = peers_of(services)
     watching = watching_of(services)
     linger = services.settings.live.linger_s
@@ -141,7 +144,7 @@ async def _audit_start(
 
 
 @group_router.delete("/groups/{group_id}", status_code=204)
-async def stop_group(group_id: int, principal: Viewer, services: ServicesDep) -> Response:
+async def stop_group(group_id: IdPath, principal: Viewer, services: ServicesDep) -> Response:
     """Stop every live view of a group (your own; an admin that of a user in the admin's
     units); idempotent for its user like a single view's stop."""
     manager = peers_of(services)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
 from console.auth.policy import authorize
+from console.bounds import IdPath
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.cameras.watching import CameraWatching
@@ -22,7 +23,7 @@ from console.live.deps import Viewer, hub_for, mse_codec_soon, peers_of, view_re
 from console.live.extras_router import extras_router
 from console.live.group_router import group_router
 from console.live.mse_router import mse_router
-from streams.urls import SourceUrlError, parse_source_url
+from streams.urls import SourceUrlError
 from streams.webrtc.mjpeg import mjpeg_frames
 from streams.webrtc.peers import NeedsTranscode, OfferError
 
@@ -79,6 +80,8 @@ async def offer(
     if cam is None:
         raise await absent(services, principal, "live.view", "camera", camera_id)
     await check(services, principal, "live.view", cameras.resource(cam))
+    # Answering can wait seconds for the camera: do not hold a pooled connection meanwhile.
+    await db.commit()
     manager = peers_of(services)
     watching = watching_of(services)
     hub, stream = hub_for(cam, body.stream, watching, services.settings.live.linger_s)
@@ -147,25 +150,18 @@ async def mjpeg(
     if cam is None:
         raise await absent(services, principal, "live.view", "camera", camera_id)
     await check(services, principal, "live.view", cameras.resource(cam))
+    await db.commit()  # the stream lasts long: give the connection back now
     watching = services.extensions.get("camera_watching")
     if not isinstance(watching, CameraWatching):
         raise ProblemError(503, "camera ingest is not running", code="not-running")
-    cap = max(1, services.settings.live.max_transcodes * 2)
-    if len(MJPEG_TASKS) >= cap:
-        raise ProblemError(429, f"at most {cap} MJPEG streams at once", code="mjpeg_cap")
     try:
-        src = parse_source_url(
-            watching.vault.open(cam.main_url_enc), media_root=watching.media_root
-        )
+        src = cameras.source(cam, watching.vault, watching.media_root)
     except SourceUrlError as exc:
         raise ProblemError(
             409, f"camera {camera_id} has an unusable URL: {exc}", code=exc.code
         ) from exc
     hub = watching.registry.get(camera_id) or watching.registry.configure(camera_id, src)
     actor = Actor.of(principal)
-    await services.audit.record(
-        actor, "live.start", target_type="camera", target_id=camera_id, detail={"mode": "mjpeg"}
-    )
     queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=2)
     started = time.monotonic()
 
@@ -173,6 +169,13 @@ async def mjpeg(
         # Runs as its own task so cleanup happens even when the client vanishes mid-send.
         stalled_since: float | None = None
         try:
+            await services.audit.record(
+                actor,
+                "live.start",
+                target_type="camera",
+                target_id=camera_id,
+                detail={"mode": "mjpeg"},
+            )
             async for jpeg in mjpeg_frames(hub, fps):
                 try:
                     queue.put_nowait(jpeg)
@@ -192,6 +195,11 @@ async def mjpeg(
                 detail={"mode": "mjpeg", "seconds": round(time.monotonic() - started, 1)},
             )
 
+    cap = max(1, services.settings.live.max_transcodes * 2)
+    # Count and claim the slot with no await in between, so concurrent requests cannot pass
+    # the cap together.
+    if len(MJPEG_TASKS) >= cap:
+        raise ProblemError(429, f"at most {cap} MJPEG streams at once", code="mjpeg_cap")
     task = asyncio.create_task(produce(), name=f"mjpeg-{camera_id}")
     MJPEG_TASKS.add(task)
     MJPEG_OWNERS[task] = (actor, camera_id)
@@ -236,7 +244,7 @@ async def list_views(principal: Viewer, services: ServicesDep) -> dict[str, Any]
 
 
 @router.delete("/{viewer_id}", status_code=204)
-async def stop_view(viewer_id: int, principal: Viewer, services: ServicesDep) -> Response:
+async def stop_view(viewer_id: IdPath, principal: Viewer, services: ServicesDep) -> Response:
     """Stop a live view (your own; an admin that of a user in the admin's units). Idempotent
     for its user: a view that already ended (the browser closed the peer first, or it was
     reaped) answers 204; anyone else is answered as for an id never used."""

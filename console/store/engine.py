@@ -28,6 +28,7 @@ from console.settings import Settings
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_POOL = 16
 
 
 def _alembic_config() -> Config:
@@ -98,10 +99,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Create the async engine for the configured database."""
+def create_engine(settings: Settings, *, connections: int | None = None) -> AsyncEngine:
+    """Create the async engine for the configured database (`connections`: a fixed pool)."""
     url = settings.effective_database_url
     kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    if connections is not None:
+        kwargs.update(pool_size=connections, max_overflow=0)
+    elif url.startswith("sqlite"):
+        # A fixed pool: under many clients the default overflow opened and closed a connection
+        # (a thread and four PRAGMAs) per request; waiting for a kept one is cheaper, and more
+        # connections than this do not read faster through one GIL.
+        kwargs.update(pool_size=SQLITE_POOL, max_overflow=0)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 5}
     engine = create_async_engine(url, **kwargs)
@@ -149,6 +157,10 @@ class Store:
     def session(self) -> AsyncSession:
         """A new ORM session (use as an async context manager)."""
         return self.sessions()
+
+    def dedicated_engine(self) -> AsyncEngine:
+        """An engine with one connection of its own, outside the request pool."""
+        return create_engine(self.settings, connections=1)
 
     async def upgrade(self) -> str | None:
         """Apply pending migrations; return the revision now in force."""

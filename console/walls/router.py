@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource, authorize
+from console.bounds import INT64_MAX, IdPath
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, absent, check, require
@@ -180,19 +181,21 @@ async def _get(
 
 
 @router.get("/walls/{wall_id}", response_model=WallOut)
-async def get_wall(wall_id: int, principal: Reader, services: ServicesDep, db: DbDep) -> WallOut:
+async def get_wall(wall_id: IdPath, principal: Reader, services: ServicesDep, db: DbDep) -> WallOut:
     """One wall."""
     return _wall_out(await _get(services, db, Wall, wall_id, principal))
 
 
 @router.put("/walls/{wall_id}", response_model=WallOut)
 async def update_wall(
-    wall_id: int,
+    wall_id: IdPath,
     body: WallIn,
     principal: Writer,
     services: ServicesDep,
     db: DbDep,
-    version: Annotated[int | None, Query(description="Expected version (412 when stale).")] = None,
+    version: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="Expected version (412 when stale).")
+    ] = None,
 ) -> WallOut:
     """Replace a wall's layout and tiles."""
     wall: Wall = await _get(services, db, Wall, wall_id, principal)
@@ -224,7 +227,7 @@ async def update_wall(
 
 @router.delete("/walls/{wall_id}", status_code=204)
 async def delete_wall(
-    wall_id: int, principal: Writer, services: ServicesDep, db: DbDep
+    wall_id: IdPath, principal: Writer, services: ServicesDep, db: DbDep
 ) -> Response:
     """Delete a wall."""
     wall: Wall = await _get(services, db, Wall, wall_id, principal)
@@ -296,12 +299,14 @@ async def create_tour(body: TourIn, principal: Writer, services: ServicesDep, db
 
 @router.put("/tours/{tour_id}", response_model=TourOut)
 async def update_tour(
-    tour_id: int,
+    tour_id: IdPath,
     body: TourIn,
     principal: Writer,
     services: ServicesDep,
     db: DbDep,
-    version: Annotated[int | None, Query(description="Expected version (412 when stale).")] = None,
+    version: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="Expected version (412 when stale).")
+    ] = None,
 ) -> TourOut:
     """Replace a tour."""
     tour: Tour = await _get(services, db, Tour, tour_id, principal)
@@ -328,7 +333,7 @@ async def update_tour(
 
 @router.delete("/tours/{tour_id}", status_code=204)
 async def delete_tour(
-    tour_id: int, principal: Writer, services: ServicesDep, db: DbDep
+    tour_id: IdPath, principal: Writer, services: ServicesDep, db: DbDep
 ) -> Response:
     """Delete a tour."""
     tour: Tour = await _get(services, db, Tour, tour_id, principal)

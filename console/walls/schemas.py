@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from console.bounds import INT64_MAX
+
 LAYOUTS: dict[str, int] = {
     "1": 1,
     "4": 4,
@@ -85,9 +87,9 @@ class PushIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int = Field(description="Whose screen.")
+    user_id: int = Field(ge=1, le=INT64_MAX, description="Whose screen.")
     camera_id: str | None = Field(None, max_length=64, description="A camera to open.")
-    wall_id: int | None = Field(None, description="A saved wall to open.")
+    wall_id: int | None = Field(None, ge=1, le=INT64_MAX, description="A saved wall to open.")
 
     @model_validator(mode="after")
     def _one_target(self) -> PushIn:

@@ -68,16 +68,10 @@ async def _decisions(
     return [by_hub[id(h)] for h in hubs]
 
 
-def _check_limits(manager: PeerManager, user: str, n: int) -> None:
-    limits = manager.limits
+def check_group_size(n: int) -> None:
+    """A group holds 1 to GROUP_MAX cameras (the viewer caps are held by the manager)."""
     if not 1 <= n <= GROUP_MAX:
         raise OfferError("group_size", f"a group holds 1 to {GROUP_MAX} cameras, not {n}")
-    if manager.count() + n > limits.max_total:
-        raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
-    if manager.count(user) + n > limits.max_per_user:
-        raise OfferError(
-            "too_many_for_user", f"at most {limits.max_per_user} live views per user", 429
-        )
 
 
 async def open_group(
@@ -92,7 +86,6 @@ async def open_group(
     inactive and its slot holds the error (raised when every slot is refused)."""
     from streams.webrtc.peers import Viewer, h264_first, sent_profile
 
-    _check_limits(manager, user, len(hubs))
     cleaned = clean_offer(sdp, manager.limits.max_sdp_bytes + SDP_PER_CAMERA * len(hubs))
     if video_sections(cleaned) != len(hubs):
         raise OfferError(

@@ -22,7 +22,7 @@ from aiortc import (
 
 from streams.mse import MseView
 from streams.params import frames_reorder
-from streams.webrtc.group import Group, open_group
+from streams.webrtc.group import Group, check_group_size, open_group
 from streams.webrtc.offers import MAX_SDP, OfferError, clean_offer
 from streams.webrtc.profile import advertise
 from streams.webrtc.source import PacketSource
@@ -155,6 +155,8 @@ class PeerManager:
         self.streams: dict[int, MseView] = {}  # MSE views (their sockets live in the router)
         self.transcoders: dict[str, TranscodeHub] = {}
         self._ids = itertools.count(1)
+        # Slots held by offers still being answered, so concurrent offers cannot overshoot.
+        self._reserved: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._monitor: asyncio.Task[None] | None = None
         self.reaped = 0  # ICE never completed
@@ -173,18 +175,33 @@ class PeerManager:
         return self.gone.get((kind, ident))
 
     def count(self, user: str | None = None) -> int:
-        """Live viewers (WebRTC and MSE), in total or of one user."""
+        """Live viewers (WebRTC and MSE, and slots held by offers being answered), in total or
+        of one user."""
+        held = sum(self._reserved.values()) if user is None else self._reserved.get(user, 0)
         users = [v.user for v in self.viewers.values()] + [v.user for v in self.streams.values()]
-        return sum(1 for u in users if user is None or u == user)
+        return held + sum(1 for u in users if user is None or u == user)
 
-    def admit_stream(self, camera_id: str, user: str) -> MseView:
-        """Register an MSE view under the same viewer limits (raises OfferError)."""
-        if self.count() >= self.limits.max_total:
+    def _reserve(self, user: str, n: int) -> None:
+        """Check the caps and hold `n` slots in one step (no await between the two)."""
+        if self.count() + n > self.limits.max_total:
             raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
-        if self.count(user) >= self.limits.max_per_user:
+        if self.count(user) + n > self.limits.max_per_user:
             raise OfferError(
                 "too_many_for_user", f"at most {self.limits.max_per_user} live views per user", 429
             )
+        self._reserved[user] = self._reserved.get(user, 0) + n
+
+    def _release(self, user: str, n: int) -> None:
+        left = self._reserved.get(user, 0) - n
+        if left > 0:
+            self._reserved[user] = left
+        else:
+            self._reserved.pop(user, None)
+
+    def admit_stream(self, camera_id: str, user: str) -> MseView:
+        """Register an MSE view under the same viewer limits (raises OfferError)."""
+        self._reserve(user, 1)  # checks the caps; the view takes the slot at once
+        self._release(user, 1)
         view = MseView(next(self._ids), camera_id, user)
         self.streams[view.id] = view
         return view
@@ -259,12 +276,21 @@ class PeerManager:
     ) -> tuple[Viewer, str]:
         """Answer a viewer's offer for a camera hub (raises OfferError with a reason code)."""
         cleaned = clean_offer(sdp, self.limits.max_sdp_bytes)
-        if self.count() >= self.limits.max_total:
-            raise OfferError("too_many_viewers", "the server is at its viewer limit", 429)
-        if self.count(user) >= self.limits.max_per_user:
-            raise OfferError(
-                "too_many_for_user", f"at most {self.limits.max_per_user} live views per user", 429
-            )
+        self._reserve(user, 1)
+        try:
+            return await self._answer(hub, cleaned, user, instant, transcode, allow_transcode)
+        finally:
+            self._release(user, 1)
+
+    async def _answer(
+        self,
+        hub: PacketSource,
+        cleaned: str,
+        user: str,
+        instant: bool,
+        transcode: bool,
+        allow_transcode: bool,
+    ) -> tuple[Viewer, str]:
         started = time.monotonic()
         # Hold the upstream open while deciding, so it is not closed and reopened.
         probe = hub.subscribe(maxsize=4, name="probe", with_gop=False)
@@ -303,7 +329,12 @@ class PeerManager:
         allow_transcode: bool = True,
     ) -> tuple[Group, list[Viewer | OfferError], str]:
         """Answer one offer carrying a video m-line per camera, in order (see group.py)."""
-        return await open_group(self, hubs, sdp, user, instant, allow_transcode)
+        check_group_size(len(hubs))
+        self._reserve(user, len(hubs))
+        try:
+            return await open_group(self, hubs, sdp, user, instant, allow_transcode)
+        finally:
+            self._release(user, len(hubs))
 
     def _track(self, viewer: Viewer) -> None:
         """Reap the viewer if ICE never completes; watch it for silence."""

@@ -23,6 +23,7 @@ FRESH = {**CAM, "id": "gz-yx-0002", "name": "北京路口西"}
 
 
 async def denials(app: Any) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         rows = await db.scalars(select(AuditEntry).where(AuditEntry.outcome == "denied"))
         return list(rows)

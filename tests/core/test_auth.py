@@ -13,6 +13,7 @@ from tests.conftest import login, new_client
 
 
 async def audit_rows(app: Any, action: str) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         return list(await db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 

@@ -396,6 +396,7 @@ def fill(value: Any, ids: dict[str, Any]) -> Any:
 
 
 async def denied_count(app: Any) -> int:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         q = select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
         return int(await db.scalar(q) or 0)

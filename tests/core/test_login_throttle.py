@@ -38,6 +38,7 @@ def clock(app: Any) -> Clock:
 
 
 async def logins(app: Any) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         q = select(AuditEntry).where(AuditEntry.action == "auth.login")
         return list(await db.scalars(q.order_by(AuditEntry.id)))

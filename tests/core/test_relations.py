@@ -29,6 +29,7 @@ async def as_user(app: Any, name: str) -> httpx.AsyncClient:
 
 
 async def denied_rows(app: Any, action: str) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         q = select(AuditEntry).where(AuditEntry.action == action, AuditEntry.outcome == "denied")
         return list(await db.scalars(q.order_by(AuditEntry.id)))

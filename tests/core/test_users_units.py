@@ -100,6 +100,7 @@ async def test_other_unit_admin_is_refused_and_audited(client: httpx.AsyncClient
         assert r.status_code == 403
     finally:
         await other.aclose()
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         denied = list(await db.scalars(select(AuditEntry).where(AuditEntry.outcome == "denied")))
     assert {(d.actor, d.action, d.target_type) for d in denied} >= {

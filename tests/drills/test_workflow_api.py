@@ -29,6 +29,7 @@ OBJ = [
 
 
 async def audit(app: Any, action: str) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         q = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
         return list(await db.scalars(q))

@@ -56,6 +56,7 @@ async def test_import_nanao_geojson_and_reimport_versions(
     assert r.json()["features"] == []
     csv_text = (await client.get("/api/gis/layers/shelters.csv")).text
     assert csv_text.startswith("fid,name,address,kind") and "POINT (136." in csv_text
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         assert (
             await db.scalar(select(func.count()).select_from(FeatureVersion)) == 2 * rep["created"]

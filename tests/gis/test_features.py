@@ -76,6 +76,7 @@ async def test_create_update_delete_history(client: httpx.AsyncClient, app: Any)
     ops = [(d["op"], d["version"]) for t, d, _a in seen if t == "gis.feature.changed"]
     assert ops == [("create", 1), ("update", 2), ("delete", 3)]
     assert all(a.permission == "gis.read" for t, _d, a in seen if t == "gis.feature.changed")
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         actions = list(
             await db.scalars(

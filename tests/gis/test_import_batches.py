@@ -115,6 +115,7 @@ async def test_revert_a_batch_as_a_whole(client: httpx.AsyncClient, app: Any) ->
     assert hist["deleted"] and [v["version"] for v in hist["items"]] == [2, 1]
     r = await client.post(f"/api/gis/imports/{b2}/revert")
     assert r.status_code == 409 and "already reverted" in r.json()["detail"]
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         actions = [
             (a.action, a.target_id)

@@ -43,6 +43,7 @@ async def cameras(client: httpx.AsyncClient, settings: Settings) -> list[str]:
 
 
 async def audit(app: Any, action: str) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         return list(await db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 

@@ -59,6 +59,7 @@ async def watch(app: Any, client: httpx.AsyncClient, camera: str) -> tuple[Brows
 
 
 async def stops(app: Any) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         q = select(AuditEntry).where(AuditEntry.action == "live.stop")
         return list(await db.scalars(q.order_by(AuditEntry.id)))
@@ -90,6 +91,7 @@ async def test_unit_admins_manage_their_subtrees_views(
         await b.close()
         for c in (viewer, a_admin, b_admin):
             await c.aclose()
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         denied = list(
             await db.scalars(

@@ -41,6 +41,7 @@ async def camera(client: httpx.AsyncClient, settings: Settings) -> str:
 
 
 async def audit(app: Any, action: str) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         return list(await db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 

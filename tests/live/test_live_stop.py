@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 async def stops(app: Any, viewer_id: int) -> list[AuditEntry]:
+    await app.state.services.audit.flush()
     async with app.state.services.store.session() as db:
         rows = await db.scalars(select(AuditEntry).where(AuditEntry.action == "live.stop"))
         return [r for r in rows if (r.detail or {}).get("viewer_id") == viewer_id]

@@ -22,7 +22,7 @@ def test_mask_raw_at_in_password_and_query_credentials() -> None:
     assert mask_url("rtsp://10.0.0.5/ch1?tag=a@b") == "rtsp://10.0.0.5/ch1?tag=a@b"
     text = "http://cam/snap.cgi?user=admin&pwd=hunter2&ch=1 and https://h/live?TOKEN=abc"
     assert (
-        mask_url(text) == "http://cam/snap.cgi?user=admin&pwd=***&ch=1 and https://h/live?TOKEN=***"
+        mask_url(text) == "http://cam/snap.cgi?user=***&pwd=***&ch=1 and https://h/live?TOKEN=***"
     )
     src = parse_source_url("rtsp://admin:p@ss@10.0.0.5:554/ch1", media_root=None)
     assert src.host == "10.0.0.5" and "ss@" not in src.masked

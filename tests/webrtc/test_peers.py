@@ -198,3 +198,34 @@ async def test_silent_peer_is_reaped(rtsp_peer: type[RtspPeer]) -> None:
         await b.close()
         await manager.close_all()
         await reg.close()
+
+
+@pytest.mark.asyncio
+async def test_caps_hold_for_simultaneous_offers(rtsp_peer: type[RtspPeer]) -> None:
+    peer = rtsp_peer({"car": str(VIDEO / "car-detection.mp4")}).start()
+    reg = HubRegistry(options=OpenOptions(open_timeout_s=3))
+    hub = reg.configure("car", parse_source_url(peer.url("car"), media_root=None))
+    manager = PeerManager(PeerLimits(max_per_user=3, max_total=4))
+    browsers = [Browser() for _ in range(10)]
+    try:
+        offers = [await b.offer() for b in browsers]
+        # Every offer waits for the camera's first picture at once: checks and answers overlap.
+        users = ["op"] * 6 + ["other"] * 4
+        results = await asyncio.gather(
+            *(manager.offer(hub, sdp, user) for sdp, user in zip(offers, users, strict=True)),
+            return_exceptions=True,
+        )
+        accepted = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, OfferError)]
+        assert len(accepted) == 4 and len(refused) == 6, results
+        assert manager.count() == 4 and manager.count("op") <= 3
+        assert {r.code for r in refused} <= {"too_many_viewers", "too_many_for_user"}
+        group_sdp = await Browser().offer()
+        with pytest.raises(OfferError) as info:
+            await manager.offer_group([hub], group_sdp, "third")
+        assert info.value.code == "too_many_viewers"
+    finally:
+        for b in browsers:
+            await b.close()
+        await manager.close_all()
+        await reg.close()

@@ -107,6 +107,9 @@ export function cameraBody(v) {
     fov,
     main_url: v.main_url.trim(),
     sub_url: v.sub_url.trim() || null,
+    // Write-only: sent when typed, never shown; absent keeps what is stored.
+    ...(v.cam_username ? { username: v.cam_username } : {}),
+    ...(v.cam_password ? { password: v.cam_password } : {}),
     tags: v.tags
       .split(/[,;，；]/)
       .map((x) => x.trim())
@@ -140,6 +143,8 @@ export function cameraPatch(cam, body, { clearSub = false } = {}) {
   if (body.main_url) patch.main_url = body.main_url;
   if (body.sub_url) patch.sub_url = body.sub_url;
   else if (clearSub) patch.sub_url = "";
+  if (body.username) patch.username = body.username;
+  if (body.password) patch.password = body.password;
   return patch;
 }
 
@@ -178,7 +183,7 @@ export function cameraDialog({ camera, units, defaultUnit, onStale }) {
     span: true,
     autocomplete: "off",
     spellcheck: "false",
-    placeholder: editing ? cam.main_url : "rtsp://user:password@192.0.2.10:554/stream1",
+    placeholder: editing ? cam.main_url : "rtsp://192.0.2.10:554/stream1",
     hint: editing ? t("cameras.url_keep_hint") : t("cameras.url_hint"),
   });
   form.text("sub_url", t("cameras.sub_url"), {
@@ -187,6 +192,19 @@ export function cameraDialog({ camera, units, defaultUnit, onStale }) {
     spellcheck: "false",
     placeholder: editing && cam.sub_url ? cam.sub_url : "",
     hint: editing && cam.sub_url ? t("cameras.url_keep_hint") : null,
+  });
+  const keep = editing && cam.has_credentials ? t("cameras.credentials_keep_hint") : null;
+  form.text("cam_username", t("cameras.username"), {
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: editing && cam.has_credentials ? "••••••" : "",
+    hint: keep,
+  });
+  form.text("cam_password", t("cameras.password"), {
+    type: "password",
+    autocomplete: "new-password",
+    placeholder: editing && cam.has_credentials ? "••••••" : "",
+    hint: keep ?? t("cameras.credentials_hint"),
   });
   const decimal = { inputmode: "decimal", autocomplete: "off" };
   form.text("lon", t("cameras.lon"), { ...decimal, value: v0.lon, hint: t("cameras.lon_hint") });

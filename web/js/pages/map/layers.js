@@ -116,7 +116,8 @@ export class MapLayers {
           this.onClick(id, f);
         });
         const name = f.properties.name || f.id;
-        if (name) lyr.bindTooltip(String(name), { sticky: true });
+        // An element, not a string: Leaflet puts strings in as HTML, and names are user data.
+        if (name) lyr.bindTooltip(h("span", { class: "map-tip" }, String(name)), { sticky: true });
       },
     });
     layer.addTo(group);
