@@ -1,4 +1,8 @@
-"""The /ws endpoint: typed events filtered per user, slow clients dropped, resume by id."""
+"""The /ws endpoint: typed events filtered per user, slow clients dropped, resume by id.
+
+Every node filters events for its own clients with the audience carried by each event; an id
+seen on one node resumes on any other (see console.events.bus).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from console.auth.policy import Principal, authorize, visible_to
+from console.cluster.caches import INVALIDATE
 from console.deps import client_ip, get_services, resolve_principal
 from console.events import Event
 
@@ -55,7 +60,8 @@ async def events_ws(ws: WebSocket) -> None:
         return
     since_raw = ws.query_params.get("since")
     since = int(since_raw) if since_raw and since_raw.isdigit() else None
-    sub, complete = services.bus.subscribe(since, services.settings.events.client_queue)
+    # Resuming may read back from the cluster's event log: ids are the same on every node.
+    sub, complete = await services.bus.resume(since, services.settings.events.client_queue)
     services.metrics.ws_clients.inc()
     loop = asyncio.get_running_loop()
     reader = asyncio.create_task(_read(ws), name=f"ws-read-{principal.username}")
@@ -99,6 +105,10 @@ async def events_ws(ws: WebSocket) -> None:
                 log.info("dropping slow websocket client %s", principal.username)
                 await ws.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect with ?since=")
                 break
+            if event.type == INVALIDATE:
+                # Later events may depend on the reloaded cache (a unit created on another node).
+                await services.caches.settled(event.id)
+                continue
             if not may_see(principal, event):
                 continue
             # A client whose socket does not drain within the timeout is as slow as a full queue.

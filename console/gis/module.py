@@ -21,6 +21,9 @@ register_permission("readiness.read", ALL_ROLES)
 register_permission("readiness.recompute", {Role.admin, Role.coordinator})
 
 
+LEAD = "readiness-snapshots"
+
+
 class GisModule:
     """GIS layers (import, export, map GeoJSON) and community readiness."""
 
@@ -57,7 +60,13 @@ class GisModule:
         """Start the readiness service (first recompute runs in the background)."""
         from console.gis.readiness import ReadinessService
 
-        self.readiness = ReadinessService(services.store, services.bus, services.settings.readiness)
+        await services.leader.claim(LEAD)
+        self.readiness = ReadinessService(
+            services.store,
+            services.bus,
+            services.settings.readiness,
+            leads=lambda: services.leader.leads(LEAD),
+        )
         services.extensions["readiness"] = self.readiness
         await self.readiness.start()
 
