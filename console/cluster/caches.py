@@ -22,6 +22,7 @@ from console.events.bus import NOBODY, EventBus
 log = logging.getLogger(__name__)
 INVALIDATE = "cluster.invalidate"
 Reload = Callable[[], Awaitable[None]]
+SETTLE_S = 5.0
 
 
 class Caches:
@@ -79,14 +80,14 @@ class Caches:
             self._done_until = max(self._done_until, event_id)
             self._progress.notify_all()
 
-    async def settled(self, event_id: int, timeout: float = 5.0) -> None:
+    async def settled(self, event_id: int) -> None:
         """Wait (bounded) until invalidation event `event_id` has been reloaded here."""
         if self._task is None or self._done_until >= event_id:
             return
         async with self._progress:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._progress.wait_for(lambda: self._done_until >= event_id), timeout
+                    self._progress.wait_for(lambda: self._done_until >= event_id), SETTLE_S
                 )
 
     async def stop(self) -> None:

@@ -16,7 +16,6 @@ import uuid
 from collections import deque
 from typing import Any
 
-import nats
 from nats.aio.client import Client as NATS
 from nats.errors import ConnectionClosedError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -70,11 +69,11 @@ class NatsBus:
     async def start(self) -> None:
         """Connect, create or update the streams, start reading EOC_EVENTS."""
         servers = [s.strip() for s in self.cfg.nats_url.split(",") if s.strip()]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.cfg.connect_timeout_s
-        while True:
-            try:
-                self._nc = await nats.connect(
+        nc = NATS()
+        try:
+            # Reconnecting forever once connected; the first connection gets connect_timeout_s.
+            await asyncio.wait_for(
+                nc.connect(
                     servers=servers,
                     name=f"eoc-{self.node}",
                     connect_timeout=min(2.0, self.cfg.connect_timeout_s),
@@ -84,15 +83,18 @@ class NatsBus:
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
-                )
-                break
-            except (NoServersError, OSError, NatsTimeout, TimeoutError) as exc:
-                if loop.time() >= deadline:
-                    raise StartupError(
-                        f"cannot reach NATS at {self.cfg.nats_url} ({exc or type(exc).__name__}); "
-                        "start it or set [cluster] nats_url (or bus = 'memory' for one node)"
-                    ) from exc
-                await asyncio.sleep(0.5)
+                ),
+                self.cfg.connect_timeout_s,
+            )
+        except (NoServersError, OSError, NatsTimeout, TimeoutError) as exc:
+            self._closing = True
+            with contextlib.suppress(Exception):
+                await nc.close()
+            raise StartupError(
+                f"cannot reach NATS at {self.cfg.nats_url} ({exc or type(exc).__name__}); "
+                "start it or set [cluster] nats_url (or bus = 'memory' for one node)"
+            ) from exc
+        self._nc = nc
         self._js = self._nc.jetstream(timeout=self.cfg.publish_timeout_s)
         try:
             await ensure_streams(self._js, self.layout)
