@@ -76,10 +76,10 @@ class NatsBus:
                 nc.connect(
                     servers=servers,
                     name=f"eoc-{self.node}",
-                    connect_timeout=min(2.0, self.cfg.connect_timeout_s),
+                    connect_timeout=2,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
+                    reconnect_time_wait=1,
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,

@@ -233,7 +233,7 @@ async def test_publish_fails_loudly_when_nats_stays_down(tmp_path: Path, nats_pr
     await bus.start()
     try:
         server.stop()
-        with pytest.raises(EventBusUnavailable, match="camera.alert"):
+        with pytest.raises(EventBusUnavailable, match=r"camera\.alert"):
             await bus.publish("camera.alert", {"i": 1})
     finally:
         await asyncio.wait_for(bus.close(), 15)
