@@ -408,7 +408,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _cluster_secret(self) -> Settings:
-        if self.cluster.bus == "nats" and self.secret_key is None:
+        raw = self.secret_key.get_secret_value().strip() if self.secret_key else ""
+        if self.cluster.bus == "nats" and raw.lower() in PLACEHOLDER_SECRETS:
             raise ValueError(
                 "cluster.bus = 'nats' runs several nodes, which must share one secret: set "
                 "EOC_SECRET_KEY (the same on every node) instead of a key generated per data dir"

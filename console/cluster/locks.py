@@ -31,6 +31,14 @@ MIGRATIONS_KEY = lock_key("migrations")
 NODES_KEY = lock_key("nodes")
 
 
+async def drop_connection(conn: AsyncConnection) -> None:
+    """Close a lock-holding connection for good: a pooled one would keep its session locks."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+    with contextlib.suppress(Exception):
+        await conn.close()
+
+
 class DatabaseGuard:
     """Holds the node lock: exclusive for a single node (bus = memory), shared for a cluster.
 
@@ -64,8 +72,7 @@ class DatabaseGuard:
     async def release(self) -> None:
         """Let the lock go (closing its connection)."""
         if self._conn is not None:
-            with contextlib.suppress(Exception):
-                await self._conn.close()
+            await drop_connection(self._conn)
             self._conn = None
 
 
@@ -161,8 +168,7 @@ class Leadership:
         self._held.clear()
         await self._cancel_jobs()
         if self._conn is not None:
-            with contextlib.suppress(Exception):
-                await self._conn.close()
+            await drop_connection(self._conn)
             self._conn = None
 
     async def _cancel_jobs(self) -> None:
