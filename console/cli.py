@@ -104,14 +104,18 @@ def _check_port(host: str, port: int) -> None:
             raise SystemExit(2) from exc
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
-    from console.app import create_app
-
-    _check_port(host, port)
+def _logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from console.app import create_app
+
+    _check_port(host, port)
+    _logging(settings)
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -176,6 +180,7 @@ def serve(
 ) -> None:
     """Serve the console for an existing (or new, empty) data dir."""
     settings = _settings(config=config, data_dir=data_dir, database_url=database_url)
+    _logging(settings)  # so migrations are logged too
     _run(lambda s: asyncio.sleep(0), settings)
     _serve(
         settings, host or settings.server.host, port if port is not None else settings.server.port
