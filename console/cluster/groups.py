@@ -71,6 +71,7 @@ class GroupConsumer:
                 with contextlib.suppress(Exception):
                     await self._sub.unsubscribe()
                 self._sub = None
+            await self._drop_if_changed()
             config = ConsumerConfig(
                 ack_policy=AckPolicy.EXPLICIT,
                 ack_wait=ACK_WAIT_S,
@@ -87,6 +88,22 @@ class GroupConsumer:
                 manual_ack=True,
                 config=config,
             )
+
+    async def _drop_if_changed(self) -> None:
+        """A group whose event types changed (a new release) gets a new consumer."""
+        try:
+            info = await self.js.consumer_info(self.layout.events, self.group)
+        except NotFoundError:
+            return
+        if info.config.filter_subject != self.subject:
+            log.info(
+                "consumer group %s now takes %s (was %s); re-creating it",
+                self.group,
+                self.subject,
+                info.config.filter_subject,
+            )
+            with contextlib.suppress(NotFoundError):
+                await self.js.delete_consumer(self.layout.events, self.group)
 
     async def check(self) -> None:
         """After a reconnect: re-create the durable consumer if the server lost it."""

@@ -179,5 +179,9 @@ class EventBus(Protocol):
     def last_id(self) -> int:
         """Id of the newest event this node has seen."""
 
+    @property
+    def connected(self) -> bool:
+        """Whether events flow (always, in process; NATS reachable and read, clustered)."""
+
     async def close(self) -> None:
         """Stop consumers and release resources."""

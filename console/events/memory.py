@@ -66,6 +66,11 @@ class InProcessBus:
         """Id of the newest event published."""
         return self._last
 
+    @property
+    def connected(self) -> bool:
+        """Always: nothing to lose a connection to."""
+        return True
+
     async def start(self) -> None:
         """Nothing to connect."""
 

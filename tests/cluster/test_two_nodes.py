@@ -51,14 +51,15 @@ class Node:
             )
 
     def wait_ready(self) -> None:
-        """Wait until /healthz answers (or the process dies)."""
+        """Wait until /healthz answers with the bus connected (or the process dies)."""
         deadline = time.monotonic() + START_S
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise AssertionError(f"node {self.name} exited:\n{self.log.read_text()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                resp = httpx.get(f"{self.url}/healthz", timeout=2)
+                if resp.status_code == 200 and resp.json()["bus"] == "ok":
                     return
             except httpx.HTTPError:
                 pass
