@@ -49,6 +49,8 @@ class Reader:
     def __init__(self, sub: Subscription) -> None:
         self.sub = sub
         self.count = 0
+        self.target = 0
+        self.reached = asyncio.Event()
         self.latencies: list[float] = []
         self.task = asyncio.create_task(self._run())
 
@@ -59,12 +61,19 @@ class Reader:
             if t is not None:
                 self.latencies.append((time.perf_counter_ns() - int(t)) / 1e6)
             self.count += 1
+            if self.count >= self.target:
+                self.reached.set()
 
 
 async def wait_for(readers: list[Reader], total: int) -> None:
     """Until every reader has `total` events."""
-    while any(r.count < total for r in readers):
-        await asyncio.sleep(0.001)
+    for r in readers:
+        r.target = total
+        if r.count >= total:
+            r.reached.set()
+        else:
+            r.reached.clear()
+    await asyncio.gather(*(r.reached.wait() for r in readers))
 
 
 async def case(buses: list[EventBus], name: str, subscribers: int, events: int) -> Row:
