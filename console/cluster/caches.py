@@ -51,9 +51,10 @@ class Caches:
         except Exception:
             log.exception("reloading cache %s failed", name)
 
-    async def invalidate(self, name: str) -> None:
-        """Reload here, then tell every other node to reload `name`."""
-        await self.reload(name)
+    async def invalidate(self, name: str, *, reload_here: bool = True) -> None:
+        """Reload here (unless the caller just did), then tell every other node to."""
+        if reload_here:
+            await self.reload(name)
         await self.bus.publish(INVALIDATE, {"cache": name, "node": self.node}, audience=NOBODY)
 
     def start(self) -> None:

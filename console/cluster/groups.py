@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from console.cluster.streams import Layout, decode
+from console.cluster.layout import Layout, decode
 from console.events.bus import Handler, matches
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError
 
 from console.cluster.groups import GroupConsumer
-from console.cluster.streams import Layout, decode, encode, ensure_streams
+from console.cluster.layout import Layout, decode, encode, ensure_streams
 from console.cluster.tail import Tail
 from console.errors import StartupError
 from console.events.bus import (

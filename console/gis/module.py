@@ -22,6 +22,7 @@ register_permission("readiness.recompute", {Role.admin, Role.coordinator})
 
 
 LEAD = "readiness-snapshots"
+CACHE = "readiness"
 
 
 class GisModule:
@@ -68,6 +69,12 @@ class GisModule:
             leads=lambda: services.leader.leads(LEAD),
         )
         services.extensions["readiness"] = self.readiness
+        readiness = self.readiness
+
+        async def recompute_soon() -> None:
+            readiness.schedule_full()
+
+        services.caches.register(CACHE, recompute_soon)
         await self.readiness.start()
 
     async def stop(self) -> None:
