@@ -134,11 +134,33 @@ class NatsBus:
         # A restarted server may have lost memory-stored streams and ephemeral consumers.
         with contextlib.suppress(Exception):
             await ensure_streams(self.js, self.layout)
+            await self._check_numbering()
         if self._tail is not None:
             self._tail.reset("reconnected")
         for group in self._groups:
             with contextlib.suppress(Exception):
                 await group.check()
+
+    async def _check_numbering(self) -> None:
+        """A stream that lost its events (memory storage, deleted) numbers from 1 again."""
+        info = await self.js.stream_info(self.layout.events)
+        tail = self._tail
+        if tail is None or info.state.last_seq >= tail.next_seq - 1:
+            return
+        log.error(
+            "%s numbers events from %s again (it was lost or re-created; this node had read to "
+            "%s): every client resyncs",
+            self.layout.events,
+            info.state.first_seq,
+            tail.next_seq - 1,
+        )
+        self._ring.clear()
+        self._last = self._history_until = info.state.last_seq
+        tail.next_seq = info.state.last_seq + 1
+        # Their ids (and floors) belong to the old numbering: drop them so they come back.
+        for sub in list(self._subs):
+            sub.dropped.set()
+        self._subs.clear()
 
     @property
     def connected(self) -> bool:

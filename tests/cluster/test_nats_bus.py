@@ -249,3 +249,43 @@ async def test_start_refused_when_nats_is_unreachable(nats_prefix: str) -> None:
     bus = NatsBus(cluster(url, nats_prefix, connect_timeout_s=1), "n")
     with pytest.raises(StartupError, match=url):
         await bus.start()
+
+
+async def test_a_server_that_lost_its_streams_makes_clients_resync(
+    tmp_path: Path, nats_prefix: str
+) -> None:
+    server = private_nats(tmp_path, free_port())
+    server.start()
+    cfg = cluster(server.url, nats_prefix, storage="memory", publish_retry_s=30)
+    handled: list[int] = []
+
+    async def record(event: Event) -> None:
+        handled.append(event.data["i"])
+
+    try:
+        async with nodes(cfg, 64) as (a,):
+            a.consume("alerts", ("camera.alert",), record)
+            old, _ = a.subscribe()
+            await asyncio.sleep(0.5)
+            for i in range(3):
+                await a.publish("camera.alert", {"i": i})
+            assert len(await take(old, 3)) == 3
+            server.stop()
+            await asyncio.to_thread(server.start)  # memory storage: streams and consumers gone
+            for _ in range(200):
+                if old.dropped.is_set() and a.connected:
+                    break
+                await asyncio.sleep(0.1)
+            assert old.dropped.is_set()  # its ids belong to the old numbering
+            await asyncio.sleep(1.0)  # the group consumer is re-created
+            fresh, _ = a.subscribe()
+            await a.publish("camera.alert", {"i": 3})
+            (event,) = await take(fresh, 1)
+            assert event.data == {"i": 3} and event.id == 1
+            for _ in range(100):
+                if 3 in handled:
+                    break
+                await asyncio.sleep(0.1)
+            assert sorted(handled) == [0, 1, 2, 3]
+    finally:
+        server.stop()
