@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from console.cluster.locks import DatabaseGuard
 from console.settings import Settings
 from console.store.engine import DataDirLock, Store
+
+log = logging.getLogger(__name__)
 
 
 class NodeGuard:
@@ -16,6 +20,11 @@ class NodeGuard:
         self._db: DatabaseGuard | None = None
         if settings.is_sqlite:
             self._dir = DataDirLock(settings.data_dir)
+            if settings.cluster.bus == "nats":
+                log.warning(
+                    "cluster.bus = 'nats' with the embedded SQLite file: events go over NATS, "
+                    "but no other node can share this data; run several nodes on PostgreSQL"
+                )
         else:
             # The data dir holds only this node's media then; the database says who runs.
             self._db = DatabaseGuard(store.engine, clustered=settings.cluster.bus == "nats")
