@@ -15,13 +15,14 @@ from starlette.staticfiles import StaticFiles
 
 from console import __version__
 from console.api import audit, auth, meta, people, tokens, units, users, ws
+from console.cluster.node import NodeGuard
 from console.errors import install_handlers
 from console.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from console.modules import ConsoleModule, installed_modules
 from console.openapi import install_openapi
 from console.services import Services
 from console.settings import Settings
-from console.store.engine import DataDirLock, prepare_data_dir
+from console.store.engine import prepare_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -44,31 +45,39 @@ def web_root() -> Path:
     return Path(__file__).resolve().parent.parent / "web"
 
 
-async def start_services(services: Services, modules: list[ConsoleModule]) -> DataDirLock:
-    """Check the data dir, take its lock, migrate, load caches and start modules."""
+async def start_services(services: Services, modules: list[ConsoleModule]) -> NodeGuard:
+    """Check the data dir, take the node lock, migrate, connect the bus, load caches, start
+    modules."""
     prepare_data_dir(services.settings.data_dir)
-    lock = DataDirLock(services.settings.data_dir)
-    lock.acquire()
+    guard = NodeGuard(services.settings, services.store)
+    await guard.acquire()
+    started_bus = False
     try:
         await services.store.upgrade()
-        async with services.store.session() as db:
-            await services.units.load(db)
+        await services.bus.start()
+        started_bus = True
+        await services.reload_units()
+        services.caches.start()
+        await services.leader.start()
         services.audit.start()
         for module in modules:
             await module.start(services)
             services.features.add(module.name)
     except BaseException:
         await services.audit.close()
-        lock.release()
+        await services.leader.stop()
+        await services.caches.stop()
+        if started_bus:
+            await services.bus.close()
+        await guard.release()
         await services.store.close()
         raise
-    return lock
+    return guard
 
 
-async def stop_services(
-    services: Services, modules: list[ConsoleModule], lock: DataDirLock
-) -> None:
-    """Stop modules in reverse order, then the bus and the store."""
+async def stop_services(services: Services, modules: list[ConsoleModule], guard: NodeGuard) -> None:
+    """Stop led jobs, then modules in reverse order, then the bus and the store."""
+    await services.leader.stop()
     for module in reversed(modules):
         try:
             await module.stop()
@@ -78,9 +87,10 @@ async def stop_services(
         await hook(services)
     # After the modules: their last live views and refusals are stored before the end.
     await services.audit.close()
+    await services.caches.stop()
     await services.bus.close()
+    await guard.release()
     await services.store.close()
-    lock.release()
 
 
 def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -> FastAPI:
@@ -90,12 +100,18 @@ def create_app(settings: Settings, modules: list[ConsoleModule] | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        lock = await start_services(services, mods)
-        log.info("EOC Console %s ready (data dir %s)", __version__, settings.data_dir)
+        guard = await start_services(services, mods)
+        log.info(
+            "EOC Console %s ready (node %s, %s bus, data dir %s)",
+            __version__,
+            services.node,
+            settings.cluster.bus,
+            settings.data_dir,
+        )
         try:
             yield
         finally:
-            await stop_services(services, mods, lock)
+            await stop_services(services, mods, guard)
 
     app = FastAPI(
         title="EOC Console",

@@ -58,8 +58,11 @@ def _run(fn: Callable[[Services], Awaitable[T]], settings: Settings) -> T:
     async def go() -> T:
         prepare_data_dir(settings.data_dir)
         services = Services.build(settings)
-        lock = DataDirLock(settings.data_dir)
-        lock.acquire()
+        # The data-dir lock guards the embedded SQLite file; on PostgreSQL the CLI may run
+        # beside serving nodes (they take the database's node lock instead).
+        lock = DataDirLock(settings.data_dir) if settings.is_sqlite else None
+        if lock is not None:
+            lock.acquire()
         try:
             await services.store.upgrade()
             async with services.store.session() as db:
@@ -67,7 +70,8 @@ def _run(fn: Callable[[Services], Awaitable[T]], settings: Settings) -> T:
             return await fn(services)
         finally:
             await services.store.close()
-            lock.release()
+            if lock is not None:
+                lock.release()
 
     try:
         return asyncio.run(go())
@@ -77,6 +81,17 @@ def _run(fn: Callable[[Services], Awaitable[T]], settings: Settings) -> T:
     except DBAPIError as exc:
         err.print(f"[red]error:[/red] {explain_db_error(exc, settings)}")
         raise SystemExit(2) from exc
+
+
+async def _tell_nodes(services: Services, cache: str) -> None:
+    """Have running nodes reload `cache` (clustered: over NATS; else they share no bus)."""
+    if not services.clustered:
+        return
+    await services.bus.start()
+    try:
+        await services.caches.invalidate(cache)
+    finally:
+        await services.bus.close()
 
 
 def _check_port(host: str, port: int) -> None:
@@ -90,14 +105,18 @@ def _check_port(host: str, port: int) -> None:
             raise SystemExit(2) from exc
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
-    from console.app import create_app
-
-    _check_port(host, port)
+def _logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from console.app import create_app
+
+    _check_port(host, port)
+    _logging(settings)
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -162,6 +181,7 @@ def serve(
 ) -> None:
     """Serve the console for an existing (or new, empty) data dir."""
     settings = _settings(config=config, data_dir=data_dir, database_url=database_url)
+    _logging(settings)  # so migrations are logged too
     _run(lambda s: asyncio.sleep(0), settings)
     _serve(
         settings, host or settings.server.host, port if port is not None else settings.server.port
@@ -359,6 +379,7 @@ def unit_add(
     async def go(services: Services) -> None:
         async with services.store.session() as db, db.begin():
             await add_unit(db, code, name, name_en=name_en, kind=kind, parent=parent)
+        await _tell_nodes(services, "units")
 
     _run(go, settings)
     out.print(f"added unit {code}")

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from console.events.bus import EventBusUnavailable
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://eoc-console.invalid/problems/"
@@ -128,6 +130,17 @@ def install_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
         return problem_response(
             exc.status_code, detail, headers=dict(exc.headers) if exc.headers else None
+        )
+
+    @app.exception_handler(EventBusUnavailable)
+    async def _bus_down(request: Request, exc: EventBusUnavailable) -> JSONResponse:
+        # The change itself is committed; only its announcement to other consoles failed.
+        return problem_response(
+            503,
+            f"the change was saved, but the event bus did not take its event ({exc}); other "
+            "consoles show it after a reload",
+            code="event-bus-unavailable",
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(OperationalError)

@@ -144,6 +144,81 @@ class EventSettings(_Group):
     )
 
 
+class ClusterSettings(_Group):
+    """One node or several: the event bus and what nodes share (README: Running several nodes)."""
+
+    bus: Literal["memory", "nats"] = Field(
+        "memory",
+        description="memory: the in-process bus of a single node (the embedded default). "
+        "nats: events travel over NATS JetStream so several console nodes on one PostgreSQL "
+        "database share them; needs secret_key set and, for more than one node, PostgreSQL.",
+    )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        max_length=2000,
+        pattern=r"^(nats|tls)://[^\s]+$",
+        description="NATS server(s), comma-separated, e.g. nats://10.0.0.5:4222,nats://10.0.0.6:4222.",
+    )
+    stream_prefix: str = Field(
+        "EOC",
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        description="Prefix of the JetStream streams (EOC_AUDIT, EOC_CAMERA, ..., EOC_EVENTS) "
+        "and, lower-cased, of the subjects (eoc.<family>.<type>); lets two sites share one NATS.",
+    )
+    node_name: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="This node's name in logs and cluster events; default: host name and pid.",
+    )
+    family_max_age_s: float = Field(
+        7 * 86400.0,
+        gt=0,
+        description="How long each family stream (EOC_AUDIT, EOC_CAMERA, ...) keeps events.",
+    )
+    family_max_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Most bytes each family stream keeps; the oldest events go first.",
+    )
+    log_max_age_s: float = Field(
+        86400.0,
+        gt=0,
+        description="How long the numbered stream of all events (EOC_EVENTS) keeps them: the "
+        "window in which a websocket resumes with ?since= and a durable consumer catches up.",
+    )
+    log_max_bytes: int = Field(
+        512 * 1024 * 1024, ge=1024 * 1024, description="Most bytes EOC_EVENTS keeps."
+    )
+    storage: Literal["file", "memory"] = Field(
+        "file", description="JetStream storage of the streams (file survives a NATS restart)."
+    )
+    replicas: int = Field(
+        1, ge=1, le=5, description="JetStream replicas of each stream (a NATS cluster: 3)."
+    )
+    publish_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="Wait for JetStream to acknowledge one publish attempt."
+    )
+    publish_retry_s: float = Field(
+        15.0,
+        ge=0,
+        le=300,
+        description="Keep retrying an unacknowledged publish this long (NATS restarting) before "
+        "the request fails with 503; retries never store an event twice.",
+    )
+    connect_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Wait this long for NATS at start-up before refusing."
+    )
+    resume_max_events: int = Field(
+        20000,
+        ge=100,
+        le=1_000_000,
+        description="Most events replayed to one resuming websocket; further back it resyncs.",
+    )
+
+
 class StreamSettings(_Group):
     """Camera ingest and health watching."""
 
@@ -477,7 +552,9 @@ class Settings(BaseSettings):
         "Default: SQLite file eoc.db in the data dir.",
     )
     secret_key: SecretStr | None = Field(
-        None, description="Server secret; generated into the data dir in development mode."
+        None,
+        description="Server secret; generated into the data dir in development mode. "
+        "Required, and the same on every node, with cluster.bus = 'nats'.",
     )
     config_file: Path | None = Field(None, description="Optional TOML/YAML site file.")
     demo: bool = Field(False, description="Running the demo district.")
@@ -485,6 +562,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     events: EventSettings = Field(default_factory=EventSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
@@ -504,6 +582,16 @@ class Settings(BaseSettings):
                     "32 random characters (e.g. `python -c 'import secrets; "
                     "print(secrets.token_urlsafe(48))'`)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_secret(self) -> Settings:
+        raw = self.secret_key.get_secret_value().strip() if self.secret_key else ""
+        if self.cluster.bus == "nats" and raw.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "cluster.bus = 'nats' runs several nodes, which must share one secret: set "
+                "EOC_SECRET_KEY (the same on every node) instead of a key generated per data dir"
+            )
         return self
 
     @property

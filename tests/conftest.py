@@ -22,6 +22,7 @@ from console.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("EOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+NATS_URL = os.environ.get("EOC_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 pytest_plugins = ["tests.peers.fixtures", "tests.peers.stun"]
 
@@ -75,6 +76,53 @@ def pg_url(pg_server: str) -> Iterator[str]:
     base = pg_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     yield f"{base}/{name}"
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _nats_check(url: str) -> bool:
+    import nats
+
+    try:
+        nc = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    except Exception:
+        return False
+    try:
+        await nc.jetstream().account_info()
+    except Exception:
+        return False
+    finally:
+        await nc.close()
+    return True
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> str:
+    """The shared NATS JetStream URL; skipped only outside CI when the server is absent."""
+    if not asyncio.run(_nats_check(NATS_URL)):
+        if os.environ.get("CI"):
+            pytest.fail(f"NATS JetStream is required in CI but {NATS_URL} is unreachable")
+        pytest.skip("NATS JetStream not reachable (set CI=1 to make this a failure)")
+    return NATS_URL
+
+
+async def _drop_streams(url: str, prefix: str) -> None:
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            if info.config.name and info.config.name.startswith(f"{prefix}_"):
+                await js.delete_stream(info.config.name)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+def nats_prefix(nats_server: str) -> Iterator[str]:
+    """A stream prefix of this test's own on the shared NATS; its streams are deleted after."""
+    prefix = f"T{uuid.uuid4().hex[:10].upper()}"
+    yield prefix
+    asyncio.run(_drop_streams(nats_server, prefix))
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,17 @@ MetricsReader = Annotated[Principal, Depends(require("metrics.read"))]
 
 @router.get("/healthz")
 async def healthz(services: ServicesDep) -> dict[str, Any]:
-    """Liveness and database reachability (no authentication; reveals nothing)."""
+    """Liveness and database reachability (no authentication; reveals nothing).
+
+    A node whose event bus is reconnecting still serves (200) but says so: a load balancer
+    keeps it, its websocket clients resume once events flow again.
+    """
     try:
         async with services.store.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
         raise ProblemError(503, "database unreachable", code="unhealthy") from exc
-    return {"status": "ok"}
+    return {"status": "ok", "bus": "ok" if services.bus.connected else "reconnecting"}
 
 
 @router.get("/metrics", response_class=Response)

@@ -79,7 +79,8 @@ async def create_unit(
         detail=body.model_dump(),
     )
     await db.commit()
-    await services.units.load(db)
+    # Every node's unit tree (the scope of each user's units) reloads, this one first.
+    await services.caches.invalidate("units")
     await services.audit.announce(entry)
     await _publish(services, "unit.created", unit)
     return UnitOut.of(unit)
@@ -117,7 +118,8 @@ async def update_unit(
         detail={"before": before, "after": changes},
     )
     await db.commit()
-    await services.units.load(db)
+    # Every node's unit tree (the scope of each user's units) reloads, this one first.
+    await services.caches.invalidate("units")
     await services.audit.announce(entry)
     await _publish(services, "unit.updated", unit)
     return UnitOut.of(unit)

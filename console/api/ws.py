@@ -4,6 +4,8 @@ Close codes: 4401 signed out (session ended, user disabled, password changed or 
 revoked), 4403 no longer allowed to subscribe, 4008 too slow (reconnect with ?since=). When the
 user's roles, unit or unit scope change, the connection stays open, is re-scoped at once and
 receives a `session.changed` message carrying the new roles, unit and permissions.
+Every node filters events for its own clients with the audience carried by each event; an id
+seen on one node resumes on any other (see console.events.bus).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from console.auth.cache import CACHE
 from console.auth.policy import Principal, authorize, permissions_of, visible_to
+from console.cluster.caches import INVALIDATE
 from console.deps import client_ip, get_services, resolve_principal
 from console.events import Event
 from console.services import Services
@@ -78,6 +82,8 @@ async def _fresh(
         about = event.data.get("user_id", event.data.get("id"))
         if about != principal.user_id:
             return principal
+        # The change may come from another node, whose writes never touched this node's cache.
+        CACHE.invalidate()
     return await resolve_principal(services, ws.headers, ws.cookies, client_ip(ws))
 
 
@@ -104,7 +110,8 @@ async def events_ws(ws: WebSocket) -> None:
         return
     since_raw = ws.query_params.get("since")
     since = int(since_raw) if since_raw and since_raw.isdigit() else None
-    sub, complete = services.bus.subscribe(since, services.settings.events.client_queue)
+    # Resuming may read back from the cluster's event log: ids are the same on every node.
+    sub, complete = await services.bus.resume(since, services.settings.events.client_queue)
     services.metrics.ws_clients.inc()
     loop = asyncio.get_running_loop()
     reader = asyncio.create_task(_read(ws), name=f"ws-read-{principal.username}")
@@ -142,6 +149,10 @@ async def events_ws(ws: WebSocket) -> None:
                 log.info("dropping slow websocket client %s", principal.username)
                 await ws.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect with ?since=")
                 break
+            if event is not None and event.type == INVALIDATE:
+                # Later events may depend on the reloaded cache (a unit created on another node).
+                await services.caches.settled(event.id)
+                continue
             if event is None or event.type in USER_EVENTS | UNIT_EVENTS:
                 # Roles, unit or sessions changed (or the periodic look): re-scope or close.
                 fresh = await _fresh(services, ws, principal, event)

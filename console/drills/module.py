@@ -10,9 +10,6 @@ the drill runs.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from fastapi import APIRouter
 
 from console.services import Services
@@ -22,9 +19,6 @@ class DrillsModule:
     """Drill plans, scheduling, live mode, after-action reports and compliance."""
 
     name = "drills"
-
-    def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None
 
     def routers(self) -> list[APIRouter]:
         """Drill routes; fixed paths first so /api/drills/{id} does not shadow them."""
@@ -46,15 +40,11 @@ class DrillsModule:
 
         config(services)
         await backfill_bounds(services)
-        self._task = asyncio.create_task(run(services), name="drills-reminders")
+        # One node sends reminders (the leader); the sent-reminder rows keep them to one each.
+        services.leader.run("drill-reminders", lambda: run(services))
 
     async def stop(self) -> None:
-        """Cancel the reminder task and wait for it."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Nothing of its own: the reminder job stops with the node's leaderships."""
 
     async def seed_demo(self, services: Services) -> None:
         """Demo drills in the demo district."""

@@ -1,5 +1,29 @@
-"""The event bus and its in-process implementation."""
+"""The event bus protocol and its in-process implementation."""
 
-from console.events.bus import Audience, Event, EventBus, InProcessBus, Subscription
+from console.events.bus import (
+    EVERYONE,
+    NOBODY,
+    Audience,
+    Consumer,
+    Event,
+    EventBus,
+    EventBusUnavailable,
+    Handler,
+    Subscription,
+    matches,
+)
+from console.events.memory import InProcessBus
 
-__all__ = ["Audience", "Event", "EventBus", "InProcessBus", "Subscription"]
+__all__ = [
+    "EVERYONE",
+    "NOBODY",
+    "Audience",
+    "Consumer",
+    "Event",
+    "EventBus",
+    "EventBusUnavailable",
+    "Handler",
+    "InProcessBus",
+    "Subscription",
+    "matches",
+]

@@ -15,6 +15,10 @@ IMPORT_ROUTES = (
 )
 
 
+LEAD = "readiness-snapshots"
+CACHE = "readiness"
+
+
 class GisModule:
     """GIS layers (import, export, map GeoJSON) and community readiness."""
 
@@ -51,8 +55,20 @@ class GisModule:
         """Start the readiness service (first recompute runs in the background)."""
         from console.gis.readiness import ReadinessService
 
-        self.readiness = ReadinessService(services.store, services.bus, services.settings.readiness)
+        await services.leader.claim(LEAD)
+        self.readiness = ReadinessService(
+            services.store,
+            services.bus,
+            services.settings.readiness,
+            leads=lambda: services.leader.leads(LEAD),
+        )
         services.extensions["readiness"] = self.readiness
+        readiness = self.readiness
+
+        async def recompute_soon() -> None:
+            readiness.schedule_full()
+
+        services.caches.register(CACHE, recompute_soon)
         await self.readiness.start()
 
     async def stop(self) -> None:

@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
-from console.events import Audience, Event, InProcessBus
+from console.events import Audience, Event, EventBus
 from console.gis.models import ReadinessSnapshot
 from console.gis.readiness_data import (
     State,
@@ -52,10 +53,19 @@ TREND_POINTS = 30
 class ReadinessService:
     """Holds the current readiness and keeps it up to date from bus events."""
 
-    def __init__(self, store: Store, bus: InProcessBus, cfg: ReadinessSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        cfg: ReadinessSettings,
+        leads: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.cfg = cfg
+        # Every node keeps its own state from the same events; only the leading node records
+        # snapshots and announces moves, so several nodes never write them twice.
+        self.leads = leads
         self.state: State | None = None
         self._lock = asyncio.Lock()
         self._last: dict[str, float] = {}
@@ -158,6 +168,7 @@ class ReadinessService:
         """Snapshot the communities whose score moved (or is new); publish each move."""
         now = datetime.now(UTC)
         moved: list[tuple[str, float, float | None]] = []
+        record = self.leads()
         async with self.store.session() as db, db.begin():
             for i in idx:
                 score = st.total[i]
@@ -172,15 +183,16 @@ class ReadinessService:
                     c: (None if not np.isfinite(v) else round(float(v), 1))
                     for c, v in zip(model.COMPONENTS, st.scores[i], strict=True)
                 }
-                db.add(
-                    ReadinessSnapshot(
-                        community_code=code, score=new, components=comps, computed_at=now
+                if record:
+                    db.add(
+                        ReadinessSnapshot(
+                            community_code=code, score=new, components=comps, computed_at=now
+                        )
                     )
-                )
                 moved.append((code, new, old))
         for code, new, old in moved:
             self._last[code] = new
-            if old is not None:
+            if old is not None and record:
                 await self.bus.publish(
                     "readiness.score.changed",
                     {"code": code, "score": new, "previous": round(old, 1)},

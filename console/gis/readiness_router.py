@@ -14,6 +14,7 @@ from console.audit import Actor
 from console.auth.policy import Principal
 from console.deps import DbDep, ServicesDep, require
 from console.errors import ProblemError
+from console.gis.module import CACHE
 from console.gis.readiness import ReadinessService
 from console.gis.readiness_data import State
 from console.services import Services
@@ -197,6 +198,8 @@ async def readiness_detail(code: str, principal: Reader, services: ServicesDep) 
 async def recompute(principal: Recomputer, services: ServicesDep, db: DbDep) -> dict[str, Any]:
     """Recompute every community now; returns counts and time taken."""
     result = await readiness(services).recompute()
+    # The other nodes recompute too (their state answers their requests).
+    await services.caches.invalidate(CACHE, reload_here=False)
     entry = services.audit.add(
         db,
         Actor.of(principal),

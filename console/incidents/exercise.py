@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from console.audit import Actor
-from console.events import Event
+from console.events import Event, Handler
 from console.incidents import views
 from console.incidents.models import ExerciseOccupancy, Incident, Scenario
 from console.incidents.service import IncidentService
@@ -136,19 +136,16 @@ async def run_replay(services: Services, svc: IncidentService, inc: Incident, ho
             )
 
 
-async def drill_listener(services: Services, svc: IncidentService, module: Any) -> None:
+def drill_handler(services: Services, svc: IncidentService, module: Any) -> Handler:
     """Start the exercise of a functional/full-scale drill that links a scenario
-    ("quake-scenario:<id>" in its scenario text) when the drill goes in progress."""
-    while True:
-        sub, _ = services.bus.subscribe(maxsize=512)
-        try:
-            while (event := await sub.get()) is not None:
-                try:
-                    await _on_event(services, svc, module, event)
-                except Exception:
-                    log.exception("drill exercise hook failed for event %s", event.id)
-        finally:
-            services.bus.unsubscribe(sub)
+    ("quake-scenario:<id>" in its scenario text) when the drill goes in progress.
+
+    Run as a consumer group, so one node starts it however many nodes hear the event."""
+
+    async def handle(event: Event) -> None:
+        await _on_event(services, svc, module, event)
+
+    return handle
 
 
 async def _on_event(services: Services, svc: IncidentService, module: Any, event: Event) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from console.events import Consumer
 from console.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class IncidentsModule:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._consumers: list[Consumer] = []
 
     def routers(self) -> list[APIRouter]:
         """Routes; fixed paths before /api/incidents/{id}."""
@@ -50,7 +52,7 @@ class IncidentsModule:
         """Build the service; start the feed poller and the drills listener."""
         from console.gis.readiness import ReadinessService
         from console.incidents.compute import Assessor
-        from console.incidents.exercise import drill_listener
+        from console.incidents.exercise import drill_handler
         from console.incidents.feeds import poller
         from console.incidents.service import IncidentService
 
@@ -62,11 +64,20 @@ class IncidentsModule:
         )
         services.extensions["incidents"] = svc
         services.extensions["incidents.module"] = self
-        self.spawn(poller(services, svc), "quake-feeds")
-        self.spawn(drill_listener(services, svc, self), "incidents-drills")
+        # One node polls the feeds (the leader); the others take over if it goes.
+        services.leader.run("quake-feeds", lambda: poller(services, svc))
+        self._consumers.append(
+            services.bus.consume(
+                "incidents-drill-exercises", ("drill.status",), drill_handler(services, svc, self)
+            )
+        )
 
     async def stop(self) -> None:
-        """Cancel the poller, listener and any exercise replay."""
+        """Leave the drills group; cancel any exercise replay (the poller stops with the
+        leadership)."""
+        for consumer in self._consumers:
+            await consumer.stop()
+        self._consumers.clear()
         tasks = list(self._tasks)
         for t in tasks:
             t.cancel()

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from fastapi import APIRouter
 
+from console.events import Consumer, Event
 from console.notify.adapter import CameraAlertAdapter
 from console.notify.dispatcher import Dispatcher
 from console.services import Services
 
 log = logging.getLogger(__name__)
 EXTENSION = "notify"
+CACHE = "notify"
+GROUP = "notify-alerts"
 
 
 def dispatcher_of(services: Services) -> Dispatcher | None:
@@ -29,7 +30,7 @@ class NotifyModule:
 
     def __init__(self) -> None:
         self.dispatcher: Dispatcher | None = None
-        self._consumer: asyncio.Task[None] | None = None
+        self._consumer: Consumer | None = None
 
     def routers(self) -> list[APIRouter]:
         """Channels, rules and deliveries."""
@@ -40,42 +41,28 @@ class NotifyModule:
         return [channels, rules, deliveries]
 
     async def start(self, services: Services) -> None:
-        """Start the dispatcher and subscribe to the events it turns into notifications."""
-        self.dispatcher = Dispatcher(
+        """Start the dispatcher and join the group that turns alerts into notifications."""
+        self.dispatcher = dispatcher = Dispatcher(
             services.store, services.bus, services.units, services.secret, services.settings
         )
-        await self.dispatcher.start()
-        services.extensions[EXTENSION] = self.dispatcher
-        self._consumer = asyncio.create_task(
-            self._consume(services, self.dispatcher), name="notify-consumer"
-        )
-
-    async def _consume(self, services: Services, dispatcher: Dispatcher) -> None:
+        await dispatcher.start()
+        services.extensions[EXTENSION] = dispatcher
+        services.caches.register(CACHE, dispatcher.reload)
         adapt = CameraAlertAdapter(services.store)
-        while True:
-            sub, _ = services.bus.subscribe(maxsize=4096)
-            try:
-                while (event := await sub.get()) is not None:
-                    if event.type != "camera.alert":
-                        continue
-                    try:
-                        notification = await adapt(event)
-                        if notification is not None:
-                            await dispatcher.notify(notification)
-                    except Exception:
-                        log.exception("could not turn event %s into a notification", event.id)
-            finally:
-                services.bus.unsubscribe(sub)
-            # The bus drops a subscriber that falls behind; say so and take up the stream again.
-            log.warning("notification consumer fell behind the event bus; events were missed")
-            await asyncio.sleep(0.1)
+
+        async def on_alert(event: Event) -> None:
+            notification = await adapt(event)
+            if notification is not None:
+                await dispatcher.notify(notification)
+
+        # One group across every node: each alert is notified once, by whichever node takes it.
+        self._consumer = services.bus.consume(GROUP, ("camera.alert",), on_alert)
 
     async def stop(self) -> None:
-        """Stop the consumer and every channel worker."""
+        """Leave the consumer group and stop every channel worker."""
         if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
+            await self._consumer.stop()
+            self._consumer = None
         if self.dispatcher is not None:
             await self.dispatcher.close()
 

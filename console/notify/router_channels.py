@@ -15,7 +15,7 @@ from console.errors import ProblemError
 from console.notify import service
 from console.notify.dispatcher import Dispatcher, RateLimited
 from console.notify.models import NotifyChannel
-from console.notify.module import dispatcher_of
+from console.notify.module import CACHE, dispatcher_of
 from console.notify.schemas import ChannelCreate, ChannelOut, ChannelPatch, DeliveryOut
 from console.preconditions import check_fresh, etag, if_match_version
 from console.services import Services
@@ -69,7 +69,9 @@ async def _commit(
     )
     await db.commit()
     await services.audit.announce(entry)
-    await running(services).reload()
+    running(services)
+    # Every node's dispatcher holds channels and rules: all of them reload.
+    await services.caches.invalidate(CACHE)
 
 
 @router.get("", response_model=Items[ChannelOut])

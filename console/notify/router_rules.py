@@ -13,6 +13,7 @@ from console.auth.policy import Principal, authorize
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.notify import service
 from console.notify.models import NotifyChannel, NotifyRule
+from console.notify.module import CACHE
 from console.notify.router_channels import PERM, load, running
 from console.notify.schemas import RuleCreate, RuleOut, RulePatch
 from console.preconditions import check_fresh, etag, if_match_version
@@ -61,7 +62,9 @@ async def _commit(
     )
     await db.commit()
     await services.audit.announce(entry)
-    await running(services).reload()
+    running(services)
+    # Every node's dispatcher holds channels and rules: all of them reload.
+    await services.caches.invalidate(CACHE)
 
 
 @router.get("", response_model=Items[RuleOut])

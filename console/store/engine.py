@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from console.cluster.locks import MIGRATIONS_KEY
 from console.errors import StartupError
 from console.settings import Settings
 
@@ -59,7 +60,7 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 
 class DataDirLock:
-    """An advisory lock so two servers never share one data dir."""
+    """An advisory lock so two servers never share one data dir (the embedded SQLite mode)."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "eoc.lock"
@@ -163,9 +164,15 @@ class Store:
         return create_engine(self.settings, connections=1)
 
     async def upgrade(self) -> str | None:
-        """Apply pending migrations; return the revision now in force."""
+        """Apply pending migrations; return the revision now in force.
+
+        On PostgreSQL the migration runs under a transaction-level advisory lock: nodes
+        starting together queue on it, the first migrates, the others find the head in force.
+        """
         try:
             async with self.engine.begin() as conn:
+                if not self.settings.is_sqlite:
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATIONS_KEY})")
                 before = await conn.run_sync(_current)
                 await conn.run_sync(_upgrade)
                 after = await conn.run_sync(_current)

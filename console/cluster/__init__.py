@@ -1,0 +1,1 @@
+"""Running several console nodes: the NATS JetStream bus, shared locks and caches."""
