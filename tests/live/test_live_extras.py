@@ -184,9 +184,9 @@ async def test_prewarm_lease_checked_held_and_released(served: Served) -> None:
         assert poster.status_code == 200 and poster.content[:2] == b"\xff\xd8"
         assert abs(float(poster.headers["x-captured-at"]) - time.time()) < 10
         await until(lambda: "NEXT-1" not in served.warmer.held, timeout=10)  # lease over
-        # Another unit's operator may neither pre-open nor see it.
+        # Another unit's operator may neither pre-open nor see it: to them it does not exist.
         refused = await other.post("/api/live/prewarm", json={"cameras": ["NEXT-1"]})
-        assert refused.status_code == 403
+        assert refused.status_code == 404
         assert (await other.get("/api/live/NEXT-1/poster.jpg")).status_code == 403
         bad = await op.post("/api/live/prewarm", json={"cameras": [], "seconds": 2})
         assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == "body.cameras"
@@ -242,7 +242,8 @@ async def test_mse_plays_is_capped_audited_and_stoppable(served: Served) -> None
     async with websockets.connect(url, additional_headers=other) as ws:
         with pytest.raises(websockets.ConnectionClosed) as denied:
             await ws.recv()
-        assert denied.value.rcvd is not None and denied.value.rcvd.code == 4403
+        # A camera of a unit that does not share it is answered as a missing one.
+        assert denied.value.rcvd is not None and denied.value.rcvd.code == 4404
     audit = (await served.admin.get("/api/audit", params={"limit": 200})).json()["items"]
     mine = [a for a in audit if a["target_id"] == "MSE-1"]
     starts = [a for a in mine if a["action"] == "live.start" and a["outcome"] == "success"]
