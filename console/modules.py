@@ -34,6 +34,7 @@ def installed_modules() -> list[ConsoleModule]:
     from console.gis.module import GisModule
     from console.incidents.module import IncidentsModule
     from console.live.module import LiveModule
+    from console.ops.module import OpsModule
     from console.walls.module import WallsModule
 
     return [
@@ -43,4 +44,5 @@ def installed_modules() -> list[ConsoleModule]:
         GisModule(),
         DrillsModule(),
         IncidentsModule(),
+        OpsModule(),
     ]

@@ -62,6 +62,14 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "/api/incidents/{inc_id}/dispatches"): INCIDENT_WRITE,
     ("POST", "/api/incidents/{inc_id}/timeline"): INCIDENT_WRITE,
     ("PUT", "/api/incidents/{inc_id}/autowall/{camera_id}"): INCIDENT_WRITE,
+    # operations view (console/ops): own preferences, map views, selection -> cameras
+    ("GET", "/api/me/preferences"): ALL,
+    ("GET", "/api/me/preferences/{key}"): ALL,
+    ("PUT", "/api/me/preferences/{key}"): ALL,
+    ("DELETE", "/api/me/preferences/{key}"): ALL,
+    ("GET", "/api/ops/cameras"): ALL,
+    ("GET", "/api/ops/readiness"): ALL,
+    ("POST", "/api/ops/selection"): ALL,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): ALL,
     ("GET", "/api/auth/session"): ALL,
@@ -208,6 +216,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/drills/check"): drill_plan_body(4),
     ("POST", "/api/drills/feeds"): {"scope": "user"},
     ("POST", "/api/drills/{drill_id}/timeline"): {"kind": "note", "note": "matrix"},
+    ("PUT", "/api/me/preferences/{key}"): {"value": {"matrix": True}},
+    ("POST", "/api/ops/selection"): {"kind": "community", "id": "C01"},
 }
 
 
@@ -261,6 +271,7 @@ async def test_matrix_roles_and_units(client: httpx.AsyncClient, app: Any) -> No
         "feed_id": 999,
         "token": "no-such-token",
         "action_id": "a1",
+        "key": "matrix.key",
     }
     r = await client.post(
         "/api/cameras",
