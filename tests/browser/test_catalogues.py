@@ -10,7 +10,7 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 LOCALES = ("zh-CN", "en")
 KEY_PREFIXES = (
     "action|admin|app|audit|conn|error|login|nav|outcome|page|problem|role|shell|table|tokens"
-    "|unit_kind|units|users|validation"
+    "|unit_kind|units|users|validation|ops"
 )
 KEY_LITERAL = re.compile(rf"""["']((?:{KEY_PREFIXES})\.[a-z0-9_.-]+)["']""")
 EVENT_LITERAL = re.compile(r"""onEvent\(\s*["']([^"']+)["']""")
