@@ -88,9 +88,8 @@ function clusterIcon(L, c) {
       dataset: { total: String(n), ok: String(ok), degraded: String(deg), offline: String(off), other: String(other) },
     },
     h("span", { class: "ops-cluster-n" }, String(n)),
-    off || deg
-      ? h("span", { class: "ops-cluster-bad" }, off ? String(off) : "", off && deg ? "/" : "", deg ? h("i", {}, String(deg)) : "")
-      : null,
+    // Offline cameras counted on a red badge; degraded ones show in the ring.
+    off ? h("span", { class: "ops-cluster-bad" }, String(off)) : null,
   );
   return L.divIcon({ html, className: "ops-cluster-icon", iconSize: [size, size] });
 }
