@@ -182,3 +182,33 @@ async def test_selection_bad_input(client: httpx.AsyncClient, app: Any) -> None:
     assert (
         await client.post("/api/ops/selection", json={"kind": "area", "geometry": bow})
     ).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_scenario_on_a_fault_as_the_exercise_form_sends_it(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """The exercise form's new scenario: a magnitude on a fault, no epicentre, no strike."""
+    await seed(app, fault=True)
+    await login(client, "coordinator")
+    body = {
+        "name": "断层情景",
+        "magnitude": 6.0,
+        "fault_fid": "F1",
+        "lat": None,
+        "lon": None,
+        "depth_km": 10,
+        "strike_deg": None,
+        "replay_hours": 2,
+    }
+    r = await client.post("/api/quake-scenarios", json=body)
+    assert r.status_code == 201, r.text
+    s = r.json()
+    x0, y0, x1, y1 = shapely.total_bounds(DISTRICT.communities.geoms)
+    # The epicentre lies on the fault (the district's diagonal) and the strike is the fault's.
+    assert x0 <= s["lon"] <= x1 and y0 <= s["lat"] <= y1
+    assert abs((s["lat"] - y0) / (y1 - y0) - (s["lon"] - x0) / (x1 - x0)) < 1e-6
+    assert s["strike_deg"] is not None
+    r = await client.post("/api/incidents/exercise", json={"scenario_id": s["id"], "replay": False})
+    assert r.status_code == 201 and r.json()["is_exercise"] is True
+    assert r.json()["title"].count("EXERCISE") == 1  # marked once, not twice

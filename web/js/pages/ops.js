@@ -210,6 +210,7 @@ export async function render(container, ctx) {
     wall: s.wall,
     panes: p,
     user: ctx.user,
+    canSee: (id) => !s.camSet || s.camSet.has(id),
     onShowCommunity: showCommunity,
     onShowShelter: (fid) => {
       const f = s.shelters?.features.find((x) => x.id === fid);
@@ -223,6 +224,7 @@ export async function render(container, ctx) {
   const loaders = (s.load = {
     cameras: async () => {
       s.cams = await api("GET", "/api/ops/cameras");
+      s.camSet = new Set(s.cams.id);
       s.map.setCameras(s.cams);
       drawNormalWall();
     },

@@ -105,8 +105,11 @@ export class IncidentMode {
           : r.usable === false
             ? t("ops.wall.cannot_help")
             : [...(r.shelters || []).map((s) => t("ops.wall.covers_shelter", { id: s })), ...(r.routes || []).map((s) => t("ops.wall.covers_route", { id: s }))].join(" · ");
+      // Suggestions from other units' cameras this user may not watch are left out (counted).
+      const mine = data.items.filter((r) => this.view.canSee(r.camera_id));
       this.view.wall.setItems(
-        data.items.map((r) => ({ id: r.camera_id, name: r.name, status: r.status, pick: r.pick, usable: r.usable, reason: reason(r) })),
+        mine.map((r) => ({ id: r.camera_id, name: r.name, status: r.status, pick: r.pick, usable: r.usable, reason: reason(r) })),
+        data.items.length - mine.length,
       );
       this.view.wall.grid.dataset.dismissed = String(data.dismissed.length);
     });

@@ -54,6 +54,7 @@ export function wireLive(ctx, s, { showIncident, leaveIncident, drawNormalWall, 
   ctx.onEvent("gis.shelter.occupancy", (d) => {
     const f = s.shelters?.features.find((x) => x.id === d.fid);
     if (f) f.properties.occupancy = d.count;
+    s.feed.add(itemOf("gis.shelter.occupancy", d));
     reload.shelters();
     s.mode?.event("gis.shelter.occupancy", d);
   });

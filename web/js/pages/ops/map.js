@@ -47,11 +47,11 @@ export class OpsMap {
       map.createPane(name).style.zIndex = String(z);
       return name;
     };
-    this.canvas = {
-      communities: L.canvas({ pane: pane("ops-communities", 380), padding: 0.3 }),
-      iso: L.canvas({ pane: pane("ops-iso", 390), padding: 0.3 }),
-      shelters: L.canvas({ pane: pane("ops-shelters", 420), padding: 0.3, tolerance: 3 }),
-    };
+    // One canvas for every polygon and circle: a canvas only hit-tests its own shapes, so
+    // stacked canvases would hide the communities' clicks under the shelters' canvas.
+    // Drawing order is kept with bringToBack / bringToFront.
+    const canvas = L.canvas({ pane: pane("ops-shapes", 400), padding: 0.3, tolerance: 3 });
+    this.canvas = { communities: canvas, iso: canvas, shelters: canvas };
     pane("ops-marks", 640);
     pane("ops-cameras", 620);
     this.layers = {
@@ -70,13 +70,21 @@ export class OpsMap {
     L.control.scale({ imperial: false }).addTo(map);
     this.legend = L.control({ position: "bottomright" });
     this.legend.onAdd = () => {
-      this.legendEl = h("div", { class: "map-legend ops-legend", "data-testid": "ops-legend" });
-      L.DomEvent.disableClickPropagation(this.legendEl);
+      // Folded on a short map so it never hides the district.
+      this.legendEl = h("div", { class: "ops-legend-body" });
+      const box = h(
+        "details",
+        { class: "map-legend ops-legend", "data-testid": "ops-legend", open: this.el.clientHeight >= 600 },
+        h("summary", {}, t("ops.map.legend")),
+        this.legendEl,
+      );
+      L.DomEvent.disableClickPropagation(box);
       this.drawLegend();
-      return this.legendEl;
+      return box;
     };
     this.legend.addTo(map);
     this.el.dataset.mode = "readiness";
+    this.el.opsMap = this; // tests and the benchmark reach the Leaflet map through the element
     return L;
   }
 
@@ -146,6 +154,7 @@ export class OpsMap {
         lyr.bindTooltip(() => this.communityTip(f.properties), { sticky: true });
       },
     }).addTo(this.layers.communities);
+    this.communityLayer.bringToBack();
     this.el.dataset.communities = String(this.communities.features.length);
   }
 
@@ -231,6 +240,7 @@ export class OpsMap {
   /** Camera columns (GET /api/ops/cameras). */
   setCameras(cols) {
     this.cameras.setData(cols);
+    this.el.dataset.cameras = String(cols.id.length);
   }
 
   cameraStatus(id, status) {
@@ -250,6 +260,7 @@ export class OpsMap {
       style: (f) => ({ color: "#0f172a", weight: 2, opacity: 0.9, fill: false, dashArray: f.properties.degree % 2 ? null : "6 4" }),
     });
     lines.addTo(this.layers.iso);
+    this.shelterLayer?.bringToFront();
     for (const f of fc.features) {
       // The label sits on the ellipse's northern-most vertex, where rings never overlap.
       const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];

@@ -64,8 +64,9 @@ export class CompactWall {
   }
 
   /** Cameras to show, best first: [{id, name, status, reasons, pick, usable, reason}]. */
-  setItems(items) {
+  setItems(items, hidden = 0) {
     this.items = items;
+    this.hidden = hidden;
     this.fill(false);
   }
 
@@ -94,7 +95,11 @@ export class CompactWall {
       replace(tile.actions, ...this.actionsFor(item));
     });
     const rest = this.items.length - this.tiles.length;
-    replace(this.more, rest > 0 ? t("ops.wall.more", { n: rest }) : this.items.length ? "" : t("ops.wall.empty"));
+    replace(
+      this.more,
+      rest > 0 ? t("ops.wall.more", { n: rest }) : this.items.length ? "" : t("ops.wall.empty"),
+      this.hidden ? ` ${t("ops.wall.hidden", { n: this.hidden })}` : "",
+    );
   }
 
   actionsFor(item) {
