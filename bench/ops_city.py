@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -145,7 +146,8 @@ def main() -> None:
     ap.add_argument("--buildings", type=int, default=200_000)
     ap.add_argument("--cameras", type=int, default=20_000)
     a = ap.parse_args()
-    print(asyncio.run(build(a.data_dir, a.communities, a.shelters, a.buildings, a.cameras)))
+    info = asyncio.run(build(a.data_dir, a.communities, a.shelters, a.buildings, a.cameras))
+    print(json.dumps(info))
 
 
 if __name__ == "__main__":
