@@ -11,7 +11,8 @@ import { toast } from "../ui/toast.js";
 import { pageStyle } from "./map/leaflet.js";
 import { Feed, itemOf } from "./ops/feed.js";
 import { IncidentMode } from "./ops/incident.js";
-import { exercisePanel, quakePanel } from "./ops/intake.js";
+import { exercisePanel, quakePanel, strikeDialog } from "./ops/intake.js";
+import { titleBar } from "./ops/title.js";
 import { helpDialog, installKeys } from "./ops/keys.js";
 import { Layout, PREF as LAYOUT } from "./ops/layout.js";
 import { wireLive } from "./ops/live.js";
@@ -139,21 +140,10 @@ export async function render(container, ctx) {
   function drawTitle() {
     const inc = s.mode?.inc;
     s.root.dataset.mode = inc ? (inc.is_exercise ? "exercise" : "incident") : "normal";
-    replace(
-      s.title,
-      inc
-        ? [
-            inc.is_exercise ? h("span", { class: "ops-ex-chip big", "data-testid": "ops-exercise-label" }, t("ops.exercise_label")) : h("span", { class: "ops-real-chip" }, t("ops.banner.real")),
-            h("h1", {}, inc.title),
-            h("span", { class: "muted" }, t("ops.mode.revision", { n: inc.revision })),
-            h("button", { type: "button", class: "btn btn-sm", "data-testid": "ops-leave-incident", onclick: () => leaveIncident(true) }, t("ops.mode.leave")),
-            can.manage && inc.status === "open"
-              ? h("button", { type: "button", class: "btn btn-sm btn-danger", "data-testid": "ops-close-incident", onclick: closeIncident }, t("ops.mode.close"))
-              : null,
-          ]
-        : [h("h1", {}, t("nav.ops")), h("span", { class: "muted" }, t("ops.mode.normal"))],
-    );
+    titleBar(s.title, inc, { can, onLeave: () => leaveIncident(true), onClose: closeIncident, onStrike: () => strikeDialog(inc) });
   }
+
+  s.refreshTitle = () => drawTitle();
 
   async function closeIncident() {
     try {

@@ -51,7 +51,10 @@ export function itemOf(type, d) {
     case "incident.updated":
     case "incident.closed": {
       const key = type.split(".")[1];
-      return { at: d.closed_at || at, group: "incident", level: key === "closed" ? "ok" : "danger", exercise: ex, text: t(`ops.feed.incident_${key}`, { title: d.title }), link: `#/ops?incident=${d.id}` };
+      // A revision says what changed (magnitude 6.0 -> 6.4) and what that moved.
+      const moved = (d.changes || []).map((c) => `${c.field} ${c.before} → ${c.after}`).join("; ");
+      const text = t(`ops.feed.incident_${key}`, { title: d.title }) + (moved ? ` (${moved})` : "");
+      return { at: d.closed_at || at, group: "incident", level: key === "closed" ? "ok" : "danger", exercise: ex, text, link: `#/ops?incident=${d.id}` };
     }
     case "incident.timeline":
       if (!["note", "decision", "dispatch", "shelter", "autowall", "occupancy"].includes(d.kind)) return null;

@@ -6,6 +6,7 @@
 import { api, problemMessage } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { formDialog } from "../../ui/dialog.js";
 import { FieldError, Form } from "../../ui/form.js";
 
 export const MAG_TYPES = ["Ms", "Mw", "ML", "mb", "M"];
@@ -190,4 +191,20 @@ export async function exercisePanel(host, map, { onStarted }) {
     }
   });
   return done;
+}
+
+/** Set the long-axis strike of an open incident by hand (empty: back to the faults layer). */
+export function strikeDialog(inc) {
+  const form = new Form({ columns: 1 });
+  const op = inc.strike?.source === "operator" ? String(inc.strike.strike_deg) : "";
+  form.text("strike_deg", t("ops.intake.strike"), { type: "number", step: "any", min: "0", max: "360", value: op, hint: t("ops.strike.hint") });
+  return formDialog({
+    title: t("ops.strike.set"),
+    form,
+    narrow: true,
+    testid: "ops-strike-dialog",
+    submitLabel: t("ops.strike.apply"),
+    onSubmit: (v) =>
+      api("PUT", `/api/incidents/${inc.id}/strike`, { body: { strike_deg: number(v.strike_deg, "strike_deg", { required: false }) } }),
+  });
 }

@@ -36,7 +36,10 @@ export function wireLive(ctx, s, { showIncident, leaveIncident, drawNormalWall, 
   });
   ctx.onEvent("incident.updated", (d) => {
     s.feed.add(itemOf("incident.updated", d));
-    if (s.mode?.id === d.id) s.mode.event("incident.updated", d);
+    if (s.mode?.id === d.id) {
+      s.mode.event("incident.updated", d);
+      s.refreshTitle();
+    }
   });
   ctx.onEvent("incident.closed", (d) => {
     s.feed.add(itemOf("incident.closed", d));

@@ -6,22 +6,13 @@
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
 import { loadLeaflet } from "../map/leaflet.js";
-import { NO_SCORE, SCORE_BINS, scoreColour, shelterColour, shelterRadius } from "../map/style.js";
-import { CameraClusters, GROUP_COLOURS, GROUPS, PlainCameras } from "./cluster.js";
+import { NO_SCORE, scoreColour, shelterColour, shelterRadius } from "../map/style.js";
+import { CameraClusters } from "./cluster.js";
+import { intensityColour, Legend, ROMAN } from "./legend.js";
+import { PlainCameras } from "./plain.js";
 import { AreaDraw } from "./draw.js";
 
-export const ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"];
-// The customary intensity colours (as ShakeMap draws MMI; the Chinese scale has the same degrees).
-export const INTENSITY_COLOURS = [
-  "#ffffff", "#ffffff", "#bfccff", "#a0e6ff", "#80ffff", "#7aff93", "#ffff00",
-  "#ffc800", "#ff9100", "#ff0000", "#c80000", "#800000", "#400000",
-];
 const HOME = { center: [23.13, 113.27], zoom: 13 };
-
-/** The fill colour of an intensity degree (1..12). */
-export function intensityColour(degree) {
-  return INTENSITY_COLOURS[Math.max(1, Math.min(12, Math.round(degree || 1)))];
-}
 
 export class OpsMap {
   constructor(el, { clustered = true, onSelect, onCamera, onCluster, onDraw }) {
@@ -68,46 +59,11 @@ export class OpsMap {
     });
     this.draw = new AreaDraw(L, map, { onChange: (mode) => this.onDraw?.(mode) });
     L.control.scale({ imperial: false }).addTo(map);
-    this.legend = L.control({ position: "bottomright" });
-    this.legend.onAdd = () => {
-      // Folded on a short map so it never hides the district.
-      this.legendEl = h("div", { class: "ops-legend-body" });
-      const box = h(
-        "details",
-        { class: "map-legend ops-legend", "data-testid": "ops-legend", open: this.el.clientHeight >= 600 },
-        h("summary", {}, t("ops.map.legend")),
-        this.legendEl,
-      );
-      L.DomEvent.disableClickPropagation(box);
-      this.drawLegend();
-      return box;
-    };
-    this.legend.addTo(map);
+    this.legend = new Legend(L, () => this.el.clientHeight >= 600, () => Boolean(this.intensity));
+    this.legend.control.addTo(map);
     this.el.dataset.mode = "readiness";
     this.el.opsMap = this; // tests and the benchmark reach the Leaflet map through the element
     return L;
-  }
-
-  drawLegend() {
-    if (!this.legendEl) return;
-    const sw = (colour, label, ring = false) =>
-      h("li", {}, h("span", { class: `swatch${ring ? " ring" : ""}`, style: `${ring ? "border-color" : "background"}:${colour}` }), label);
-    const head = this.intensity
-      ? [
-          h("strong", {}, t("ops.map.legend_intensity")),
-          h("ul", {}, [10, 9, 8, 7, 6, 5, 4].map((d) => sw(intensityColour(d), ROMAN[d]))),
-        ]
-      : [
-          h("strong", {}, t("map.legend_title")),
-          h("ul", {}, SCORE_BINS.map(([min, c, key]) => sw(c, `${t(key)} ≥ ${min}`)), sw(NO_SCORE, t("readiness.no_data"))),
-        ];
-    this.legendEl.replaceChildren(
-      ...head,
-      h("strong", {}, t("ops.map.legend_cameras")),
-      h("ul", {}, GROUPS.map((g) => sw(GROUP_COLOURS[g], t(`ops.status.${g}`)))),
-      h("strong", {}, t("ops.map.legend_shelters")),
-      h("ul", {}, sw("#22c55e", t("ops.map.shelter_room")), sw("#ef4444", t("ops.map.shelter_full")), sw("#ef4444", t("ops.map.shelter_over"), true)),
-    );
   }
 
   /** Community polygons (GeoJSON). */
@@ -127,7 +83,7 @@ export class OpsMap {
     this.intensity = rows;
     this.el.dataset.mode = rows ? "intensity" : "readiness";
     this.restyleCommunities();
-    this.drawLegend();
+    this.legend.draw();
   }
 
   communityStyle(p) {
