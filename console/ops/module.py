@@ -22,11 +22,12 @@ class OpsModule:
 
     def routers(self) -> list[APIRouter]:
         """Preference and operations-view routes."""
+        from console.ops.layers_router import router as layers
         from console.ops.prefs_router import router as prefs
         from console.ops.router import router as ops
         from console.ops.selection_router import router as selection
 
-        return [prefs, ops, selection]
+        return [prefs, ops, layers, selection]
 
     async def start(self, services: Services) -> None:
         """Nothing runs in the background."""

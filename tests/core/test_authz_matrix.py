@@ -69,6 +69,8 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("DELETE", "/api/me/preferences/{key}"): ALL,
     ("GET", "/api/ops/cameras"): ALL,
     ("GET", "/api/ops/readiness"): ALL,
+    ("GET", "/api/ops/communities.geojson"): ALL,
+    ("GET", "/api/ops/shelters"): ALL,
     ("POST", "/api/ops/selection"): ALL,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): ALL,

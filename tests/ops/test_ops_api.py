@@ -212,3 +212,42 @@ async def test_scenario_on_a_fault_as_the_exercise_form_sends_it(
     r = await client.post("/api/incidents/exercise", json={"scenario_id": s["id"], "replay": False})
     assert r.status_code == 201 and r.json()["is_exercise"] is True
     assert r.json()["title"].count("EXERCISE") == 1  # marked once, not twice
+
+
+@pytest.mark.asyncio
+async def test_map_layers_trimmed_for_the_operations_view(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """Communities with code and name only, snapped to a metre grid; shelters as columns
+    (an area shelter at a point inside it), occupancy and open state as reported."""
+    await seed(app)
+    await login(client, "coordinator")
+    full = (await client.get("/api/gis/layers/communities.geojson")).json()
+    r = await client.get("/api/ops/communities.geojson", params={"zoom": 13})
+    assert r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert [f["id"] for f in fc["features"]] == sorted(f["id"] for f in full["features"])
+    f0 = fc["features"][0]
+    assert set(f0["properties"]) == {"code", "name"}
+    ref = next(f for f in full["features"] if f["id"] == f0["id"])
+    assert f0["properties"]["name"] == ref["properties"]["name"]
+    coords = shapely.get_coordinates(shapely.geometry.shape(f0["geometry"]))
+    assert all(abs(v * 1e5 - round(v * 1e5)) < 1e-6 for v in coords.ravel())
+    same = shapely.geometry.shape(ref["geometry"])
+    assert shapely.geometry.shape(f0["geometry"]).symmetric_difference(same).area < 0.02 * same.area
+    assert len(r.content) < len(
+        (await client.get("/api/gis/layers/communities.geojson?zoom=13")).content
+    )
+    bad = await client.get("/api/ops/communities.geojson", params={"zoom": 30})
+    assert bad.status_code == 422
+
+    sid, geom, props = _items(DISTRICT)["shelters"][0]
+    at = "2026-12-01T10:00:00+08:00"
+    rep = await client.post(f"/api/gis/shelters/{sid}/occupancy", json={"at": at, "count": 77})
+    assert rep.status_code in (200, 201), rep.text
+    cols = (await client.get("/api/ops/shelters")).json()
+    assert cols["count"] == len(_items(DISTRICT)["shelters"]) == len(cols["lon"])
+    i = cols["id"].index(sid)
+    assert cols["capacity"][i] == props["capacity"] and cols["occupancy"][i] == 77
+    assert cols["open"][i] is True and cols["name"][i] == props["name"]
+    assert geom.distance(shapely.Point(cols["lon"][i], cols["lat"][i])) < 2e-6

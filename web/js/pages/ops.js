@@ -27,6 +27,27 @@ const INGEST = ["admin", "coordinator", "operator"];
 const MANAGE = ["admin", "coordinator"];
 let state = null;
 
+/** Shelter columns (GET /api/ops/shelters) as point features for the map and the panes. */
+function shelterFeatures(c) {
+  return {
+    type: "FeatureCollection",
+    features: c.id.map((id, i) => ({
+      type: "Feature",
+      id,
+      geometry: { type: "Point", coordinates: [c.lon[i], c.lat[i]] },
+      properties: { name: c.name[i], capacity: c.capacity[i], occupancy: c.occupancy[i], open: c.open[i] },
+    })),
+  };
+}
+
+/** Time a step (milliseconds since the view started rendering, and its own duration). */
+function timed(s, name, promise) {
+  const t0 = performance.now();
+  return promise.finally(() => {
+    s.timings[name] = [Math.round(t0 - s.started), Math.round(performance.now() - t0)];
+  });
+}
+
 function quiet(promise, fallback = null) {
   return promise.catch((err) => {
     console.info("operations view: part not loaded", err?.status ?? err);
@@ -39,7 +60,7 @@ export async function render(container, ctx) {
   dispose();
   pageStyle("map"); // legend, score bars
   pageStyle("ops");
-  const s = (state = { ctx, disposed: false, cleanups: [], pins: [], mode: null, started: performance.now() });
+  const s = (state = { ctx, disposed: false, cleanups: [], pins: [], mode: null, started: performance.now(), timings: {} });
   const roles = ctx.user?.roles || [];
   const can = { ingest: roles.some((r) => INGEST.includes(r)), manage: roles.some((r) => MANAGE.includes(r)) };
   const zone = ctx.meta?.site?.timezone || "Asia/Shanghai";
@@ -96,16 +117,6 @@ export async function render(container, ctx) {
     onCluster: (ids, bounds) => (s.map.map.getZoom() < 17 ? s.map.fit(bounds) : select({ kind: "cameras", ids, name: t("ops.sel.cluster", { n: ids.length }) })),
     onDraw: (mode) => (mapEl.dataset.drawing = mode || ""),
   });
-  let prefs = {};
-  try {
-    [prefs] = await Promise.all([loadPrefs(), s.map.init(ctx.meta)]);
-    s.layout.load(prefs[LAYOUT]);
-  } catch (err) {
-    replace(mapEl, h("p", { class: "alert" }, t("map.no_library")));
-    return;
-  }
-  if (s.disposed) return;
-  s.wall.setCount(s.layout.values.tiles);
 
   async function select(sel) {
     s.selection = await showSelection(s.selBar, sel, { map: s.map, navigate: ctx.navigate });
@@ -211,39 +222,61 @@ export async function render(container, ctx) {
     shelterList: () => (s.shelters?.features || []).map((f) => ({ id: f.id, name: f.properties.name })),
   };
 
+  const fetchers = {
+    cameras: () => api("GET", "/api/ops/cameras"),
+    communities: () => api("GET", "/api/ops/communities.geojson", { query: { zoom: 13 } }),
+    shelters: () => api("GET", "/api/ops/shelters"),
+    readiness: () => api("GET", "/api/ops/readiness", { query: { limit: 10 } }),
+    drills: () => api("GET", "/api/drills/calendar", { query: { view: "week", tz: zone } }),
+  };
+  // Each loader draws its part; `got` is a request already on its way (the first render).
   const loaders = (s.load = {
-    cameras: async () => {
-      s.cams = await api("GET", "/api/ops/cameras");
+    cameras: async (got = fetchers.cameras()) => {
+      s.cams = await got;
       s.camSet = new Set(s.cams.id);
       s.map.setCameras(s.cams);
       drawNormalWall();
     },
-    communities: async () => {
-      s.communities = await api("GET", "/api/gis/layers/communities.geojson", { query: { zoom: 13 } });
+    communities: async (got = fetchers.communities()) => {
+      s.communities = await got;
       s.map.setCommunities(s.communities);
     },
-    shelters: async () => {
-      s.shelters = await api("GET", "/api/gis/layers/shelters.geojson");
+    shelters: async (got = fetchers.shelters()) => {
+      s.shelters = shelterFeatures(await got);
       s.map.setShelters(s.shelters);
       if (!s.mode) occupancyPane(p.c, s.shelters, { onShow: (f) => view.onShowShelter(f.id) });
     },
-    readiness: async () => {
-      s.readiness = await api("GET", "/api/ops/readiness", { query: { limit: 10 } });
+    readiness: async (got = fetchers.readiness()) => {
+      s.readiness = await got;
       s.map.setScores(s.readiness.scores);
       if (!s.mode) weakestPane(p.b, s.readiness, { onShow: showCommunity });
     },
-    drills: async () => {
-      s.calendar = await api("GET", "/api/drills/calendar", { query: { view: "week", tz: zone } });
+    drills: async (got = fetchers.drills()) => {
+      s.calendar = await got;
       if (!s.mode) drillsPane(p.a, s.calendar.items, zone);
     },
   });
   drawTitle();
+  // Every request leaves now; Leaflet and the preferences load meanwhile, each layer is
+  // drawn as soon as both its data and the map are there.
+  const fetched = Object.fromEntries(Object.entries(fetchers).map(([k, fn]) => [k, fn()]));
+  for (const got of Object.values(fetched)) got.catch(() => {}); // reported by the loader
+  let prefs = {};
+  try {
+    [prefs] = await Promise.all([timed(s, "prefs", loadPrefs()), timed(s, "leaflet", s.map.init(ctx.meta))]);
+    s.layout.load(prefs[LAYOUT]);
+  } catch (err) {
+    replace(mapEl, h("p", { class: "alert" }, t("map.no_library")));
+    return;
+  }
+  if (s.disposed) return;
+  s.wall.setCount(s.layout.values.tiles);
   const [, , , , , open, alerts, quakes] = await Promise.all([
-    quiet(loaders.communities()),
-    quiet(loaders.cameras()),
-    quiet(loaders.shelters()),
-    quiet(loaders.readiness()),
-    quiet(loaders.drills()),
+    quiet(timed(s, "communities", loaders.communities(fetched.communities))),
+    quiet(timed(s, "cameras", loaders.cameras(fetched.cameras))),
+    quiet(timed(s, "shelters", loaders.shelters(fetched.shelters))),
+    quiet(timed(s, "readiness", loaders.readiness(fetched.readiness))),
+    quiet(timed(s, "drills", loaders.drills(fetched.drills))),
     quiet(api("GET", "/api/incidents", { query: { status: "open" } }), { items: [] }),
     quiet(api("GET", "/api/health/alerts", { quiet401: true }), { items: [] }),
     quiet(api("GET", "/api/quakes", { query: { limit: 10 } }), { items: [] }),
@@ -269,6 +302,7 @@ export async function render(container, ctx) {
   s.root.dataset.ready = "true";
   s.root.dataset.readyMs = String(Math.round(ms));
   s.root.dataset.renderMs = String(Math.round(ms - s.started));
+  s.root.dataset.timings = JSON.stringify(s.timings);
 }
 
 /** Stop the tiles, the map and every handler. */
