@@ -58,6 +58,7 @@ export class OpsMap {
       onCluster: (ids, bounds) => this.onCluster(ids, bounds),
     });
     this.draw = new AreaDraw(L, map, { onChange: (mode) => this.onDraw?.(mode) });
+    map.on("moveend", () => this.placeIsoLabels());
     L.control.scale({ imperial: false }).addTo(map);
     this.legend = new Legend(L, () => this.el.clientHeight >= 600, () => Boolean(this.intensity));
     this.legend.control.addTo(map);
@@ -207,6 +208,7 @@ export class OpsMap {
   setIncident(fc, epicentre) {
     const { L } = this;
     this.layers.iso.clearLayers();
+    this.isoLabels = [];
     this.epicentre?.remove();
     this.epicentre = null;
     if (!fc) return;
@@ -217,17 +219,17 @@ export class OpsMap {
     });
     lines.addTo(this.layers.iso);
     this.shelterLayer?.bringToFront();
-    for (const f of fc.features) {
-      // The label sits on the ellipse's northern-most vertex, where rings never overlap.
+    this.isoLabels = fc.features.map((f) => {
       const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
-      const top = ring.reduce((a, b) => (b[1] > a[1] ? b : a));
       const label = h("span", { class: "ops-iso-label", "data-testid": "ops-iso-label" }, ROMAN[f.properties.degree] || "");
-      L.marker([top[1], top[0]], {
+      const marker = L.marker([ring[0][1], ring[0][0]], {
         pane: "ops-marks",
         interactive: false,
         icon: L.divIcon({ html: label, className: "ops-iso-icon", iconSize: [28, 16] }),
       }).addTo(this.layers.iso);
-    }
+      return { ring, marker };
+    });
+    this.placeIsoLabels();
     if (epicentre) {
       const star = h("span", { class: "ops-epicentre", "data-testid": "ops-epicentre", title: t("ops.map.epicentre") }, "✶");
       this.epicentre = L.marker([epicentre[1], epicentre[0]], {
@@ -237,6 +239,25 @@ export class OpsMap {
       }).addTo(this.map);
     }
     this.el.dataset.isoseismals = String(fc.features.length);
+  }
+
+  /** Each ellipse's label on its vertex nearest the view's centre, so a ring crossing the
+   * view is always named; a ring wholly outside the view hides its label. */
+  placeIsoLabels() {
+    if (!this.isoLabels?.length || !this.map) return;
+    const b = this.map.getBounds();
+    const c = b.getCenter();
+    for (const { ring, marker } of this.isoLabels) {
+      let best = null;
+      let dist = Infinity;
+      for (const [lon, lat] of ring) {
+        if (!b.contains([lat, lon])) continue;
+        const d = (lon - c.lng) ** 2 + (lat - c.lat) ** 2;
+        if (d < dist) [best, dist] = [[lat, lon], d];
+      }
+      marker.setOpacity(best ? 1 : 0);
+      if (best) marker.setLatLng(best);
+    }
   }
 
   /** Outline the current selection (a GeoJSON geometry) or clear it. */
