@@ -12,16 +12,29 @@ from typing import Annotated, Any
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console.auth.policy import Principal
-from console.deps import DbDep, require
+from console.deps import DbDep, ServicesDep, require
 from console.gis.models import Feature
 from console.gis.store import tolerance
+from console.ops.cache import cache_of
 
 router = APIRouter(prefix="/api/ops", tags=["operations view"])
 GisReader = Annotated[Principal, Depends(require("gis.read"))]
 GRID = 1e-5  # degrees, about a metre: short coordinates, finer than any pixel at zoom <= 17
+
+
+async def stamp(db: DbDep, layer: str) -> tuple[Any, ...]:
+    """Changes whenever a feature of the layer is added, edited, deleted or reported on."""
+    row = (
+        await db.execute(
+            select(func.count(), func.sum(Feature.version), func.max(Feature.updated_at)).where(
+                Feature.layer == layer
+            )
+        )
+    ).one()
+    return tuple(row)
 
 
 async def _rows(db: DbDep, layer: str) -> list[Any]:
@@ -86,16 +99,27 @@ def shelter_columns(rows: list[Any]) -> str:
 
 @router.get("/communities.geojson")
 async def communities_view(
-    principal: GisReader, db: DbDep, zoom: Annotated[int, Query(ge=0, le=22)] = 13
+    principal: GisReader,
+    services: ServicesDep,
+    db: DbDep,
+    zoom: Annotated[int, Query(ge=0, le=22)] = 13,
 ) -> Response:
     """Every community's outline for the operations map (code and name only)."""
-    rows = await _rows(db, "communities")
-    body = await asyncio.to_thread(communities_json, rows, zoom)
+
+    async def build() -> str:
+        return await asyncio.to_thread(communities_json, await _rows(db, "communities"), zoom)
+
+    key = ("communities", zoom)
+    body = await cache_of(services).get(key, await stamp(db, "communities"), build)
     return Response(body, media_type="application/geo+json")
 
 
 @router.get("/shelters")
-async def shelters_view(principal: GisReader, db: DbDep) -> Response:
+async def shelters_view(principal: GisReader, services: ServicesDep, db: DbDep) -> Response:
     """Every shelter as columns: id, name, lon, lat, capacity, occupancy, open."""
-    rows = await _rows(db, "shelters")
-    return Response(await asyncio.to_thread(shelter_columns, rows), media_type="application/json")
+
+    async def build() -> str:
+        return await asyncio.to_thread(shelter_columns, await _rows(db, "shelters"))
+
+    body = await cache_of(services).get(("shelters",), await stamp(db, "shelters"), build)
+    return Response(body, media_type="application/json")

@@ -10,13 +10,15 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import func, select
 
 from console.auth.policy import Principal
 from console.cameras import service as cameras
-from console.cameras.models import Camera
+from console.cameras.models import Camera, CameraShare
 from console.deps import DbDep, ServicesDep, require
 from console.gis.readiness_router import readiness
 from console.health.models import CameraHealth
+from console.ops.cache import cache_of
 from gis import readiness as model
 
 router = APIRouter(prefix="/api/ops", tags=["operations view"])
@@ -53,8 +55,20 @@ def camera_columns(rows: list[Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
+async def camera_stamp(db: DbDep) -> tuple[Any, ...]:
+    """Changes when a camera is added, edited, shared or deleted or changes health status."""
+    cams = (
+        await db.execute(
+            select(func.count(), func.sum(Camera.version), func.max(Camera.updated_at))
+        )
+    ).one()
+    shares = (await db.execute(select(func.count()).select_from(CameraShare))).one()
+    health = (await db.execute(select(func.count(), func.max(CameraHealth.since)))).one()
+    return (*cams, *shares, *health)
+
+
 @router.get("/cameras")
-async def cameras_view(principal: CameraReader, db: DbDep) -> Response:
+async def cameras_view(principal: CameraReader, services: ServicesDep, db: DbDep) -> Response:
     """Cameras the caller's units may see that have a position, as parallel columns
     (id, name, lon, lat, status, indices of key cameras); no stream details."""
     stmt = (
@@ -72,8 +86,13 @@ async def cameras_view(principal: CameraReader, db: DbDep) -> Response:
         .where(Camera.lon.is_not(None), Camera.lat.is_not(None))
         .order_by(Camera.id)
     )
-    rows = list((await db.execute(stmt)).all())
-    return Response(await asyncio.to_thread(camera_columns, rows), media_type="application/json")
+
+    async def build() -> str:
+        return await asyncio.to_thread(camera_columns, list((await db.execute(stmt)).all()))
+
+    key = ("cameras", tuple(sorted(principal.unit_scope)))
+    body = await cache_of(services).get(key, await camera_stamp(db), build)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/readiness")

@@ -62,6 +62,18 @@ async def test_camera_columns_status_and_scope(client: httpx.AsyncClient, app: A
         assert (await street_b.get("/api/ops/cameras")).json()["id"] == ["B"]
     finally:
         await street_b.aclose()
+    # Bodies are cached until the cameras or their health change, never served stale.
+    cache = app.state.services.extensions["ops.views"]
+    hits = cache.hits
+    assert (await client.get("/api/ops/cameras")).json() == out
+    assert cache.hits == hits + 1
+    await app.state.services.extensions["health_recorder"].report(StatusReport("B", "degraded"))
+    assert (await client.get("/api/ops/cameras")).json()["status"][1] == "degraded"
+    r = await client.patch("/api/cameras/A", json={"name": "renamed"})
+    assert r.status_code == 200, r.text
+    assert (await client.get("/api/ops/cameras")).json()["name"][0] == "renamed"
+    await client.delete("/api/cameras/C")
+    assert (await client.get("/api/ops/cameras")).json()["id"] == ["A", "B"]
 
 
 @pytest.mark.asyncio
@@ -243,6 +255,8 @@ async def test_map_layers_trimmed_for_the_operations_view(
 
     sid, geom, props = _items(DISTRICT)["shelters"][0]
     at = "2026-12-01T10:00:00+08:00"
+    before = (await client.get("/api/ops/shelters")).json()
+    assert before["occupancy"][before["id"].index(sid)] is None
     rep = await client.post(f"/api/gis/shelters/{sid}/occupancy", json={"at": at, "count": 77})
     assert rep.status_code in (200, 201), rep.text
     cols = (await client.get("/api/ops/shelters")).json()
