@@ -41,7 +41,7 @@ export class OpsMap {
     // One canvas for every polygon and circle: a canvas only hit-tests its own shapes, so
     // stacked canvases would hide the communities' clicks under the shelters' canvas.
     // Drawing order is kept with bringToBack / bringToFront.
-    const canvas = L.canvas({ pane: pane("ops-shapes", 400), padding: 0.3, tolerance: 3 });
+    const canvas = L.canvas({ pane: pane("ops-shapes", 400), padding: 0.1, tolerance: 3 });
     this.canvas = { communities: canvas, iso: canvas, shelters: canvas };
     pane("ops-marks", 640);
     pane("ops-cameras", 620);
@@ -58,6 +58,7 @@ export class OpsMap {
       onCluster: (ids, bounds) => this.onCluster(ids, bounds),
     });
     this.draw = new AreaDraw(L, map, { onChange: (mode) => this.onDraw?.(mode) });
+    this.tip = L.tooltip({ direction: "top", offset: [0, -8], className: "ops-tip" });
     map.on("moveend", () => this.placeIsoLabels());
     L.control.scale({ imperial: false }).addTo(map);
     this.legend = new Legend(L, () => this.el.clientHeight >= 600, () => Boolean(this.intensity));
@@ -102,17 +103,34 @@ export class OpsMap {
     this.communityLayer = L.geoJSON(this.communities, {
       renderer: this.canvas.communities,
       style: (f) => this.communityStyle(f.properties),
-      onEachFeature: (f, lyr) => {
-        lyr.on("click", (ev) => {
-          if (this.draw.mode) return;
-          L.DomEvent.stopPropagation(ev);
-          this.onSelect({ kind: "community", id: f.id, code: f.properties.code, name: f.properties.name || f.properties.code, geometry: f.geometry });
-        });
-        lyr.bindTooltip(() => this.communityTip(f.properties), { sticky: true });
-      },
     }).addTo(this.layers.communities);
+    this.delegate(
+      this.communityLayer,
+      (f) => this.onSelect({ kind: "community", id: f.id, code: f.properties.code, name: f.properties.name || f.properties.code, geometry: f.geometry }),
+      (f) => this.communityTip(f.properties),
+    );
     this.communityLayer.bringToBack();
     this.el.dataset.communities = String(this.communities.features.length);
+  }
+
+  /** One click handler and one shared tooltip per layer group, not one per shape: a
+   * tooltip and handlers bound to each of 5,000 shelters cost more than drawing them. */
+  delegate(group, onPick, tipOf) {
+    const { L } = this;
+    const shape = (ev) => (ev.propagatedFrom || ev.layer)?.feature;
+    group.on("click", (ev) => {
+      const f = shape(ev);
+      if (this.draw.mode || !f) return;
+      L.DomEvent.stopPropagation(ev);
+      onPick(f);
+    });
+    group.on("mouseover mousemove", (ev) => {
+      const f = shape(ev);
+      if (!f || this.draw.mode) return;
+      this.tip.setLatLng(ev.latlng).setContent(tipOf(f));
+      if (!this.map.hasLayer(this.tip)) this.tip.addTo(this.map);
+    });
+    group.on("mouseout", () => this.tip.remove());
   }
 
   communityTip(p) {
@@ -170,15 +188,12 @@ export class OpsMap {
         if (style.weight > 1) over += 1;
         return L.circleMarker(latlng, style);
       },
-      onEachFeature: (f, lyr) => {
-        lyr.on("click", (ev) => {
-          if (this.draw.mode) return;
-          L.DomEvent.stopPropagation(ev);
-          this.onSelect({ kind: "shelter", id: f.id, name: f.properties.name || f.id, geometry: f.geometry });
-        });
-        lyr.bindTooltip(() => this.shelterTip(f), { sticky: true });
-      },
     }).addTo(this.layers.shelters);
+    this.delegate(
+      this.shelterLayer,
+      (f) => this.onSelect({ kind: "shelter", id: f.id, name: f.properties.name || f.id, geometry: f.geometry }),
+      (f) => this.shelterTip(f),
+    );
     this.el.dataset.shelters = String(this.shelters.features.length);
     this.el.dataset.overCapacity = String(over);
   }
