@@ -10,8 +10,6 @@ import { t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { pageStyle } from "./map/leaflet.js";
 import { Feed, itemOf } from "./ops/feed.js";
-import { IncidentMode } from "./ops/incident.js";
-import { exercisePanel, quakePanel, strikeDialog } from "./ops/intake.js";
 import { titleBar } from "./ops/title.js";
 import { helpDialog, installKeys } from "./ops/keys.js";
 import { Layout, PREF as LAYOUT } from "./ops/layout.js";
@@ -26,6 +24,7 @@ const PINS = "opsview.pins";
 const INGEST = ["admin", "coordinator", "operator"];
 const MANAGE = ["admin", "coordinator"];
 let state = null;
+const intake = () => import("./ops/intake.js");
 
 /** Shelter columns (GET /api/ops/shelters) as point features for the map and the panes. */
 function shelterFeatures(c) {
@@ -72,8 +71,9 @@ export async function render(container, ctx) {
   s.dock = h("div", { class: "ops-dock-host", hidden: true });
   const act = (s.actions = {
     help: () => helpDialog(),
-    quake: () => can.ingest && quakePanel(s.dock, s.map, { onFiled: (out) => out.incident_id && openIncident(out.incident_id) }),
-    exercise: () => can.manage && exercisePanel(s.dock, s.map, { onStarted: (inc) => showIncident(inc) }),
+    // Incident mode's modules load when first used: the day-to-day view starts faster.
+    quake: () => can.ingest && intake().then((m) => m.quakePanel(s.dock, s.map, { onFiled: (out) => out.incident_id && openIncident(out.incident_id) })),
+    exercise: () => can.manage && intake().then((m) => m.exercisePanel(s.dock, s.map, { onStarted: (inc) => showIncident(inc) })),
     box: () => s.map.draw.start("rectangle", (g) => select({ kind: "area", geometry: g, name: t("ops.sel.area") })),
     area: () => s.map.draw.start("polygon", (g) => select({ kind: "area", geometry: g, name: t("ops.sel.area") })),
     wall: () => s.selection?.open(),
@@ -151,7 +151,7 @@ export async function render(container, ctx) {
   function drawTitle() {
     const inc = s.mode?.inc;
     s.root.dataset.mode = inc ? (inc.is_exercise ? "exercise" : "incident") : "normal";
-    titleBar(s.title, inc, { can, onLeave: () => leaveIncident(true), onClose: closeIncident, onStrike: () => strikeDialog(inc) });
+    titleBar(s.title, inc, { can, onLeave: () => leaveIncident(true), onClose: closeIncident, onStrike: () => intake().then((m) => m.strikeDialog(inc)) });
   }
 
   s.refreshTitle = () => drawTitle();
@@ -165,6 +165,8 @@ export async function render(container, ctx) {
   }
 
   async function showIncident(inc) {
+    if (s.disposed || (s.mode && s.mode.id === inc.id)) return;
+    const { IncidentMode } = await import("./ops/incident.js");
     if (s.disposed || (s.mode && s.mode.id === inc.id)) return;
     s.mode?.close();
     s.mode = new IncidentMode(view, inc);

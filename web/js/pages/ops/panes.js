@@ -4,7 +4,6 @@
 import { h, replace } from "../../dom.js";
 import { getLocale, t } from "../../i18n.js";
 import { scoreBar } from "../map/panel.js";
-import { openDetail } from "../readiness/detail.js";
 
 function head(title, ...extra) {
   return h("div", { class: "ops-pane-head" }, h("h2", { class: "ops-pane-title" }, title), h("span", { class: "spacer" }), ...extra);
@@ -57,7 +56,7 @@ export function weakestPane(pane, summary, { onShow }) {
       h("button", { type: "button", class: "link-btn", onclick: () => onShow(c.code) }, c.name || c.code),
       scoreBar(c.score),
       h("span", { class: "ops-weak-why muted" }, c.weakest?.text?.[getLocale()] || c.weakest?.text?.en || ""),
-      h("button", { type: "button", class: "btn btn-sm", "data-testid": `ops-weak-why-${c.code}`, onclick: () => openDetail(c.code) }, t("ops.why")),
+      h("button", { type: "button", class: "btn btn-sm", "data-testid": `ops-weak-why-${c.code}`, onclick: () => import("../readiness/detail.js").then((m) => m.openDetail(c.code)) }, t("ops.why")),
     ),
   );
   replace(

@@ -4,7 +4,6 @@
 import { api, problemMessage } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { t } from "../../i18n.js";
-import { openDetail } from "../readiness/detail.js";
 
 /** Show the selection bar; resolves with {open(), clear()}. */
 export async function showSelection(bar, sel, { map, navigate }) {
@@ -41,7 +40,7 @@ export async function showSelection(bar, sel, { map, navigate }) {
     h("span", { "data-testid": "ops-selection-count" }, t(total ? "ops.sel.cameras" : "ops.sel.none", { n: total, shown: ids.length })),
     link ? h("button", { type: "button", class: "btn btn-sm btn-primary", "data-testid": "ops-selection-open", onclick: open }, t("ops.sel.open")) : null,
     sel.kind === "community" && sel.code
-      ? h("button", { type: "button", class: "btn btn-sm", "data-testid": "ops-selection-why", onclick: () => openDetail(sel.code) }, t("ops.sel.readiness"))
+      ? h("button", { type: "button", class: "btn btn-sm", "data-testid": "ops-selection-why", onclick: () => import("../readiness/detail.js").then((m) => m.openDetail(sel.code)) }, t("ops.sel.readiness"))
       : null,
     h("button", { type: "button", class: "btn btn-sm btn-ghost", "data-testid": "ops-selection-clear", onclick: clear, "aria-label": t("action.close") }, "×"),
   );
