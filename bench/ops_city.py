@@ -86,7 +86,7 @@ async def build(
     async with services.store.session() as db, db.begin():
         psb = await db.scalar(select(Unit.id).where(Unit.code == "psb"))
         sealed = vault.seal("rtsp://bench:secret@127.0.0.1:9/none")
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": cid,
                 "name": f"合成摄像机 {i}",
