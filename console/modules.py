@@ -35,6 +35,7 @@ def installed_modules() -> list[ConsoleModule]:
     from console.incidents.module import IncidentsModule
     from console.live.module import LiveModule
     from console.notify.module import NotifyModule
+    from console.ops.module import OpsModule
     from console.walls.module import WallsModule
 
     return [
@@ -45,4 +46,5 @@ def installed_modules() -> list[ConsoleModule]:
         DrillsModule(),
         IncidentsModule(),
         NotifyModule(),
+        OpsModule(),
     ]

@@ -49,7 +49,8 @@ def from_geojson(obj: Any) -> tuple[BaseGeometry, bool]:
     closed = _close_rings(obj)
     try:
         geom = shapely.geometry.shape(obj)
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        # KeyError: a geometry without "coordinates" (shapely indexes it directly).
         raise GeometryError("geometry_invalid", f"geometry cannot be read: {exc}") from exc
     return geom, closed
 

@@ -68,6 +68,8 @@ RIGHTS: dict[str, Right] = {
     "session.read": grant(ALL_ROLES, *ANYONE),
     "events.subscribe": grant(ALL_ROLES, *ANYONE),
     "account.password": grant(ALL_ROLES, SELF),
+    # One's own saved layouts and preferences (the operations view).
+    "prefs.own": grant(ALL_ROLES, *ANYONE),
     "units.read": grant(ALL_ROLES, *ANYONE),
     # Display names of the people in the caller's organisation (timelines, audit, alerts).
     "people.read": grant(ALL_ROLES, *ANYONE),

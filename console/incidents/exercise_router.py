@@ -81,9 +81,10 @@ async def add_scenario(
         p = await svc.assessor.prepared()
         if lat is None or lon is None:
             import shapely
+            from shapely.ops import nearest_points
 
             g = shapely.from_geojson(f.geometry)
-            near = shapely.ops.nearest_points(g, shapely.Point(p.centre[1], p.centre[0]))[0]
+            near = nearest_points(g, shapely.Point(p.centre[1], p.centre[0]))[0]
             lon, lat = near.x, near.y
         if strike is None:
             k = p.faults.ids.index(f.fid) if f.fid in p.faults.ids else -1

@@ -9,8 +9,8 @@ from pathlib import Path
 WEB = Path(__file__).resolve().parents[2] / "web"
 LOCALES = ("zh-CN", "en")
 KEY_PREFIXES = (
-    "account|action|admin|app|audit|conn|error|login|nav|notify|outcome|page|problem|role|shell"
-    "|table|tokens|unit_kind|units|users|validation"
+    "account|action|admin|app|audit|conn|error|login|nav|notify|ops|outcome|page|problem|role"
+    "|shell|table|tokens|unit_kind|units|users|validation"
 )
 KEY_LITERAL = re.compile(rf"""["']((?:{KEY_PREFIXES})\.[a-z0-9_.-]+)["']""")
 EVENT_LITERAL = re.compile(r"""onEvent\(\s*["']([^"']+)["']""")

@@ -148,7 +148,9 @@ def test_map_offline_add_shelter_and_open_camera(browser: Browser, server: Serve
         view = page.get_by_test_id("map-view")
         expect(view).to_have_attribute("data-ready", "true")
         expect(page.get_by_test_id("map-legend")).to_be_visible()
-        expect(page.get_by_test_id("map-layers").locator("input[type=checkbox]")).to_have_count(7)
+        expect(page.get_by_test_id("map-layers").locator("input[type=checkbox]")).to_have_count(
+            8
+        )  # six layers, faults, cameras
         expect(page.locator("path.map-community").first).to_be_visible()
         expect(page.get_by_test_id("map-camera-MAP-CAM")).to_be_visible()
         expect(page.locator("path.map-sector")).not_to_have_count(0)

@@ -49,7 +49,11 @@ def test_admin_signs_in_switches_language_creates_user_and_signs_out(
     connected(page)
     expect(page.get_by_test_id("product-name")).to_have_text("EOC Console")
     expect(page.get_by_test_id("nav-wall")).to_have_text("Video wall")
-    # The wall opens first; every section is installed; an unknown address says so.
+    # Operators and command land on the operations view; every section is installed; an
+    # unknown address says so.
+    expect(page).to_have_url(f"{server.url}/#/ops")
+    expect(page.get_by_test_id("ops-view")).to_be_visible()
+    page.get_by_test_id("nav-wall").click()
     expect(page.get_by_test_id("wall-grid")).to_be_visible()
     page.get_by_test_id("nav-map").click()
     expect(page.get_by_test_id("map-view")).to_be_visible()

@@ -164,6 +164,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/tokens/{token_id}"): Rule(ADMIN, "token_id", rel(ADMIN, *OWN), USER_SEE),
     ("GET", "/api/audit"): on(ADMIN),
     ("GET", "/api/audit.csv"): on(ADMIN),
+    # The operations view (console/ops): one's own preferences, map views, selection -> cameras.
+    ("GET", "/api/me/preferences"): on(ALL),
+    ("GET", "/api/me/preferences/{key}"): on(ALL),
+    ("PUT", "/api/me/preferences/{key}"): on(ALL),
+    ("DELETE", "/api/me/preferences/{key}"): on(ALL),
+    ("GET", "/api/ops/cameras"): on(ALL),
+    ("GET", "/api/ops/readiness"): on(ALL),
+    ("GET", "/api/ops/communities.geojson"): on(ALL),
+    ("GET", "/api/ops/shelters"): on(ALL),
+    ("POST", "/api/ops/selection"): on(ALL),
     ("GET", "/healthz"): on(PUBLIC),
     ("GET", "/api/meta"): on(PUBLIC),
     ("GET", "/metrics"): on(frozenset({Role.admin, Role.maintenance})),
@@ -376,6 +386,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         },
         "properties": {"name": "改名", "capacity": 10},
     },
+    ("PUT", "/api/me/preferences/{key}"): {"value": {"matrix": True}},
+    ("POST", "/api/ops/selection"): {"kind": "community", "id": "C01"},
 }
 
 
@@ -518,6 +530,7 @@ async def setup(app: Any, admin: httpx.AsyncClient) -> tuple[dict[str, Any], Obj
         "token": "no-such-token",
         "action_id": "a1",
         "window_id": 999,
+        "key": "matrix.key",
         "event_id": 999999,
         "inc_id": 999999,
         "batch_id": 999,

@@ -4,6 +4,8 @@
 import { hasPermission } from "./session.js";
 
 export const PAGES = [
+  { id: "ops", icon: "ops" },
+  { id: "incidents", icon: "quake" },
   { id: "wall", icon: "wall" },
   { id: "map", icon: "map" },
   { id: "drills", icon: "drills" },
@@ -20,6 +22,13 @@ export const PAGES = [
 ];
 
 export const DEFAULT_ROUTE = "#/wall";
+// Operators and command land on the operations view; other roles keep the wall.
+const OPS_ROLES = ["admin", "operator"];
+
+/** Where a user lands after sign-in (and on the brand link). */
+export function homeFor(user) {
+  return user?.roles?.some((r) => OPS_ROLES.includes(r)) ? "#/ops" : DEFAULT_ROUTE;
+}
 
 /** Split a location hash such as "#/admin/audit?actor=x" into page, rest and query. */
 export function parseRoute(hash) {

@@ -5,12 +5,13 @@ import { api, onUnauthenticated, setReauthenticator } from "./api.js";
 import { h, replace } from "./dom.js";
 import { connectEvents, disconnectEvents, onEvent } from "./events.js";
 import { getLocale, onLocaleChange, t, unitName } from "./i18n.js";
-import { canOpen, DEFAULT_ROUTE, PAGES, parseRoute } from "./nav.js";
+import { canOpen, homeFor, PAGES, parseRoute } from "./nav.js";
 import { currentUser, fetchSession, logout } from "./session.js";
 import { icon } from "./ui/icons.js";
 import { relogin } from "./ui/relogin.js";
 import { applyTheme, connectionIndicator, languageSwitch, roleBadge } from "./ui/widgets.js";
 import { installReminders } from "./pages/drills/reminders.js";
+import { installIncidentBanner } from "./pages/ops/banner.js";
 import { messagePanel } from "./pages/placeholder.js";
 
 /**
@@ -173,7 +174,7 @@ export function mountShell(root, { meta, onSignedOut }) {
           { class: "topbar" },
           h(
             "a",
-            { class: "brand", href: DEFAULT_ROUTE },
+            { class: "brand", href: homeFor(user) },
             h("span", { class: "brand-mark" }, icon("brand")),
             h("span", { "data-testid": "product-name" }, t("app.name")),
           ),
@@ -216,7 +217,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     const r = parseRoute(location.hash);
     const page = PAGES.find((p) => p.id === r.page);
     if (!r.page || (page?.home && r.rest.length === 0 && canOpen(page, currentUser()))) {
-      history.replaceState(null, "", page?.home || DEFAULT_ROUTE);
+      history.replaceState(null, "", page?.home || homeFor(currentUser()));
       return route();
     }
     teardownPage();
@@ -295,6 +296,7 @@ export function mountShell(root, { meta, onSignedOut }) {
 
   let mounted = true;
   let offReminders = null;
+  let offBanner = null;
   function unmount() {
     if (!mounted) return;
     mounted = false;
@@ -308,6 +310,7 @@ export function mountShell(root, { meta, onSignedOut }) {
     offReauth();
     window.removeEventListener("hashchange", route);
     offReminders?.();
+    offBanner?.();
     disconnectEvents();
   }
 
@@ -352,5 +355,7 @@ export function mountShell(root, { meta, onSignedOut }) {
   });
   // Drill reminders reach the user on whatever page is open.
   offReminders = installReminders({ timezone: meta?.site?.timezone });
+  // A banner on every page while an incident is open (an exercise never looks like one).
+  offBanner = installIncidentBanner();
   return unmount;
 }
