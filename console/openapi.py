@@ -91,6 +91,10 @@ SUCCESS_TYPES: dict[str, tuple[str, ...]] = {
     "GET /api/drills/feeds/{token}.ics": ("text/calendar",),
     "GET /api/drills/{drill_id}/report.html": ("text/html",),
     "GET /api/drills/{drill_id}/report.pdf": ("application/pdf",),
+    "GET /api/incidents/{inc_id}/report.pdf": ("application/pdf",),
+    "GET /api/health/cameras/{camera_id}/reference.jpg": ("image/jpeg",),
+    "GET /api/live/{camera_id}/poster.jpg": ("image/jpeg",),
+    "GET /api/ops/communities.geojson": ("application/geo+json",),
     "GET /metrics": ("text/plain",),
 }
 

@@ -116,15 +116,11 @@ def compute(
         return np.array([np.nan if r[k] is None else float(r[k]) for r in rows], dtype=float)
 
     lon, lat = col("lon"), col("lat")
-    fov = coverage.sectors(
-        lon,
-        lat,
-        np.ones(len(rows), bool),
-        col("bearing"),
-        col("fov_angle"),
-        col("fov_range_m"),
-        crs,
-    )
+    bearing, angle, reach = col("bearing"), col("fov_angle"), col("fov_range_m")
+    # A camera with no recorded view covers a selection only by standing in it: the
+    # full-circle stand-in coverage uses elsewhere would claim it looks at everything near.
+    has_view = np.isfinite(bearing) & (np.nan_to_num(angle) > 0) & (np.nan_to_num(reach) > 0)
+    fov = coverage.sectors(lon, lat, has_view, bearing, angle, reach, crs)
     x, y = crsmod.from_wgs84(crs, lon, lat)
     cov = selection.covering(fov, x, y, to_metric(geom, crs))
     return (

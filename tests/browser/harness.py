@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -133,12 +134,16 @@ def login(page: Page, url: str, username: str, password: str = PASSWORD) -> None
     page.get_by_test_id("login-username").fill(username)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("shell")).to_be_visible()
+    # Password hashing (argon2, on purpose slow and run at low priority) can take seconds on
+    # a busy 2-core machine: wait for the frame longer than for an ordinary redraw.
+    expect(page.get_by_test_id("shell")).to_be_visible(timeout=30_000)
 
 
 def connected(page: Page) -> None:
     """Wait until the connection indicator says the websocket is connected."""
-    expect(page.get_by_test_id("conn-indicator")).to_have_attribute("data-state", "connected")
+    expect(page.get_by_test_id("conn-indicator")).to_have_attribute(
+        "data-state", "connected", timeout=15_000
+    )
 
 
 def api_session(url: str, username: str, password: str = PASSWORD) -> tuple[Any, str]:
@@ -148,9 +153,23 @@ def api_session(url: str, username: str, password: str = PASSWORD) -> tuple[Any,
     req = urllib.request.Request(
         url + "/api/auth/login", body, {"Content-Type": "application/json"}
     )
-    with opener.open(req, timeout=10) as resp:
+    with opener.open(req, timeout=30) as resp:  # argon2 at low priority: see login()
         token: str = json.load(resp)["csrf_token"]
     return opener, token
+
+
+def open_json(opener: Any, req: urllib.request.Request | str) -> Any:
+    """The JSON answer to a request; a refusal fails the test with the server's problem text."""
+    try:
+        with opener.open(req, timeout=10) as resp:
+            return json.load(resp)
+    except urllib.error.HTTPError as err:
+        # Keep the code and body readable by callers that expect a refusal, and put the
+        # server's problem text in the message a failing test prints.
+        body = err.read()
+        raise urllib.error.HTTPError(
+            err.url, err.code, f"{err.reason}: {body[:2000]!r}", err.headers, io.BytesIO(body)
+        ) from None
 
 
 def api_post(opener: Any, csrf: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -158,9 +177,8 @@ def api_post(opener: Any, csrf: str, url: str, body: dict[str, Any]) -> dict[str
     req = urllib.request.Request(
         url, json.dumps(body).encode(), {"Content-Type": "application/json", "X-CSRF-Token": csrf}
     )
-    with opener.open(req, timeout=10) as resp:
-        answer: dict[str, Any] = json.load(resp)
-        return answer
+    answer: dict[str, Any] = open_json(opener, req)
+    return answer
 
 
 def unit_id(opener: Any, url: str, code: str) -> int:

@@ -83,9 +83,17 @@ def test_admin_units_audit_and_tokens(server: Server, browser: Browser) -> None:
     page.get_by_test_id("dialog-submit").click()
     child = page.get_by_test_id("unit-row-xihu-community")
     expect(child).to_have_attribute("aria-level", "3")
-    rows = page.get_by_test_id("units-table").locator("tbody tr")
-    codes = [r.get_attribute("data-testid") for r in rows.all()]
-    assert codes.index("unit-row-xihu-community") == codes.index("unit-row-street-b") + 1
+    # The new sub-unit sits right under its parent (the table may redraw on the unit event,
+    # so read the order in one go in the page, retried until it settles).
+    page.wait_for_function(
+        """() => {
+          const ids = [...document.querySelectorAll('[data-testid=units-table] tbody tr')]
+            .map((r) => r.dataset.testid);
+          const i = ids.indexOf('unit-row-street-b');
+          return i >= 0 && ids[i + 1] === 'unit-row-xihu-community';
+        }""",
+        timeout=5000,
+    )
     page.get_by_test_id("unit-create").click()
     page.get_by_test_id("unit-dialog").locator("[name=code]").fill("Bad Code")
     page.get_by_test_id("unit-dialog").locator("[name=name]").fill("坏代码")

@@ -24,6 +24,7 @@ from tests.browser.harness import (
     connected,
     login,
     new_page,
+    open_json,
     shot,
     unit_id,
 )
@@ -47,12 +48,14 @@ def _import(
         json.dumps(fc).encode(),
         {"Content-Type": "application/geo+json", "X-CSRF-Token": csrf},
     )
-    with opener.open(req, timeout=10) as resp:
-        assert json.load(resp)["layer"] == layer
+    assert open_json(opener, req)["layer"] == layer
 
 
 def _feature(props: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props, "geometry": geometry}
+    """A GeoJSON feature; an "id" given among the properties becomes the Feature.id."""
+    rest = {k: v for k, v in props.items() if k != "id"}
+    feature = {"type": "Feature", "properties": rest, "geometry": geometry}
+    return feature | ({"id": props["id"]} if "id" in props else {})
 
 
 def api_move(

@@ -95,7 +95,12 @@ def test_tour_choice_and_push_dialog(browser: Browser, server: Server) -> None:
         admin,
         csrf,
         server.url + "/api/users",
-        {"username": "duty-two", "password": "duty-two-pass", "unit_id": 2, "roles": ["operator"]},
+        {
+            "username": "duty-two",
+            "password": "harbour-lantern-8231",
+            "unit_id": 2,
+            "roles": ["operator"],
+        },
     )
     op, op_csrf = api_session(server.url, "operator")
     tour = api_post(
@@ -107,7 +112,7 @@ def test_tour_choice_and_push_dialog(browser: Browser, server: Server) -> None:
     target = new_page(browser, "zh-CN")
     page = new_page(browser, "en")
     try:
-        login(target, server.url, "duty-two", "duty-two-pass")
+        login(target, server.url, "duty-two", "harbour-lantern-8231")
         target.goto(server.url + "/#/wall")
         expect(target.get_by_test_id("wall-grid")).to_be_visible()
         login(page, server.url, "operator")

@@ -64,14 +64,14 @@ def test_push_to_wall(browser: Browser, server: Server) -> None:
         server.url + "/api/users",
         {
             "username": "duty-wall",
-            "password": "duty-wall-pass",
+            "password": "tiles-at-dusk-4417",
             "unit_id": 2,
             "roles": ["operator"],
         },
     )
     target = new_page(browser, "en")
     try:
-        login(target, server.url, "duty-wall", "duty-wall-pass")
+        login(target, server.url, "duty-wall", "tiles-at-dusk-4417")
         target.goto(server.url + "/#/wall")
         expect(target.get_by_test_id("wall-grid")).to_be_visible()
         target.wait_for_timeout(1500)

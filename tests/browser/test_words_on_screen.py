@@ -49,7 +49,10 @@ def _send(opener: Any, csrf: str, url: str, body: bytes, ctype: str) -> Any:
 
 
 def _feature(props: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props, "geometry": geometry}
+    """A GeoJSON feature; an "id" given among the properties becomes the Feature.id."""
+    rest = {k: v for k, v in props.items() if k != "id"}
+    feature = {"type": "Feature", "properties": rest, "geometry": geometry}
+    return feature | ({"id": props["id"]} if "id" in props else {})
 
 
 _SEEDED: dict[str, int] = {}
@@ -339,7 +342,7 @@ def _expire_sessions(server: Server, username: str) -> None:
 def test_session_end_keeps_the_half_filled_drill_form(browser: Browser, server: Server) -> None:
     eqo = seed(server)
     admin, csrf = api_session(server.url, "admin")
-    user, password = "ws-coord", "ws-coord-pass-1"
+    user, password = "ws-coord", "quiet-river-lantern-9"
     try:
         api_post(
             admin,

@@ -187,7 +187,10 @@ async def test_prewarm_lease_checked_held_and_released(served: Served) -> None:
         # Another unit's operator may neither pre-open nor see it: to them it does not exist.
         refused = await other.post("/api/live/prewarm", json={"cameras": ["NEXT-1"]})
         assert refused.status_code == 404
-        assert (await other.get("/api/live/NEXT-1/poster.jpg")).status_code == 403
+        hidden = await other.get("/api/live/NEXT-1/poster.jpg")
+        absent = await other.get("/api/live/NOPE/poster.jpg")
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.json()["type"] == absent.json()["type"]
         bad = await op.post("/api/live/prewarm", json={"cameras": [], "seconds": 2})
         assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == "body.cameras"
         missing = await op.post("/api/live/prewarm", json={"cameras": ["NOPE"]})
