@@ -22,6 +22,7 @@ from tests.browser.harness import (
     api_session,
     close,
     connected,
+    drill_step,
     login,
     new_page,
     open_json,
@@ -202,8 +203,7 @@ def test_plan_conflict_run_live_and_report(browser: Browser, server: Server) -> 
         coord.get_by_test_id("transition-submitted").click()
         expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "submitted")
         opener, csrf = api_session(server.url, "admin")
-        url = f"{server.url}/api/drills/bt-drill/transition"
-        api_post(opener, csrf, url, {"to": "approved"})
+        drill_step(opener, csrf, server.url, "bt-drill", "approved")
         coord.reload()
         expect(coord.get_by_test_id("drill-status")).to_have_attribute("data-status", "approved")
         coord.get_by_test_id("transition-scheduled").click()

@@ -13,8 +13,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.harness import Server, api_post, api_session, close, login, new_page, shot
-from tests.browser.test_drills_page import COMMUNITIES, SHANGHAI, SHELTER, api_move, seed_gis
+from tests.browser.harness import (
+    Server,
+    api_post,
+    api_session,
+    close,
+    drill_walk,
+    login,
+    new_page,
+    shot,
+)
+from tests.browser.test_drills_page import COMMUNITIES, SHANGHAI, SHELTER, seed_gis
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,8 +54,7 @@ def test_sent_back_until_and_working_days(browser: Browser, server: Server) -> N
     eqo = seed_gis(server, opener, csrf)
     start = datetime.fromisoformat(f"{DAY}T09:00:00+08:00")
     api_post(opener, csrf, server.url + "/api/drills", {"id": "bt-wf", "plan": _plan(eqo, start)})
-    for v, step in enumerate(("submitted", "approved", "scheduled"), start=1):
-        api_move(opener, csrf, server.url, "bt-wf", step, version=v)
+    drill_walk(server.url, "bt-wf", ("submitted", "approved", "scheduled"), (opener, csrf))
     page = new_page(browser, "zh-CN")
     try:
         login(page, server.url, "coordinator")
@@ -92,8 +100,7 @@ def test_delete_draft_and_abort_with_reason(browser: Browser, server: Server) ->
     now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=5)
     plan = _plan(eqo, now, venue_shelter_id=SHELTER, community_ids=[COMMUNITIES[1]])
     api_post(opener, csrf, server.url + "/api/drills", {"id": "bt-abort", "plan": plan})
-    for v, step in enumerate(("submitted", "approved", "scheduled"), start=1):
-        api_move(opener, csrf, server.url, "bt-abort", step, version=v)
+    drill_walk(server.url, "bt-abort", ("submitted", "approved", "scheduled"), (opener, csrf))
     req = urllib.request.Request(
         server.url + "/api/drills/bt-abort/start",
         b"",

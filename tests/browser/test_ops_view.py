@@ -22,6 +22,7 @@ from tests.browser.harness import (
     close,
     connected,
     demo,
+    drill_walk,
     login,
     new_page,
     shot,
@@ -175,9 +176,9 @@ def test_live_updates_over_the_websocket(browser: Browser, ops_server: Server) -
             "end": (now + timedelta(hours=2)).isoformat(),
         }
         call(coord, ccsrf, "POST", url + "/api/drills", {"id": "ops-live", "plan": plan})
-        for step in ("submitted", "approved", "scheduled"):
-            call(coord, ccsrf, "POST", url + "/api/drills/ops-live/transition", {"to": step})
-        call(coord, ccsrf, "POST", url + "/api/drills/ops-live/start")
+        drill_walk(url, "ops-live", ("submitted", "approved", "scheduled"), (coord, ccsrf))
+        started = {"If-Match": '"4"'}  # created, submitted, approved, scheduled
+        call(coord, ccsrf, "POST", url + "/api/drills/ops-live/start", headers=started)
         row = page.get_by_test_id("ops-drill-ops-live")
         expect(row).to_have_attribute("data-status", "in_progress")
         expect(row).to_have_class("ops-drill live")

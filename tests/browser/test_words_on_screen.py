@@ -23,6 +23,7 @@ from tests.browser.harness import (
     api_session,
     close,
     connected,
+    drill_step,
     login,
     new_page,
     shot,
@@ -115,7 +116,7 @@ def seed(server: Server) -> int:
         "objectives": [{"id": "o1", "text": "安置受灾群众", "capability": "mass_care"}],
     }
     api_post(opener, csrf, server.url + "/api/drills", {"id": "ws-anchor", "plan": plan})
-    api_post(opener, csrf, server.url + "/api/drills/ws-anchor/transition", {"to": "submitted"})
+    drill_step(opener, csrf, server.url, "ws-anchor", "submitted")
     api_post(opener, csrf, server.url + "/api/readiness/recompute", {})
     _SEEDED[server.url] = eqo
     return eqo
