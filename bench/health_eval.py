@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 
 from streams import faults as own
@@ -73,7 +74,7 @@ class Scene:
     clip: str
     start_s: float
     end_s: float
-    split: str  # "tune" or "eval"
+    split: str  # "tune", "eval" or "fresh"
     view: str = ""  # an FFmpeg filter making a different camera out of the same footage
 
 
@@ -98,15 +99,97 @@ SCENES = (
         "eval",
         "crop=iw*0.55:ih*0.7:0:ih*0.3",
     ),
+    # More TUNING cameras (issue 12): the same zoomed views, of the tuning windows.
+    Scene(
+        "road-a-zoom",
+        "car-detection.mp4",
+        0.0,
+        15.0,
+        "tune",
+        "crop=iw*0.6:ih*0.6:iw*0.4:ih*0.1,hflip",
+    ),
+    Scene(
+        "bottles-a-zoom", "bottle-detection.mp4", 0.0, 20.0, "tune", "crop=iw*0.55:ih*0.7:0:ih*0.3"
+    ),
+    # FRESH held-out cameras, defined (2026-12-08) before the occlusion work of issue 12 and run
+    # once at its end: both clips are used up by the windows above, so these are views never
+    # run before, cut from the evaluation windows (never tuned on), at bitrates never used
+    # (FRESH_BITRATES), with occlusions of other colours, places and edges (FRESH_OCCLUDERS).
+    Scene("road-c-low", "car-detection.mp4", 15.0, 30.0, "fresh", "crop=iw*0.7:ih*0.7:0:ih*0.3"),
+    Scene(
+        "road-c-wide",
+        "car-detection.mp4",
+        15.0,
+        30.0,
+        "fresh",
+        "crop=iw*0.85:ih*0.8:iw*0.15:0,hflip",
+    ),
+    Scene(
+        "bottles-c-right",
+        "bottle-detection.mp4",
+        20.0,
+        40.0,
+        "fresh",
+        "crop=iw*0.6:ih*0.75:iw*0.4:0,hflip",
+    ),
+    Scene(
+        "bottles-c-mid",
+        "bottle-detection.mp4",
+        20.0,
+        40.0,
+        "fresh",
+        "crop=iw*0.8:ih*0.8:iw*0.1:ih*0.1",
+    ),
 )
+FRESH_BITRATES = (750, 2500)
+# Colours never drawn by the tune/eval generator: slate, blue-grey, khaki, light grey, dark
+# foliage, rust red.
+FRESH_OCCLUDERS = ("0x2a2a35", "0x556070", "0x7a6a50", "0xa0a0a0", "0x304020", "0x8a3020")
 
 
 def _pick(level: str, weak: Any, normal: Any, strong: Any) -> Any:
     return {"weak": weak, "normal": normal, "strong": strong}[level]
 
 
-def ffmpeg_filter(fault: str, level: str, rng: np.random.Generator) -> str:
+def fresh_occlusion_filter(level: str, rng: np.random.Generator) -> str:
+    """Held-out occlusions: other colours, any place (not only corners and edges), other
+    aspect ratios."""
+    area = _pick(level, 0.25, 0.4, 0.6) * rng.uniform(0.9, 1.1)
+    bw = float(min(1.0, np.sqrt(area) * rng.uniform(0.7, 1.4)))
+    bh = float(min(1.0, area / bw))
+    x = float(rng.uniform(0, 1 - bw))
+    y = float(rng.uniform(0, 1 - bh))
+    colour = str(rng.choice(FRESH_OCCLUDERS))
+    return f"drawbox=x=iw*{x:.2f}:y=ih*{y:.2f}:w=iw*{bw:.2f}:h=ih*{bh:.2f}:color={colour}:t=fill"
+
+
+def fresh_occlusion(img: Image, rng: np.random.Generator, level: str) -> Image:
+    """The project-side held-out occluder: one random colour, textured a little (a sheet or a
+    leaf, not a painted rectangle), from a random side, half the time with a soft edge (close
+    to the lens, out of focus)."""
+    h, w = img.shape[:2]
+    frac = _pick(level, 0.28, 0.42, 0.62)
+    side = int(rng.integers(4))
+    colour = rng.integers(20, 200, 3).astype(np.float32)
+    mask: Image = np.zeros((h, w), np.float32)
+    if side in (0, 1):
+        n = int(w * frac)
+        mask[:, slice(0, n) if side == 0 else slice(w - n, w)] = 1.0
+    else:
+        n = int(h * frac)
+        mask[slice(0, n) if side == 2 else slice(h - n, h), :] = 1.0
+    if rng.random() < 0.5:
+        mask = cv2.GaussianBlur(mask, (0, 0), 8.0)
+    patch = colour + rng.normal(0, 4, (h, w))[..., None]
+    out = img.astype(np.float32) * (1 - mask[..., None]) + patch * mask[..., None]
+    result: Image = np.clip(out, 0, 255).astype(np.uint8)
+    return result
+
+
+def ffmpeg_filter(fault: str, level: str, rng: np.random.Generator, fresh: bool = False) -> str:
     """An FFmpeg filter chain producing `fault` at `level` (an independent generator)."""
+    if fault == "occlusion" and fresh:
+        return fresh_occlusion_filter(level, rng)
     if fault == "too_dark":
         f = _pick(level, 0.42, 0.28, 0.12)
         if rng.random() < 0.5:
@@ -343,14 +426,22 @@ def episode_keyframes(ep: Episode) -> list[Image]:
         clean = list(pingpong(frames, start, round(EPISODE_S * FPS)))
         if ep.fault == "clean":
             return encode_keyframes(clean, ep.bitrate_k, ep.gop_s, None)
+        fresh = ep.scene.split == "fresh"
         if ep.generator == "ffmpeg":
-            vf = ffmpeg_filter(ep.fault, ep.level, rng)
+            vf = ffmpeg_filter(ep.fault, ep.level, rng, fresh)
             return encode_keyframes(clean, ep.bitrate_k, ep.gop_s, vf)
         if ep.fault == "frozen":
             faulty = [clean[0]] * len(clean)
         elif ep.fault == "shake":
             # A loose mount moves between shots, not between every frame of one second.
             faulty = [own.shake(img, rng, ep.level) if rng.random() < 0.6 else img for img in clean]
+        elif ep.fault == "occlusion" and fresh:
+            # One occluder for the whole episode: it stays put.
+            state = rng.bit_generator.state
+            faulty = []
+            for img in clean:
+                rng.bit_generator.state = state
+                faulty.append(fresh_occlusion(img, rng, ep.level))
         else:
             faulty = [own.FAULTS[ep.fault](img, rng, ep.level) for img in clean]
         return encode_keyframes(faulty, ep.bitrate_k, ep.gop_s, None)
@@ -418,6 +509,25 @@ def episodes(
                         for gen in ("ffmpeg", "own"):
                             s = int(rng.integers(1 << 30))
                             out.append(Episode(scene, fault, level, gen, br, gop, s))
+    return out
+
+
+def fresh_episodes(seed: int = 12) -> list[Episode]:
+    """The FRESH held-out set: every fault at normal strength (the target), occlusion at every
+    strength, both generators, on the fresh cameras at FRESH_BITRATES."""
+    out: list[Episode] = []
+    for scene in (s for s in SCENES if s.split == "fresh"):
+        for levels in (("normal",), ("weak", "strong")):
+            faults = FAULTS if levels == ("normal",) else ("occlusion",)
+            out += episodes(
+                "fresh",
+                FRESH_BITRATES,
+                levels,
+                faults=faults,
+                scenes=[scene],
+                clean_per_camera=6 if levels == ("normal",) else 0,
+                seed=seed + len(out),
+            )
     return out
 
 

@@ -159,14 +159,18 @@ async def patrol_rate(
     return (c1 - c0) / max(1, n), wall, measured, n
 
 
-def quality(bitrates: tuple[int, ...], workers: int) -> None:
-    """Precision/recall per fault and strength on the EVALUATION cameras (never tuned on)."""
-    eps = E.episodes("eval", bitrates=bitrates, clean_per_camera=6)
+def quality(bitrates: tuple[int, ...], workers: int, split: str = "eval") -> None:
+    """Precision/recall per fault and strength on the EVALUATION (or FRESH) cameras, never
+    tuned on."""
+    if split == "fresh":
+        eps, bitrates = E.fresh_episodes(), E.FRESH_BITRATES
+    else:
+        eps = E.episodes("eval", bitrates=bitrates, clean_per_camera=6)
     t0 = time.monotonic()
     table = E.evaluate(eps, workers=workers)
     cams = len({(e.scene.name, e.bitrate_k) for e in eps})
     print(
-        f"\n## Detection on unseen footage: {len(eps)} episodes, {cams} camera-encodings "
+        f"\n## Detection on unseen footage ({split}): {len(eps)} episodes, {cams} camera-encodings "
         f"({', '.join(f'{b / 1000:g}' for b in bitrates)} Mbit/s, GOP 2 s), "
         f"two generators, {time.monotonic() - t0:.0f} s"
     )
@@ -180,14 +184,14 @@ def quality(bitrates: tuple[int, ...], workers: int) -> None:
     lat = [o.first_at for o in table.outcomes if o.first_at is not None]
     print(f"keyframes to raise (median): {float(np.median(lat)) if lat else 0:.1f}")
     print(f"clean episodes: {table.clean_keyframes} keyframes judged, {table.clean_alarms} alarms")
-    soak(bitrates)
+    soak(bitrates, split=split)
 
 
-def soak(bitrates: tuple[int, ...], days: float = 1.2) -> None:
-    """False alarms per camera-day: the evaluation cameras' clean keyframes replayed as a long
-    camera life, each with fresh sensor noise and slight exposure drift (one diagnosis / 10 s)."""
+def soak(bitrates: tuple[int, ...], days: float = 1.2, split: str = "eval") -> None:
+    """False alarms per camera-day: the split's clean keyframes replayed as a long camera
+    life, each with fresh sensor noise and slight exposure drift (one diagnosis / 10 s)."""
     rng = np.random.default_rng(3)
-    scenes = [s for s in E.SCENES if s.split == "eval"]
+    scenes = [s for s in E.SCENES if s.split == split]
     per_cam = int(days * 8640 / (len(scenes) * len(bitrates)))
     alarms = judged = 0
     for scene in scenes:
@@ -261,6 +265,9 @@ async def main() -> None:
     ap.add_argument("--bitrates", default="500,1500,4000", help="kbit/s of the evaluation set")
     ap.add_argument("--workers", type=int, default=2, help="FFmpeg encodes side by side")
     ap.add_argument("--quality-only", action="store_true", help="skip the RTSP capacity runs")
+    ap.add_argument(
+        "--split", default="eval", choices=("eval", "fresh"), help="which held-out cameras"
+    )
     ap.add_argument("--capacity-only", action="store_true", help="skip the detection set")
     args = ap.parse_args()
     print(
@@ -270,7 +277,7 @@ async def main() -> None:
     if not args.quality_only:
         await capacity(args.cameras, args.naive, args.seconds)
     if not args.capacity_only:
-        quality(tuple(int(b) for b in args.bitrates.split(",")), args.workers)
+        quality(tuple(int(b) for b in args.bitrates.split(",")), args.workers, args.split)
 
 
 if __name__ == "__main__":

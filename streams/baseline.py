@@ -37,6 +37,14 @@ SPREAD_FLOOR = {
     "stripes": 0.1,
 }
 CELL_ARRAYS = ("cell_mean", "cell_std", "cell_fine", "cell_a", "cell_b")
+# Per-cell robust spreads never below these (grey levels, texture energy, a*/b* units).
+CELL_SPREAD_FLOOR = {
+    "cell_mean": 2.0,
+    "cell_std": 0.5,
+    "cell_fine": 0.03,
+    "cell_a": 0.8,
+    "cell_b": 0.8,
+}
 FORMAT = 1
 
 
@@ -80,6 +88,7 @@ class Baseline:
     usual_similarity: float | None = None
     _stats: dict[str, tuple[float, float]] | None = None
     _cells: dict[str, Cells] | None = None
+    _cell_spreads: dict[str, Cells] | None = None
     changed: bool = False  # learned something since it was last saved
 
     @property
@@ -118,6 +127,16 @@ class Baseline:
             }
         return self._cells[name]
 
+    def cell_spread(self, name: str) -> Cells:
+        """Per-cell robust spread (1.4826 x MAD over the healthy samples) of one grid measure."""
+        if self._cell_spreads is None:
+            self._cell_spreads = {}
+            for n in CELL_ARRAYS:
+                stack = np.stack([s.cells[n] for s in self.samples])
+                mad = np.median(np.abs(stack - self.cells(n)), axis=0) * 1.4826
+                self._cell_spreads[n] = np.maximum(mad, CELL_SPREAD_FLOOR[n]).astype(np.float32)
+        return self._cell_spreads[name]
+
     def add(self, f: Features, diff: float | None) -> None:
         """Learn from a healthy sample."""
         self.samples.append(Sample.of(f))
@@ -125,6 +144,7 @@ class Baseline:
             self.diffs.append(diff)
         self._stats = None
         self._cells = None
+        self._cell_spreads = None
         self.changed = True
         # The median of healthy frames drops passing traffic and keeps the fixed scene.
         thumbs = [s.thumb for s in self.samples if s.thumb is not None]
@@ -169,7 +189,7 @@ class Baseline:
         self.mids.clear()
         self.background = self.background_mid = None
         self.usual_similarity = None
-        self._stats = self._cells = None
+        self._stats = self._cells = self._cell_spreads = None
         self.changed = True
 
     def to_json(self) -> dict[str, Any]:

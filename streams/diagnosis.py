@@ -9,6 +9,7 @@ reported. Thresholds were chosen on the tuning footage of bench/health_eval.py o
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,10 +17,13 @@ from typing import Any, Literal
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from streams.baseline import Baseline
 from streams.features import Features, Image, compute, frame_difference, shift, similarity
 from streams.packets import Packet, StreamInfo
+
+log = logging.getLogger(__name__)
 
 FAULTS = (
     "blank",
@@ -104,6 +108,7 @@ class Limits:
     stripes_gain: float = 2.0
     stripes_abs: float = 6.0
     occlusion_share: float = 0.16  # of the grid, one compact region
+    occlusion_rest_sim: float = 0.3  # structure of the uncovered part against the usual view
     frozen_diff: float = 0.12
 
 
@@ -114,48 +119,102 @@ def _ratio(value: float, usual: float, floor: float) -> float:
     return (value + floor) / (usual + floor)
 
 
-def _blocked(f: Features, base: Baseline) -> float:
-    """Share of the view hidden by one compact, textureless region (0 if none)."""
+def _blocked(f: Features, base: Baseline) -> tuple[float, float]:
+    """Share of the view hidden by one compact, textureless region (0 if none), and how well
+    the rest of the view still matches the learned one."""
     mean0 = base.cells("cell_mean")
     # Exposure changes scale every cell alike; an object in front of the lens does not. When
     # the object covers most cells, the median is the object's: try the view unscaled too.
     gain = float(np.median((f.cell_mean + 1.0) / (mean0 + 1.0)))
-    return max(_region(f, base, 1.0), _region(f, base, gain) if abs(gain - 1) > 0.05 else 0.0)
+    found = [_region(f, base, 1.0)]
+    if abs(gain - 1) > 0.05:
+        found.append(_region(f, base, gain))
+    share, region = max(found, key=lambda r: r[0])
+    if region is None:
+        return 0.0, 0.0
+    return share, _rest_similarity(f, base, region)
 
 
-def _region(f: Features, base: Baseline, gain: float) -> float:
+def _region(f: Features, base: Baseline, gain: float) -> tuple[float, npt.NDArray[np.bool_] | None]:
     std0, fine0, mean0 = base.cells("cell_std"), base.cells("cell_fine"), base.cells("cell_mean")
     lost_texture = (f.cell_std < 0.35 * gain * std0 + 1.0) & (f.cell_fine < 0.45 * fine0 + 0.1)
     changed = np.abs(f.cell_mean - gain * mean0) > 25
     flat = f.cell_std < 3.0
-    blocked = (lost_texture & (changed | (std0 > 4.0) | (fine0 > 0.6))) | (flat & changed)
+    # The cell's own fine texture (asphalt grain, a wall's plaster) gone far below its usual
+    # range: something smooth is in front of it, even if its brightness is the road's.
+    fine_sd = base.cell_spread("cell_fine")
+    vanished = (f.cell_fine < 0.35 * fine0) & (f.cell_fine < fine0 - 4.0 * fine_sd) & (fine0 > 0.2)
+    # Or its brightness or colour moved far outside the cell's own range (a grey sheet over
+    # a pale wall): colour against the picture's overall shift, so a tint is not an object.
+    a0, b0 = base.cells("cell_a"), base.cells("cell_b")
+    da = f.cell_a - a0
+    db = f.cell_b - b0
+    tint = np.hypot(da - np.median(da), db - np.median(db))
+    tint_sd = np.hypot(base.cell_spread("cell_a"), base.cell_spread("cell_b"))
+    departed = (
+        np.abs(f.cell_mean - gain * mean0) > np.maximum(10.0, 4.0 * base.cell_spread("cell_mean"))
+    ) | (tint > np.maximum(4.0, 4.0 * tint_sd))
+    blocked = (lost_texture & (changed | vanished | departed | (std0 > 4.0) | (fine0 > 0.6))) | (
+        flat & changed
+    )
     if not blocked.any():
-        return 0.0
+        return 0.0, None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(blocked.astype(np.uint8), connectivity=4)
     k = 1 + int(np.argmax(stats[1:n, cv2.CC_STAT_AREA]))
     region = labels == k
     share = float(region.mean())
-    rest = ~region
-    if rest.mean() < 0.2:
-        return 0.0  # nearly all of the picture changed: exposure or a blank, not an object
+    if share < 0.1:
+        return share, None
+    if region.mean() > 0.8:
+        log.debug("occlusion: %.2f of the view changed, not an object", share)
+        return 0.0, None  # nearly all of the picture changed: exposure or a blank, not an object
+    # Judged away from the region: cells on its border are partly covered.
+    rest = ~_grow(region)
+    if rest.sum() < 8:
+        rest = ~region
     # The rest of the view must look as usual: a dark scene is "too dark", not "covered",
     # and fog or a soft focus takes the detail out of every part, not of one region.
     usual = float(np.median(mean0[rest]) + 1.0)
     now = float(np.median(f.cell_mean[rest]) + 1.0)
     if not 0.7 < now / usual < 1.4 or abs(now / usual / gain - 1) > 0.15:
-        return 0.0
+        log.debug("occlusion: rest brightness %.2f of usual (gain %.2f)", now / usual, gain)
+        return 0.0, None
     if np.median((f.cell_fine[rest] + 0.05) / (fine0[rest] + 0.05)) < 0.6:
-        return 0.0
+        log.debug("occlusion: rest lost its fine texture too")
+        return 0.0, None
     textured = rest & (std0 > 3.0)
     if textured.sum() >= 5:
         kept = np.median((f.cell_std[textured] + 0.5) / (std0[textured] + 0.5))
         if kept < 0.6:
-            return 0.0
+            log.debug("occlusion: rest lost its contrast too (%.2f)", kept)
+            return 0.0, None
     ys, xs = np.nonzero(region)
     box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
     if region.sum() / box < 0.5:
-        return 0.0  # scattered cells (a textureless road), not one object
-    return share
+        log.debug("occlusion: region of %.2f is scattered", share)
+        return 0.0, None  # scattered cells (a textureless road), not one object
+    return share, region
+
+
+def _grow(region: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """The region and the cells around it."""
+    out: npt.NDArray[np.bool_] = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return out
+
+
+def _rest_similarity(f: Features, base: Baseline, region: npt.NDArray[np.bool_]) -> float:
+    """How well the part of the view away from `region` matches the learned background."""
+    if base.background is None:
+        return 0.0
+    # One cell away from the region: its border is new structure, not the usual view.
+    h, w = f.thumb.shape[:2]
+    mask = cv2.resize((~_grow(region)).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    if mask.sum() < 0.08 * mask.size:
+        # A large object leaves little beyond its border: judge what is left.
+        mask = cv2.resize((~region).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    if mask.sum() < 0.08 * mask.size:
+        return 0.0
+    return similarity(base.background, f.thumb, mask.astype(bool))
 
 
 def raw_faults(
@@ -174,6 +233,7 @@ def raw_faults(
         return sens.get(fault, 1.0)
 
     L = limits
+    covered = rest_sim = 0.0
     # A single flat colour (black or a "no video" screen). A very dark or washed-out scene
     # keeps some texture through compression, and a white-out is overexposure.
     if f.contrast < 0.8 and f.spread < 2.0 and f.saturated < 0.5:
@@ -235,7 +295,13 @@ def raw_faults(
             and base.z("stripes", f.stripes) > z * m("stripes")
         ) or f.stripes > L.stripes_abs * m("stripes"):
             out.add("stripes")
-        if _blocked(f, base) >= L.occlusion_share * m("occlusion"):
+        covered, rest_sim = _blocked(f, base)
+        # What is left uncovered must still show the usual view (busy scenes match their own
+        # background less well): otherwise the whole view changed, and that is no object.
+        usual_sim = base.usual_similarity if base.usual_similarity is not None else 1.0
+        if covered >= L.occlusion_share * m("occlusion") and rest_sim >= min(
+            L.occlusion_rest_sim, 0.4 * usual_sim
+        ):
             out.add("occlusion")
     elif f.stripes > L.stripes_abs * m("stripes"):
         out.add("stripes")
@@ -255,6 +321,9 @@ def raw_faults(
             # Nothing of the usual view is left: the camera turned (a softer, flatter picture
             # of somewhere else, or a plain wall where the road was, is a consequence).
             turned = sim < 0.5 * limit
+            if "occlusion" in out:
+                # What is left of the view is the usual one: something covers the lens.
+                turned = False
     found = _explain(out)
     if turned and not found & {"blank", "frozen", "too_dark", "overexposed"}:
         # Measures against the learned view (colour, texture, regions) mean nothing for a

@@ -136,10 +136,13 @@ def frame_difference(a: Image, b: Image) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
-def similarity(a: Image, b: Image) -> float:
-    """Normalised correlation of two thumbnails' structure (1 = same view)."""
+def similarity(a: Image, b: Image, mask: npt.NDArray[np.bool_] | None = None) -> float:
+    """Normalised correlation of two thumbnails' structure (1 = same view), optionally over
+    the pixels of `mask` only."""
     ea = cv2.Sobel(a, cv2.CV_32F, 1, 0) + cv2.Sobel(a, cv2.CV_32F, 0, 1)
     eb = cv2.Sobel(b, cv2.CV_32F, 1, 0) + cv2.Sobel(b, cv2.CV_32F, 0, 1)
+    if mask is not None:
+        ea, eb = ea[mask], eb[mask]
     ea -= ea.mean()
     eb -= eb.mean()
     denom = float(np.sqrt((ea * ea).sum() * (eb * eb).sum())) + 1e-6

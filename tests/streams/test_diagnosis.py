@@ -124,3 +124,22 @@ def test_clean_footage_does_not_alarm_and_faults_clear(road: list[Image]) -> Non
     assert d.judge(compute(dark[1])) == {"too_dark"}
     assert d.judge(compute(road[5])) == {"too_dark"}
     assert d.judge(compute(road[6])) == set()
+
+
+def test_box_of_the_roads_own_brightness_is_occlusion_not_a_turned_camera(
+    road: list[Image],
+) -> None:
+    """A flat brown sheet about as bright as the asphalt over the lower left of the view: only
+    the lost texture of the road gives it away; the rest still shows the usual view."""
+    covered = []
+    for img in road[8:13]:
+        out = img.copy()
+        h, w = out.shape[:2]
+        grey = int(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)[h // 2 :, : w // 2].mean())
+        out[int(h * 0.45) :, : int(w * 0.55)] = (grey - 15, grey, grey + 15)
+        covered.append(out)
+    assert run(learned(road), covered) == {"occlusion"}
+    # The same camera turned away is a scene change, not a covered lens.
+    rng = np.random.default_rng(8)
+    turned = [F.FAULTS["scene_change"](img, rng, "normal") for img in road[8:13]]
+    assert run(learned(road), turned) == {"scene_change"}
