@@ -166,6 +166,7 @@ class ReadinessService:
 
     async def _commit(self, st: State, idx: model.IntArray) -> int:
         """Snapshot the communities whose score moved (or is new); publish each move."""
+        st.revision += 1
         now = datetime.now(UTC)
         moved: list[tuple[str, float, float | None]] = []
         record = self.leads()

@@ -54,6 +54,8 @@ class State:
     routes: list[dict[str, Any]]
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    # Bumped on every in-place change (kits, drills): views built from a state key on it.
+    revision: int = 0
 
 
 async def load_raw(db: AsyncSession) -> Raw:

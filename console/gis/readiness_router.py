@@ -42,14 +42,15 @@ def _row(st: State, i: int, cfg: model.ReadinessConfig) -> dict[str, Any]:
 
 # The explained rows and trends of the current state, built once per state rather than per
 # request (a state is replaced, never changed, when anything is recomputed).
-_MEMO: dict[str, Any] = {"state": None, "rows": [], "trends": {}, "at": 0.0}
+_MEMO: dict[str, Any] = {"state": None, "revision": -1, "rows": [], "trends": {}, "at": 0.0}
 TRENDS_TTL_S = 10.0
 
 
 async def _explained(svc: ReadinessService, st: State) -> tuple[list[dict[str, Any]], Any]:
     now = time.monotonic()
-    if _MEMO["state"] is not st:
-        _MEMO.update(state=st, rows=[_row(st, i, svc.cfg) for i in range(len(st.communities))])
+    if _MEMO["state"] is not st or _MEMO["revision"] != st.revision:
+        rows = [_row(st, i, svc.cfg) for i in range(len(st.communities))]
+        _MEMO.update(state=st, revision=st.revision, rows=rows)
         _MEMO["at"] = 0.0
     if now - _MEMO["at"] > TRENDS_TTL_S:
         _MEMO["trends"] = await svc.trends([c["code"] for c in st.communities])

@@ -49,7 +49,7 @@ class Faults:
 class Prepared:
     """Exposure and faults built from one readiness state."""
 
-    key: int
+    key: tuple[int, int]  # (identity, revision) of the readiness state it was built from
     exposure: Exposure
     faults: Faults
     centre: tuple[float, float]
@@ -82,7 +82,7 @@ class Assessor:
     async def prepared(self) -> Prepared:
         """The exposure for the current readiness state (rebuilt when that changed)."""
         st = await self.readiness.current()
-        if self._prepared is not None and self._prepared.key == id(st):
+        if self._prepared is not None and self._prepared.key == (id(st), st.revision):
             return self._prepared
         async with self.store.session() as db:
             b_rows = await db.execute(
@@ -118,7 +118,7 @@ class Assessor:
             )
             lat = float(ex.comm_lat.mean()) if len(ex.comm_lat) else 0.0
             lon = float(ex.comm_lon.mean()) if len(ex.comm_lon) else 0.0
-            return Prepared(id(st), ex, faults, (lat, lon), time.time())
+            return Prepared((id(st), st.revision), ex, faults, (lat, lon), time.time())
 
         self._prepared = await asyncio.to_thread(build)
         self._cache.clear()
