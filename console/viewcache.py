@@ -9,6 +9,7 @@ within `max_age_s` (the bound for writes this process cannot see).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -49,6 +50,7 @@ class ViewCache:
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self._d: OrderedDict[Hashable, Held] = OrderedDict()
+        self._flights: dict[tuple[Hashable, Hashable], asyncio.Future[Held]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -66,10 +68,29 @@ class ViewCache:
             self._d.move_to_end(key)
             self.hits += 1
             return held
+        # One build per (key, stamp) at a time: under many clients a change used to start a
+        # build in every request that arrived before the first one finished.
+        flight = self._flights.get((key, stamp))
+        if flight is not None:
+            await asyncio.wait([flight])  # our own cancellation still propagates
+            if not flight.cancelled():
+                self.hits += 1
+                return flight.result()
+            # The building request failed or went away: build here instead.
         self.misses += 1
-        body = await build()
+        mine: asyncio.Future[Held] = asyncio.get_running_loop().create_future()
+        self._flights[(key, stamp)] = mine
+        try:
+            body = await build()
+        except BaseException:
+            mine.cancel()
+            raise
+        finally:
+            if self._flights.get((key, stamp)) is mine:
+                del self._flights[(key, stamp)]
         until = now + max_age_s if max_age_s is not None else float("inf")
         held = Held(stamp, body, etag_of(body), until)
+        mine.set_result(held)
         self._d[key] = held
         self._d.move_to_end(key)
         while len(self._d) > self.size:
@@ -98,9 +119,12 @@ def encode(value: Any) -> str:
     """JSON as FastAPI would send it (pydantic models, datetimes), compact."""
     if isinstance(value, BaseModel):
         return value.model_dump_json()
-    return json.dumps(
-        jsonable_encoder(value), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    )
+    try:  # plain JSON types (most views) skip the slow generic encoder
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except TypeError:
+        return json.dumps(
+            jsonable_encoder(value), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
 
 
 def respond(request: Request, held: Held) -> Response:

@@ -3,6 +3,7 @@ user, and answered 304 to a caller who already holds the current body."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from console.store import changes
-from console.viewcache import cache_of
+from console.viewcache import ViewCache, cache_of
 from tests.conftest import login, new_client
 
 CAM = {"name": "路口", "main_url": "rtsp://127.0.0.1:9/x"}
@@ -164,3 +165,34 @@ async def test_health_table_follows_status_and_scope(client: httpx.AsyncClient, 
         assert rows(await client.get("/api/health/cameras"))["b1"] == "offline"
     finally:
         await op2.aclose()
+
+
+@pytest.mark.asyncio
+async def test_one_build_per_change_under_concurrent_misses() -> None:
+    cache = ViewCache()
+    builds = 0
+    gate = asyncio.Event()
+
+    async def build() -> str:
+        nonlocal builds
+        builds += 1
+        await gate.wait()
+        return f"body {builds}"
+
+    waiting = [asyncio.create_task(cache.held("k", 1, build)) for _ in range(20)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert {h.body for h in await asyncio.gather(*waiting)} == {"body 1"} and builds == 1
+    # A new stamp is a new build; a failed build leaves the followers to build for themselves.
+    assert (await cache.held("k", 2, build)).body == "body 2"
+
+    async def failing() -> str:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("boom")
+
+    leader = asyncio.create_task(cache.held("k", 3, failing))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(cache.held("k", 3, build))
+    with pytest.raises(RuntimeError):
+        await leader
+    assert (await follower).body == "body 3"
