@@ -70,13 +70,12 @@ class ViewCache:
             return held
         # One build per (key, stamp) at a time: under many clients a change used to start a
         # build in every request that arrived before the first one finished.
-        flight = self._flights.get((key, stamp))
-        if flight is not None:
+        while (flight := self._flights.get((key, stamp))) is not None:
             await asyncio.wait([flight])  # our own cancellation still propagates
             if not flight.cancelled():
                 self.hits += 1
                 return flight.result()
-            # The building request failed or went away: build here instead.
+            # The building request failed or went away: the first to wake builds instead.
         self.misses += 1
         mine: asyncio.Future[Held] = asyncio.get_running_loop().create_future()
         self._flights[(key, stamp)] = mine

@@ -30,7 +30,7 @@ _versions: dict[str, int] = {ALL: 0}
 _FIRST = re.compile(r"\s*(\w+)")
 _TABLE = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+(?:ABORT|FAIL|IGNORE|ROLLBACK)\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?)"
-    r"\s+[\"`\[]?(\w+)",
+    r"\s+[\"`\[]?(\w+)[\"`\]]?(?:\.[\"`\[]?(\w+))?",
     re.IGNORECASE,
 )
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "CREATE", "DROP", "ALTER"})
@@ -46,8 +46,8 @@ def tables_written(statement: str) -> frozenset[str] | None:
         )
     if verb in {"INSERT", "UPDATE"} and "REPLACE" not in statement[:40].upper():
         m = _TABLE.match(statement)
-        if m:
-            return frozenset({m.group(1).lower()})
+        if m:  # schema.table names the table last
+            return frozenset({(m.group(2) or m.group(1)).lower()})
     return frozenset({ALL})
 
 

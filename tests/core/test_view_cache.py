@@ -136,6 +136,7 @@ def test_tables_written() -> None:
     assert changes.tables_written("SELECT * FROM cameras") == frozenset()
     assert changes.tables_written("INSERT INTO cameras (id) VALUES (?)") == {"cameras"}
     assert changes.tables_written('UPDATE "walls" SET name=?') == {"walls"}
+    assert changes.tables_written('UPDATE public."walls" SET name=?') == {"walls"}
     assert changes.tables_written("INSERT OR IGNORE INTO tours VALUES (1)") == {"tours"}
     # Cascades and replacements reach further than the named table.
     assert changes.tables_written("DELETE FROM users WHERE id=?") == {changes.ALL}
