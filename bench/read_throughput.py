@@ -5,7 +5,10 @@ the same mix during a burst of bad logins.
 The load comes from wrk (Debian package `wrk`; `apt-get install wrk`) in its own process;
 the login burst from a separate Python process. Run:
 
-    python bench/read_throughput.py [--seconds 8] [--clients 20,200]
+    python bench/read_throughput.py [--seconds 8] [--clients 20,200] [--base main]
+
+With `--base REF` the same rows are run first against a `git archive` of REF (its own demo
+data, its own server) and then against this tree, back to back in one run.
 """
 
 from __future__ import annotations
@@ -53,16 +56,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def eoc(*args: str) -> list[str]:
     return [sys.executable, "-m", "console", *args]
 
 
-def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+def env_for(tree: Path) -> dict[str, str]:
+    """Environment running the console package of `tree`."""
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def start_server(data: Path, port: int, tree: Path) -> subprocess.Popen[bytes]:
     log = (data.parent / "server.log").open("wb")
     proc = subprocess.Popen(
         eoc("serve", "--data-dir", str(data), "--port", str(port)),
         stdout=log,
         stderr=subprocess.STDOUT,
+        cwd=tree,
+        env=env_for(tree),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -166,58 +179,81 @@ def row(name: str, clients: int, r: dict[str, float], base: float | None) -> str
     )
 
 
+def export(ref: str, into: Path) -> Path:
+    """A copy of the tree at `ref` (git archive), to run the base side from."""
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def side(name: str, tree: Path, tmp: Path, levels: list[int], args: argparse.Namespace) -> None:
+    """Every row against one server running `tree`."""
+    data = tmp / re.sub(r"\W", "_", name) / "data"
+    data.parent.mkdir()
+    subprocess.run(
+        eoc("demo", "--data-dir", str(data), "--no-serve", "--no-open"),
+        check=True,
+        capture_output=True,
+        cwd=tree,
+        env=env_for(tree),
+    )
+    port = free_port()
+    proc = start_server(data, port, tree)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        tok = token(base)
+        mix = LUA_MIX % (", ".join(json.dumps(p) for p in MIX), tok)
+        one = LUA_ONE % tok
+        for p in MIX:  # warm caches and first-use imports
+            httpx.get(base + p, headers={"Authorization": f"Bearer {tok}"}, timeout=60)
+        print(f"\n{name} ({tree}), load average {os.getloadavg()[0]:.1f}, {time.strftime('%H:%M')}")
+        print(
+            "| run                      | clients |    req/s | p50 ms  | p99 ms  | errors "
+            "| of /healthz |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for n in levels:
+            health = wrk(base + "/healthz", one, n, args.seconds)
+            print(row("/healthz", n, health, None), flush=True)
+            print(row("mix", n, wrk(base, mix, n, args.seconds), health["rps"]), flush=True)
+            if args.per_endpoint:
+                for p in MIX:
+                    r = wrk(base + p, one, n, args.seconds)
+                    print(row(p, n, r, health["rps"]), flush=True)
+        n = max(levels)
+        health = wrk(base + "/healthz", one, n, args.seconds)
+        logins = burst(base, 200, args.seconds + 2)
+        time.sleep(1)
+        r = wrk(base, mix, n, args.seconds)
+        out, _ = logins.communicate(timeout=300)
+        print(row("mix + 200 bad logins", n, r, health["rps"]), flush=True)
+        print(f"bad-login burst answers: {out.strip()}; load average {os.getloadavg()[0]:.1f}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--clients", default="20,200")
     ap.add_argument("--per-endpoint", action="store_true", help="Also each mix endpoint alone.")
+    ap.add_argument("--base", help="Also run a git ref (e.g. main) first, back to back.")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     levels = [int(x) for x in args.clients.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        subprocess.run(
-            eoc("demo", "--data-dir", str(data), "--no-serve", "--no-open"),
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        proc = start_server(data, port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            tok = token(base)
-            mix = LUA_MIX % (", ".join(json.dumps(p) for p in MIX), tok)
-            one = LUA_ONE % tok
-            for p in MIX:  # warm caches and first-use imports
-                httpx.get(base + p, headers={"Authorization": f"Bearer {tok}"}, timeout=60)
-            print(
-                "| run                      | clients |    req/s | p50 ms  | p99 ms  | errors "
-                "| of /healthz |"
-            )
-            print("|---|---:|---:|---:|---:|---:|---:|")
-            for n in levels:
-                health = wrk(base + "/healthz", one, n, args.seconds)
-                print(row("/healthz", n, health, None), flush=True)
-                print(row("mix", n, wrk(base, mix, n, args.seconds), health["rps"]), flush=True)
-                if args.per_endpoint:
-                    for p in MIX:
-                        r = wrk(base + p, one, n, args.seconds)
-                        print(row(p, n, r, health["rps"]), flush=True)
-            n = max(levels)
-            health = wrk(base + "/healthz", one, n, args.seconds)
-            logins = burst(base, 200, args.seconds + 2)
-            time.sleep(1)
-            r = wrk(base, mix, n, args.seconds)
-            out, _ = logins.communicate(timeout=300)
-            print(row("mix + 200 bad logins", n, r, health["rps"]), flush=True)
-            print(f"\nbad-login burst answers: {out.strip()}")
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        if args.base:
+            side(f"base {args.base}", export(args.base, tmp / "base-tree"), tmp, levels, args)
+        side("this tree", ROOT, tmp, levels, args)
 
 
 if __name__ == "__main__":

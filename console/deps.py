@@ -36,7 +36,13 @@ def get_services(conn: HTTPConnection) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def _services(conn: HTTPConnection) -> Services:
+    # An async dependency: FastAPI runs a plain `def` one in a worker thread, a thread hop
+    # on every request for an attribute lookup.
+    return get_services(conn)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
 
 
 async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:

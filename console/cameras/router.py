@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.audit import Actor
 from console.auth.policy import Principal, Resource, authorize
@@ -24,7 +25,9 @@ from console.deps import DbDep, ServicesDep, absent, check, deny, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.services import Services
+from console.store import changes
 from console.store.models import Unit
+from console.viewcache import cached_json
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 Reader = Annotated[Principal, Depends(require("cameras.read"))]
@@ -96,7 +99,9 @@ async def _load(
 
 @router.get("", response_model=CameraPage)
 async def list_cameras(
+    request: Request,
     principal: Reader,
+    services: ServicesDep,
     db: DbDep,
     q: Annotated[str | None, Query(max_length=100, description="Name or id contains.")] = None,
     unit_id: Annotated[int | None, id_query("Owned by this unit.")] = None,
@@ -104,8 +109,33 @@ async def list_cameras(
     key_camera: Annotated[bool | None, Query(description="Only key cameras.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="Page size.")] = 500,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX, description="Rows to skip.")] = 0,
-) -> CameraPage:
+) -> Response:
     """Cameras owned by or shared with the caller's units."""
+    # The body depends only on the caller's unit scope and the query: cached per both until
+    # a camera or a share changes.
+    key = ("cameras.list", principal.unit_scope, q, unit_id, tag, key_camera, limit, offset)
+    return await cached_json(
+        request,
+        services,
+        key,
+        changes.stamp(LIST_TABLES),
+        lambda: _camera_page(db, principal, q, unit_id, tag, key_camera, limit, offset),
+    )
+
+
+LIST_TABLES = ("cameras", "camera_shares")
+
+
+async def _camera_page(
+    db: AsyncSession,
+    principal: Principal,
+    q: str | None,
+    unit_id: int | None,
+    tag: str | None,
+    key_camera: bool | None,
+    limit: int,
+    offset: int,
+) -> CameraPage:
     stmt = service.visible(principal.unit_scope)
     if q:
         like = f"%{q}%"

@@ -7,14 +7,15 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth.policy import Principal, authorize
 from console.bounds import id_query
 from console.deps import DbDep, ServicesDep, require
 from console.drills import service
-from console.drills.config import config
+from console.drills.config import DrillsConfig, config
 from console.drills.models import DrillRow
 from console.drills.schemas import (
     CalendarOut,
@@ -25,6 +26,8 @@ from console.drills.schemas import (
     Occurrence,
 )
 from console.errors import ProblemError
+from console.store import changes
+from console.viewcache import cached_json
 from drills.holidays import NAMES
 from drills.models import DayBounded, Drill, DrillPlan, DrillType
 from drills.schedule import ScheduleRules, in_range
@@ -148,6 +151,7 @@ def _occurrences(
 
 @router.get("/calendar", response_model=CalendarOut)
 async def calendar(
+    request: Request,
     principal: Reader,
     services: ServicesDep,
     db: DbDep,
@@ -159,12 +163,37 @@ async def calendar(
     community: Annotated[str | None, Query(max_length=64)] = None,
     type_: Annotated[DrillType | None, Query(alias="type")] = None,
     tz: Annotated[str | None, Query(max_length=64, description="IANA zone")] = None,
-) -> CalendarOut:
+) -> Response:
     """Occurrences (recurrences expanded, exceptions removed) in a month or ISO week."""
     cfg = config(services)
     zone = _zone(tz or cfg.timezone)
     when = day or datetime.now(zone).date()
     window = _window(view, when, zone)
+    # Occurrences depend on the drills, the caller's unit scope, the window (today's date when
+    # none is given) and the filters; the configuration object is replaced, never changed.
+    kind = type_.value if type_ else None
+    scope = principal.unit_scope
+    key = ("drills.calendar", scope, view, window, str(zone), unit, community, kind, id(cfg))
+    return await cached_json(
+        request,
+        services,
+        key,
+        changes.stamp(("drills",)),
+        lambda: _calendar(db, principal, cfg, view, window, zone, unit, community, type_),
+    )
+
+
+async def _calendar(
+    db: AsyncSession,
+    principal: Principal,
+    cfg: DrillsConfig,
+    view: Literal["month", "week"],
+    window: tuple[datetime, datetime],
+    zone: ZoneInfo,
+    unit: int | None,
+    community: str | None,
+    type_: DrillType | None,
+) -> CalendarOut:
     # Only drills whose stored bounds touch the window (or are unknown) are read and expanded.
     rows = list(
         await db.scalars(

@@ -7,7 +7,7 @@ import time
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from console import csvsafe
 from console.audit import Actor
@@ -18,6 +18,7 @@ from console.gis.module import CACHE
 from console.gis.readiness import ReadinessService
 from console.gis.readiness_data import State
 from console.services import Services
+from console.viewcache import cached_json
 from gis import analysis
 from gis import readiness as model
 
@@ -60,12 +61,13 @@ async def _explained(svc: ReadinessService, st: State) -> tuple[list[dict[str, A
 
 @router.get("/readiness")
 async def list_readiness(
+    request: Request,
     principal: Reader,
     services: ServicesDep,
     street_office: str | None = None,
     component: str | None = None,
     sort: Literal["asc", "desc"] = "asc",
-) -> dict[str, Any]:
+) -> Response:
     """Communities ranked by score (weakest first by default) or by one component."""
     if component is not None and component not in model.COMPONENTS:
         msg = f"component must be one of {', '.join(model.COMPONENTS)}"
@@ -78,6 +80,26 @@ async def list_readiness(
     svc = readiness(services)
     st = await svc.current()
     explained, trends = await _explained(svc, st)
+    # Not unit-scoped (every reader sees every community): the body changes only with the
+    # computed state, its trends and the weights.
+    stamp = (id(st), st.computed_at, _MEMO["at"], svc.cfg.weights.model_dump_json())
+    key = ("readiness.list", street_office, component, sort)
+
+    async def build() -> dict[str, Any]:
+        return _ranked(svc, st, explained, trends, street_office, component, sort)
+
+    return await cached_json(request, services, key, stamp, build, max_age_s=None)
+
+
+def _ranked(
+    svc: ReadinessService,
+    st: State,
+    explained: list[dict[str, Any]],
+    trends: Any,
+    street_office: str | None,
+    component: str | None,
+    sort: str,
+) -> dict[str, Any]:
     rows = [
         dict(r) for r in explained if street_office is None or r["street_office"] == street_office
     ]

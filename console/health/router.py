@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
 from console.audit import Actor
@@ -19,9 +20,12 @@ from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
 from console.health.availability import Tally, tally
+from console.health.maintenance import next_change
 from console.health.models import CameraAlert, CameraHealth, MetricSample, StatusInterval
 from console.health.recorder import alert_event
+from console.store import changes
 from console.store.models import utcnow
+from console.viewcache import MAX_AGE_S, cached_json
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 Reader = Annotated[Principal, Depends(require("health.read"))]
@@ -65,6 +69,7 @@ def _calendar(services: Any) -> Any:
 
 @router.get("/cameras")
 async def health_table(
+    request: Request,
     principal: Reader,
     db: DbDep,
     services: ServicesDep,
@@ -74,8 +79,37 @@ async def health_table(
     ] = None,
     reason: Annotated[str | None, Query(max_length=32, description="Has this fault.")] = None,
     unit_id: Annotated[int | None, id_query("Owned by this unit.")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Every visible camera with its status, reasons, latest metrics and open alerts."""
+    cal = _calendar(services)
+    windows = cal.windows if cal is not None else []
+    now = utcnow()
+    # A body holds until its rows change, the maintenance windows are reloaded (a new list)
+    # or one of them starts or ends, whichever comes first.
+    turns = [t for w in windows if (t := next_change(w, now)) is not None]
+    max_age = min([MAX_AGE_S, *((t - now).total_seconds() for t in turns)])
+    key = ("health.table", principal.unit_scope, status, reason, unit_id)
+    return await cached_json(
+        request,
+        services,
+        key,
+        (changes.stamp(TABLE_SOURCES), id(windows)),
+        lambda: _table(db, principal, cal, status, reason, unit_id),
+        max_age_s=max_age,
+    )
+
+
+TABLE_SOURCES = ("cameras", "camera_shares", "camera_health", "camera_alerts", "health_maintenance")
+
+
+async def _table(
+    db: AsyncSession,
+    principal: Principal,
+    cal: Any,
+    status: str | None,
+    reason: str | None,
+    unit_id: int | None,
+) -> dict[str, Any]:
     # The table needs no sharing lists: skip their extra query.
     visible = cameras.visible(principal.unit_scope).options(lazyload(Camera.shares))
     cams = list(await db.scalars(visible.order_by(Camera.id)))
@@ -98,7 +132,6 @@ async def health_table(
             )
         ).all()
     )
-    cal = _calendar(services)
     now = utcnow()
     rows = [
         status_dict(

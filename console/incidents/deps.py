@@ -28,7 +28,7 @@ def service(services: Services) -> IncidentService:
     return svc
 
 
-def _svc(services: ServicesDep) -> IncidentService:
+async def _svc(services: ServicesDep) -> IncidentService:
     return service(services)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from console.cluster.locks import MIGRATIONS_KEY
 from console.errors import StartupError
 from console.settings import Settings
+from console.store import changes  # noqa: F401  (registers the change stamps)
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,9 @@ from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.events import Audience
+from console.store import changes
 from console.store.models import User
+from console.viewcache import cached_json
 from console.walls.models import Tour, Wall
 from console.walls.schemas import PushIn, TourIn, TourOut, WallIn, WallOut
 
@@ -120,10 +122,18 @@ async def _check_share(
 
 
 @router.get("/walls")
-async def list_walls(principal: Reader, db: DbDep) -> dict[str, list[WallOut]]:
+async def list_walls(
+    request: Request, principal: Reader, services: ServicesDep, db: DbDep
+) -> Response:
     """Your walls and those shared with your units."""
-    rows = await db.scalars(_mine_or_shared(Wall, principal).order_by(Wall.name))
-    return {"items": [_wall_out(w) for w in rows]}
+
+    async def build() -> dict[str, list[WallOut]]:
+        rows = await db.scalars(_mine_or_shared(Wall, principal).order_by(Wall.name))
+        return {"items": [_wall_out(w) for w in rows]}
+
+    # Own walls and the scope's shared ones: the user and the scope are both in the key.
+    key = ("walls.list", principal.user_id, principal.unit_scope)
+    return await cached_json(request, services, key, changes.stamp(("walls",)), build)
 
 
 @router.post("/walls", status_code=201, response_model=WallOut)
