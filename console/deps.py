@@ -106,7 +106,10 @@ async def resolve_principal(
     auth = headers.get("authorization", "")
     raw = auth.partition(" ")[2].strip() if auth else cookies.get(SESSION_COOKIE, "")
     key = ("t:" if auth else "s:") + keyed_hash(services.secret, raw) if raw else ""
-    cached = CACHE.get(key, ip) if key else None
+    # Several nodes: another node's logout, revocation or role change never reaches this
+    # process's cache, so every request asks the database (the one source of truth).
+    use_cache = bool(key) and not services.clustered
+    cached = CACHE.get(key, ip) if use_cache else None
     if cached is not None:
         return cached
     async with services.store.session() as db:
@@ -120,7 +123,8 @@ async def resolve_principal(
             if found is None:
                 return None
             principal = principal_of(found[1], services, ip, via="token")
-            CACHE.put(key, principal, _seconds_left(found[0].expires_at))
+            if use_cache:
+                CACHE.put(key, principal, _seconds_left(found[0].expires_at))
             return principal
         if not raw:
             return None
@@ -129,7 +133,8 @@ async def resolve_principal(
             return None
         row, user = sess
         principal = principal_of(user, services, ip, session_id=row.id, csrf_token=row.csrf_token)
-        CACHE.put(key, principal, _seconds_left(row.expires_at))
+        if use_cache:
+            CACHE.put(key, principal, _seconds_left(row.expires_at))
         return principal
 
 

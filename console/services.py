@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.audit import AuditLog
+from console.auth.cache import CACHE as PRINCIPALS
 from console.auth.ratelimit import LoginThrottle
 from console.cluster.caches import Caches
 from console.cluster.locks import Leadership
@@ -118,3 +119,6 @@ class Services:
         """Reload the unit tree from the database."""
         async with self.store.session() as db:
             await self.units.load(db)
+        # Cached principals carry unit scopes computed from the old tree (a unit made on
+        # another node would stay outside its admins' scope until the cache expired).
+        PRINCIPALS.invalidate()

@@ -30,6 +30,8 @@ PARTIAL_HOLES: dict[str, list[str]] = {
     "health.{}_done": ["ack", "close"],
     "map.import_{}": ["repairs", "skipped", "notes"],
     "readiness.w.kit_{}": ["standard", "elderly", "infant", "disabled"],
+    "ops.feed.incident_{}": ["opened", "updated", "closed"],
+    "ops.intake.outcome_{}": ["new", "applied", "duplicate", "stale"],
 }
 # Audit actions built with an f-string: the values of the part the code fills in.
 DYNAMIC_ACTIONS: dict[str, list[str]] = {
@@ -147,6 +149,18 @@ def test_every_call_passes_the_placeholders_of_its_message() -> None:
     assert problems == [], "placeholders do not match:\n" + "\n".join(problems)
 
 
+@cache
+def server_event_types() -> set[str]:
+    """Every event type the server publishes (bus.publish("type", ...) in the packages)."""
+    found: set[str] = set()
+    for pkg in ("console", "streams", "gis", "drills"):
+        for path in (REPO / pkg).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            found |= set(re.findall(r"publish\(\s*(?:[\w.]+,\s*)?\"([a-z0-9_.]+)\"", text))
+    assert {"drill.status", "readiness.score.changed"} <= found
+    return found
+
+
 def test_every_key_like_string_in_the_code_exists() -> None:
     """Keys handed around as strings (column lists, messagePanel, has()) exist in both."""
     permissions = _permissions()
@@ -160,6 +174,8 @@ def test_every_key_like_string_in_the_code_exists() -> None:
                 continue
             if i >= 2 and toks[i - 1].text == "(" and toks[i - 2].text == "onEvent":
                 continue  # an event type, not a message
+            if tok.text in server_event_types():
+                continue  # compared with an event's type or handed to a feed
             if tok.text in permissions:
                 continue  # can("drills.write")
             if tok.text not in catalogue("en") or tok.text not in catalogue("zh-CN"):
@@ -191,19 +207,12 @@ def test_fault_names_and_scores_are_translated() -> None:
     assert missing([f"health.reason.{r}" for r in reasons]) == []
     offered = array_literal(sources()["js/pages/health/common.js"], "REASONS")
     assert reasons <= set(offered), "the fault filter must offer every fault"
-    scores: set[str] = set()
-    for node in ast.walk(_py("streams/features.py")):
-        if isinstance(node, ast.FunctionDef) and node.name == "scores":
-            scores |= {
-                k.value
-                for d in ast.walk(node)
-                if isinstance(d, ast.Dict)
-                for k in d.keys
-                if isinstance(k, ast.Constant)
-            }
+    from streams.features import SCALARS
+
+    scores: set[str] = set(SCALARS)  # what Features.scores() reports
     diagnosis = (REPO / "streams/diagnosis.py").read_text(encoding="utf-8")
     scores |= set(re.findall(r"last_scores\[\"(\w+)\"\]", diagnosis))
-    assert {"dark_flat", "motion"} <= scores
+    assert {"brightness", "motion"} <= scores
     assert missing([f"health.score.{s}" for s in scores]) == []
 
 

@@ -108,7 +108,7 @@ export function quakePanel(host, map, { onFiled }) {
           event_id: v.event_id || null,
         },
       });
-      replace(result, t(out.incident_id ? "ops.intake.opened" : `ops.intake.outcome_${out.outcome}`, { id: out.incident_id ?? "", event: out.event_id }));
+      replace(result, out.incident_id ? t("ops.intake.opened", { id: out.incident_id }) : t(`ops.intake.outcome_${out.outcome}`, { event: out.event_id }));
       result.dataset.outcome = out.outcome;
       onFiled(out);
       if (out.incident_id) done();

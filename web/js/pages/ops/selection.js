@@ -37,7 +37,7 @@ export async function showSelection(bar, sel, { map, navigate }) {
   replace(
     bar,
     h("strong", { "data-testid": "ops-selection-name" }, sel.name),
-    h("span", { "data-testid": "ops-selection-count" }, t(total ? "ops.sel.cameras" : "ops.sel.none", { n: total, shown: ids.length })),
+    h("span", { "data-testid": "ops-selection-count" }, total ? t("ops.sel.cameras", { n: total, shown: ids.length }) : t("ops.sel.none")),
     link ? h("button", { type: "button", class: "btn btn-sm btn-primary", "data-testid": "ops-selection-open", onclick: open }, t("ops.sel.open")) : null,
     sel.kind === "community" && sel.code
       ? h("button", { type: "button", class: "btn btn-sm", "data-testid": "ops-selection-why", onclick: () => import("../readiness/detail.js").then((m) => m.openDetail(sel.code)) }, t("ops.sel.readiness"))
