@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from console.audit import Actor
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep
 from console.errors import ProblemError
 from console.incidents.deps import Manager, SvcDep
@@ -86,7 +87,7 @@ async def add_feed(
     return feed_dict(f)
 
 
-async def _feed(db: DbDep, feed_id: int) -> QuakeFeed:
+async def _feed(db: DbDep, feed_id: IdPath) -> QuakeFeed:
     f = await db.get(QuakeFeed, feed_id)
     if f is None:
         raise ProblemError(404, f"feed {feed_id} not found", code="not-found")
@@ -95,7 +96,7 @@ async def _feed(db: DbDep, feed_id: int) -> QuakeFeed:
 
 @router.put("/{feed_id}")
 async def update_feed(
-    feed_id: int, body: FeedIn, principal: Manager, services: ServicesDep, db: DbDep
+    feed_id: IdPath, body: FeedIn, principal: Manager, services: ServicesDep, db: DbDep
 ) -> dict[str, Any]:
     """Change a feed."""
     f = await _feed(db, feed_id)
@@ -116,7 +117,7 @@ async def update_feed(
 
 @router.delete("/{feed_id}", status_code=204)
 async def delete_feed(
-    feed_id: int, principal: Manager, services: ServicesDep, db: DbDep
+    feed_id: IdPath, principal: Manager, services: ServicesDep, db: DbDep
 ) -> Response:
     """Remove a feed (its events stay)."""
     f = await _feed(db, feed_id)
@@ -131,7 +132,7 @@ async def delete_feed(
 
 @router.post("/{feed_id}/poll")
 async def poll_now(
-    feed_id: int, principal: Manager, services: ServicesDep, svc: SvcDep, db: DbDep
+    feed_id: IdPath, principal: Manager, services: ServicesDep, svc: SvcDep, db: DbDep
 ) -> dict[str, Any]:
     """Poll a feed now and say what happened."""
     f = await _feed(db, feed_id)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from console.audit import Actor
 from console.auth.policy import visible_to
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep
 from console.incidents import views
 from console.incidents.deps import Manager, Reader, SvcDep, bad, load, open_only
@@ -42,7 +43,7 @@ async def list_incidents(
 
 @router.get("/{inc_id}")
 async def get_incident(
-    inc_id: int, principal: Reader, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, principal: Reader, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """An incident with its event and headline figures."""
     inc = await load(services, svc, principal, inc_id, "incidents.read")
@@ -57,7 +58,7 @@ async def _assessment(svc: SvcDep, inc: Incident) -> tuple[assess.Assessment, An
 
 @router.get("/{inc_id}/intensity")
 async def intensity_table(
-    inc_id: int, principal: Reader, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, principal: Reader, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """Estimated intensity per community (ensemble median, spread, each relation)."""
     inc = await load(services, svc, principal, inc_id, "incidents.read")
@@ -97,7 +98,7 @@ async def intensity_table(
 
 @router.get("/{inc_id}/isoseismals.geojson")
 async def isoseismal_geojson(
-    inc_id: int,
+    inc_id: IdPath,
     principal: Reader,
     services: ServicesDep,
     svc: SvcDep,
@@ -131,7 +132,7 @@ async def isoseismal_geojson(
 
 @router.get("/{inc_id}/impact")
 async def impact(
-    inc_id: int,
+    inc_id: IdPath,
     principal: Reader,
     services: ServicesDep,
     svc: SvcDep,
@@ -177,7 +178,7 @@ class StrikeIn(BaseModel):
 
 @router.put("/{inc_id}/strike")
 async def set_strike(
-    inc_id: int, body: StrikeIn, principal: Manager, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, body: StrikeIn, principal: Manager, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """Set the long-axis strike by hand; everything is recomputed."""
     inc = await load(services, svc, principal, inc_id, "incidents.manage")
@@ -204,7 +205,7 @@ async def set_strike(
 
 @router.post("/{inc_id}/close")
 async def close(
-    inc_id: int, principal: Manager, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, principal: Manager, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """Close the incident."""
     inc = await load(services, svc, principal, inc_id, "incidents.manage")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from console.audit import Actor
+from console.bounds import IdPath
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep
 from console.gis import store
@@ -48,7 +49,7 @@ async def _latest(
 
 @router.get("/shelters")
 async def shelters(
-    inc_id: int, principal: Reader, services: ServicesDep, svc: SvcDep, db: DbDep
+    inc_id: IdPath, principal: Reader, services: ServicesDep, svc: SvcDep, db: DbDep
 ) -> dict[str, Any]:
     """Shelters with expected demand, capacity, status and the latest occupancy report."""
     inc = await load(services, svc, principal, inc_id, "incidents.read")
@@ -98,7 +99,7 @@ class StatusIn(BaseModel):
 
 @router.put("/shelters/{fid}")
 async def set_shelter(
-    inc_id: int, fid: str, body: StatusIn, principal: Writer, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, fid: str, body: StatusIn, principal: Writer, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """Mark a shelter opened, full or closed (timeline, audit, live to the units)."""
     inc = await load(services, svc, principal, inc_id, "incidents.write")
@@ -145,7 +146,7 @@ async def set_shelter(
 
 @router.post("/shelters/{fid}/occupancy", status_code=201)
 async def occupancy(
-    inc_id: int,
+    inc_id: IdPath,
     fid: str,
     body: ReportIn,
     principal: Writer,
@@ -200,7 +201,7 @@ class DispatchIn(BaseModel):
 
 @router.post("/dispatches", status_code=201)
 async def dispatch(
-    inc_id: int, body: DispatchIn, principal: Writer, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, body: DispatchIn, principal: Writer, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """Record a dispatch to a community or shelter."""
     inc = await load(services, svc, principal, inc_id, "incidents.write")
@@ -245,7 +246,7 @@ async def dispatch(
 
 @router.get("/dispatches")
 async def dispatches(
-    inc_id: int, principal: Reader, services: ServicesDep, svc: SvcDep, db: DbDep
+    inc_id: IdPath, principal: Reader, services: ServicesDep, svc: SvcDep, db: DbDep
 ) -> dict[str, Any]:
     """Dispatches so far, with totals per item."""
     inc = await load(services, svc, principal, inc_id, "incidents.read")
@@ -275,7 +276,7 @@ class EntryIn(BaseModel):
 
 @router.post("/timeline", status_code=201)
 async def add_entry(
-    inc_id: int, body: EntryIn, principal: Writer, services: ServicesDep, svc: SvcDep
+    inc_id: IdPath, body: EntryIn, principal: Writer, services: ServicesDep, svc: SvcDep
 ) -> dict[str, Any]:
     """Add a note or decision (audited; pushed live to the incident's users)."""
     inc = await load(services, svc, principal, inc_id, "incidents.write")
@@ -296,7 +297,7 @@ async def add_entry(
 
 @router.get("/timeline")
 async def timeline(
-    inc_id: int,
+    inc_id: IdPath,
     principal: Reader,
     services: ServicesDep,
     svc: SvcDep,
@@ -316,7 +317,7 @@ async def timeline(
 
 @router.get("/autowall")
 async def autowall_list(
-    inc_id: int, principal: Reader, services: ServicesDep, svc: SvcDep, db: DbDep
+    inc_id: IdPath, principal: Reader, services: ServicesDep, svc: SvcDep, db: DbDep
 ) -> dict[str, Any]:
     """Suggested cameras, ranked, with health and the operator's pins and dismissals:
     pinned first, dismissed left out (listed apart)."""
@@ -384,7 +385,7 @@ class PickIn(BaseModel):
 
 @router.put("/autowall/{camera_id}")
 async def pick(
-    inc_id: int,
+    inc_id: IdPath,
     camera_id: str,
     body: PickIn,
     principal: Writer,

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from console.audit import Actor
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep
 from console.errors import ProblemError
 from console.gis.router import read_body
@@ -121,7 +122,7 @@ async def list_events(
 
 
 @router.get("/{event_id}")
-async def get_event(event_id: int, principal: Reader, db: DbDep) -> dict[str, Any]:
+async def get_event(event_id: IdPath, principal: Reader, db: DbDep) -> dict[str, Any]:
     """One event with every report received for it (revisions, sources, stale ones)."""
     ev = await db.get(QuakeEvent, event_id)
     if ev is None:
@@ -149,7 +150,7 @@ async def get_event(event_id: int, principal: Reader, db: DbDep) -> dict[str, An
 
 @router.post("/{event_id}/open")
 async def open_incident(
-    event_id: int, principal: Writer, svc: SvcDep, response: Response
+    event_id: IdPath, principal: Writer, svc: SvcDep, response: Response
 ) -> dict[str, Any]:
     """Open the event's incident by hand; opening it again returns the same incident."""
     async with svc.services.store.session() as db:

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep
 from console.drills.pdf import check_available
 from console.incidents import views
@@ -23,7 +24,7 @@ TOP = 100
 
 
 async def _doc(
-    services: ServicesDep, svc: SvcDep, principal: Any, db: DbDep, inc_id: int
+    services: ServicesDep, svc: SvcDep, principal: Any, db: DbDep, inc_id: IdPath
 ) -> dict[str, Any]:
     inc = await load(services, svc, principal, inc_id, "incidents.read")
     ev = await svc.event_of(inc)
@@ -71,7 +72,7 @@ async def _doc(
 
 @router.get("/report", response_class=HTMLResponse)
 async def report_html(
-    inc_id: int,
+    inc_id: IdPath,
     principal: Reader,
     services: ServicesDep,
     svc: SvcDep,
@@ -85,7 +86,7 @@ async def report_html(
 
 @router.get("/report.pdf")
 async def report_pdf(
-    inc_id: int,
+    inc_id: IdPath,
     principal: Reader,
     services: ServicesDep,
     svc: SvcDep,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from console.api.schemas import Items
 from console.audit import Actor
 from console.auth.policy import Principal, Resource
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.errors import ProblemError
 from console.notify import service
@@ -35,7 +36,7 @@ def running(services: Services) -> Dispatcher:
 
 
 async def load(
-    services: Services, db: DbDep, principal: Principal, channel_id: int
+    services: Services, db: DbDep, principal: Principal, channel_id: IdPath
 ) -> NotifyChannel:
     """A channel of the caller's units (404 alike if missing or another unit's; audited)."""
     channel = await db.get(NotifyChannel, channel_id)
@@ -129,7 +130,7 @@ async def create_channel(
 
 @router.get("/{channel_id}", response_model=ChannelOut)
 async def get_channel(
-    channel_id: int, principal: Manager, services: ServicesDep, db: DbDep, response: Response
+    channel_id: IdPath, principal: Manager, services: ServicesDep, db: DbDep, response: Response
 ) -> ChannelOut:
     """One channel."""
     channel = await load(services, db, principal, channel_id)
@@ -139,7 +140,7 @@ async def get_channel(
 
 @router.patch("/{channel_id}", response_model=ChannelOut)
 async def update_channel(
-    channel_id: int,
+    channel_id: IdPath,
     body: ChannelPatch,
     principal: Manager,
     services: ServicesDep,
@@ -189,7 +190,7 @@ async def update_channel(
 
 @router.delete("/{channel_id}", status_code=204)
 async def delete_channel(
-    channel_id: int, principal: Manager, services: ServicesDep, db: DbDep
+    channel_id: IdPath, principal: Manager, services: ServicesDep, db: DbDep
 ) -> Response:
     """Delete a channel with its rules and delivery log."""
     channel = await load(services, db, principal, channel_id)
@@ -200,7 +201,7 @@ async def delete_channel(
 
 @router.post("/{channel_id}/test", response_model=DeliveryOut)
 async def send_test(
-    channel_id: int, principal: Manager, services: ServicesDep, db: DbDep
+    channel_id: IdPath, principal: Manager, services: ServicesDep, db: DbDep
 ) -> DeliveryOut:
     """Send a test message now (one attempt) and return how it went; logged and audited."""
     channel = await load(services, db, principal, channel_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from console.api.schemas import Items
 from console.audit import Actor
 from console.auth.policy import Principal, authorize
+from console.bounds import IdPath
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.notify import service
 from console.notify.models import NotifyChannel, NotifyRule
@@ -25,7 +26,7 @@ Manager = Annotated[Principal, Depends(require("notify.manage"))]
 
 
 async def _load_rule(
-    services: Services, db: DbDep, principal: Principal, rule_id: int
+    services: Services, db: DbDep, principal: Principal, rule_id: IdPath
 ) -> tuple[NotifyRule, NotifyChannel]:
     rule = await db.get(NotifyRule, rule_id)
     channel = await db.get(NotifyChannel, rule.channel_id) if rule is not None else None
@@ -117,7 +118,7 @@ async def create_rule(
 
 @router.patch("/{rule_id}", response_model=RuleOut)
 async def update_rule(
-    rule_id: int,
+    rule_id: IdPath,
     body: RulePatch,
     principal: Manager,
     services: ServicesDep,
@@ -144,7 +145,7 @@ async def update_rule(
 
 @router.delete("/{rule_id}", status_code=204)
 async def delete_rule(
-    rule_id: int, principal: Manager, services: ServicesDep, db: DbDep
+    rule_id: IdPath, principal: Manager, services: ServicesDep, db: DbDep
 ) -> Response:
     """Delete a rule."""
     rule, _ = await _load_rule(services, db, principal, rule_id)

@@ -50,6 +50,8 @@ async def admin_client(base: str) -> httpx.AsyncClient:
 
 async def seen_until_marker(ws: Any, app: Any) -> list[dict[str, Any]]:
     """Every message the socket gets before a marker event published to everyone now."""
+    # Refusals and failed logins reach the audit through its writer's queue: drain it first.
+    await app.state.services.audit.flush()
     await app.state.services.bus.publish("test.marker", {}, audience=EVERYONE)
     got: list[dict[str, Any]] = []
     async with asyncio.timeout(10):
