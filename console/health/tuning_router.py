@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from console.audit import Actor
 from console.auth.policy import Principal
+from console.bounds import INT64_MAX
 from console.cameras import service as cameras
 from console.cameras.models import Camera
 from console.deps import DbDep, ServicesDep, absent, check, require
@@ -97,7 +98,9 @@ async def put_tuning(
     principal: Manager,
     services: ServicesDep,
     db: DbDep,
-    version: Annotated[int | None, Query(description="Expected version (412 if stale).")] = None,
+    version: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="Expected version (412 if stale).")
+    ] = None,
 ) -> dict[str, Any]:
     """Set sensitivities and switched-off checks (audited; applies from the next diagnosis)."""
     cam = await _camera(services, db, principal, camera_id)

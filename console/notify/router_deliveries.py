@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from console.auth.policy import Principal
+from console.bounds import id_query
 from console.deps import DbDep, require
 from console.notify.log import delivery_dict
 from console.notify.models import NotifyChannel, NotifyDelivery
@@ -22,12 +23,10 @@ Status = Literal["pending", "sent", "retrying", "failed", "suppressed"]
 async def list_deliveries(
     principal: Manager,
     db: DbDep,
-    channel_id: Annotated[int | None, Query(description="One channel only.")] = None,
+    channel_id: Annotated[int | None, id_query("One channel only.")] = None,
     status: Annotated[Status | None, Query(description="One status only.")] = None,
-    digest_id: Annotated[int | None, Query(description="Messages folded into this digest.")] = None,
-    before_id: Annotated[
-        int | None, Query(ge=1, description="Older than this row (paging).")
-    ] = None,
+    digest_id: Annotated[int | None, id_query("Messages folded into this digest.")] = None,
+    before_id: Annotated[int | None, id_query("Older than this row (paging).")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 100,
 ) -> DeliveryPage:
     """Delivery log rows of the caller's units' channels, newest first."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Response
 from sqlalchemy import select
 
 from console.api.schemas import Items
 from console.audit import Actor
 from console.auth.policy import Principal, authorize
-from console.bounds import IdPath
+from console.bounds import IdPath, id_query
 from console.deps import DbDep, ServicesDep, absent, check, require
 from console.notify import service
 from console.notify.models import NotifyChannel, NotifyRule
@@ -72,7 +72,7 @@ async def _commit(
 async def list_rules(
     principal: Manager,
     db: DbDep,
-    channel_id: Annotated[int | None, Query(description="Rules of this channel only.")] = None,
+    channel_id: Annotated[int | None, id_query("Rules of this channel only.")] = None,
 ) -> Items[RuleOut]:
     """Rules of the caller's units' channels."""
     stmt = (
