@@ -65,13 +65,7 @@ async def add_feed(
     body: FeedIn, principal: Manager, services: ServicesDep, db: DbDep
 ) -> dict[str, Any]:
     """Add a feed (names are unique)."""
-    if await db.scalar(select(QuakeFeed).where(QuakeFeed.name == body.name)):
-        raise ProblemError(
-            409,
-            f"a feed named {body.name} exists",
-            code="conflict",
-            errors=[{"loc": "body.name", "msg": "taken", "type": "unique"}],
-        )
+    await _name_free(db, body.name)
     f = QuakeFeed(**body.model_dump(), created_by=principal.username, failures=0)
     db.add(f)
     entry = services.audit.add(
@@ -87,6 +81,18 @@ async def add_feed(
     return feed_dict(f)
 
 
+async def _name_free(db: DbDep, name: str, own_id: int | None = None) -> None:
+    """409 naming body.name when another feed has this name (names are unique)."""
+    other = await db.scalar(select(QuakeFeed).where(QuakeFeed.name == name))
+    if other is not None and other.id != own_id:
+        raise ProblemError(
+            409,
+            f"a feed named {name} exists",
+            code="conflict",
+            errors=[{"loc": "body.name", "msg": "taken", "type": "unique"}],
+        )
+
+
 async def _feed(db: DbDep, feed_id: IdPath) -> QuakeFeed:
     f = await db.get(QuakeFeed, feed_id)
     if f is None:
@@ -100,6 +106,7 @@ async def update_feed(
 ) -> dict[str, Any]:
     """Change a feed."""
     f = await _feed(db, feed_id)
+    await _name_free(db, body.name, feed_id)
     for k, v in body.model_dump().items():
         setattr(f, k, v)
     entry = services.audit.add(
