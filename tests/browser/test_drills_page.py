@@ -59,20 +59,6 @@ def _feature(props: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
     return feature | ({"id": props["id"]} if "id" in props else {})
 
 
-def api_move(
-    opener: Any, csrf: str, url: str, drill_id: str, to: str, version: int, **extra: Any
-) -> dict[str, Any]:
-    """A workflow step over plain HTTP with If-Match (the version the step starts from)."""
-    req = urllib.request.Request(
-        f"{url}/api/drills/{drill_id}/transition",
-        json.dumps({"to": to, **extra}).encode(),
-        {"Content-Type": "application/json", "X-CSRF-Token": csrf, "If-Match": f'"{version}"'},
-    )
-    with opener.open(req, timeout=10) as resp:
-        answer: dict[str, Any] = json.load(resp)
-        return answer
-
-
 def seed(server: Server) -> tuple[int, int]:
     """GIS features the plan refers to and a submitted drill holding the venue at 09:00."""
     opener, csrf = api_session(server.url, "coordinator")
@@ -88,7 +74,7 @@ def seed(server: Server) -> tuple[int, int]:
         "end": f"{DAY}T11:00:00+08:00",
     }
     api_post(opener, csrf, server.url + "/api/drills", {"id": "bt-blocker", "plan": plan})
-    api_move(opener, csrf, server.url, "bt-blocker", "submitted", version=1)
+    drill_step(opener, csrf, server.url, "bt-blocker", "submitted")
     admin, admin_csrf = api_session(server.url, "admin")
     camera = {
         "id": CAMERA,
