@@ -82,7 +82,7 @@ async def list_readiness(
     explained, trends = await _explained(svc, st)
     # Not unit-scoped (every reader sees every community): the body changes only with the
     # computed state, its trends and the weights.
-    stamp = (id(st), st.computed_at, _MEMO["at"], svc.cfg.weights.model_dump_json())
+    stamp = (id(st), st.revision, st.computed_at, _MEMO["at"], svc.cfg.weights.model_dump_json())
     key = ("readiness.list", street_office, component, sort)
 
     async def build() -> dict[str, Any]:
